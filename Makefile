@@ -1,0 +1,81 @@
+# models-api: W&B Weave's "delete model" endpoint as a C FastCGI program.
+#
+#   make          build build/models-api and build/models-admin
+#   make check    install missing Debian packages, build, run every test
+#   make run      the dev stack: PostgreSQL + models-api + lighttpd
+#
+# BUILD and SAN=1 select the sanitizer build (build/asan) that check uses.
+
+BUILD	?= build
+ifeq ($(origin CC),default)
+CC	 = gcc
+endif
+PKGS	 = json-c libpq libcrypto
+
+ifeq ($(SAN),1)
+SANFLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all \
+	   -fno-omit-frame-pointer
+endif
+
+# Recursively expanded, so pkg-config runs only after `make deps`.
+CFLAGS	?= -O2 -g
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror $(CFLAGS) \
+	   $(SANFLAGS) -Ilib -MMD -MP $(shell pkg-config --cflags $(PKGS))
+LDLIBS	 = -lfcgi $(shell pkg-config --libs $(PKGS)) -lpthread
+
+LIB_OBJ	 = $(patsubst lib/%.c,$(BUILD)/obj/%.o,$(wildcard lib/*.c)) \
+	   $(BUILD)/obj/migrations.o
+TEST_OBJ = $(patsubst tests/unit/%.c,$(BUILD)/obj/test-%.o,\
+	   $(wildcard tests/unit/*.c))
+MIGRATIONS = $(sort $(wildcard sql/[0-9]*.sql))
+
+all: $(BUILD)/models-api $(BUILD)/models-admin
+
+$(BUILD)/obj/%.o: lib/%.c | $(BUILD)/obj
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/cgi-%.o: cgi/%.c | $(BUILD)/obj
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/obj/test-%.o: tests/unit/%.c | $(BUILD)/obj
+	$(CC) $(ALL_CFLAGS) -Itests/unit -c -o $@ $<
+
+$(BUILD)/migrations.c: tools/embed-sql.sh $(MIGRATIONS) | $(BUILD)/obj
+	tools/embed-sql.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/migrations.o: $(BUILD)/migrations.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libmodels.a: $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(BUILD)/models-api: $(BUILD)/obj/cgi-models-api.o $(BUILD)/libmodels.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/models-admin: $(BUILD)/obj/cgi-models-admin.o $(BUILD)/libmodels.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/unit-tests: $(TEST_OBJ) $(BUILD)/libmodels.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/obj:
+	mkdir -p $@
+
+deps:
+	@tools/install-deps.sh
+
+check: deps
+	$(MAKE) --no-print-directory all $(BUILD)/unit-tests
+	$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all build/asan/unit-tests
+	@tests/check.sh
+
+run: deps
+	$(MAKE) --no-print-directory all
+	@deploy/dev-stack.sh
+
+clean:
+	rm -rf build
+
+.PHONY: all deps check run clean
+
+-include $(wildcard $(BUILD)/obj/*.d)

@@ -1,0 +1,400 @@
+/*
+ * models-admin: schema migrations, API keys and model versions, for
+ * operators and for the tests. Reads DATABASE_URL (or libpq's PG*).
+ * Exit status: 0 done, 1 database error (or unknown key id), 2 bad usage.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <json-c/json.h>
+#include <libpq-fe.h>
+#include <openssl/sha.h>
+
+#include "auth.h"
+#include "base64.h"
+#include "migrations.h"
+#include "validate.h"
+
+static PGconn *conn;
+
+#define USE_MIGRATE	"migrate"
+#define USE_KEY_CREATE	"key create ENTITY [--role read|write|admin]"
+#define USE_KEY_LIST	"key list [ENTITY]"
+#define USE_KEY_REVOKE	"key revoke KEY_ID"
+#define USE_MODEL_ADD	"model add ENTITY PROJECT OBJECT_ID [--val JSON]"
+#define USE_MODEL_LIST	"model list ENTITY PROJECT [OBJECT_ID]"
+
+/* Bad arguments get one line on stderr and exit 2. */
+static void __attribute__((noreturn))
+usage(const char *synopsis)
+{
+	fprintf(stderr, "models-admin: usage: models-admin %s\n", synopsis);
+	exit(2);
+}
+
+/* A one-line complaint about the arguments; exit 2. */
+static void __attribute__((format(printf, 1, 2), noreturn))
+bad_args(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("models-admin: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(2);
+}
+
+/* A database failure; the message on one line; exit 1. */
+static void __attribute__((noreturn))
+db_fail(const char *what, const char *msg)
+{
+	char line[1024];
+
+	snprintf(line, sizeof(line), "%s", msg ? msg : "");
+	for (char *p = line; *p; p++)
+		if (*p == '\n')
+			*p = (p[1] == '\0') ? '\0' : ' ';
+	fprintf(stderr, "models-admin: %s: %s\n", what, line);
+	if (conn != NULL)
+		PQfinish(conn);
+	exit(1);
+}
+
+static void
+connect_db(void)
+{
+	const char *url = getenv("DATABASE_URL");
+	const char *keys[] = { "application_name", "dbname", NULL };
+	const char *vals[] = { "models-admin", url, NULL };
+
+	if (url == NULL || *url == '\0')
+		keys[1] = vals[1] = NULL;
+	conn = PQconnectdbParams(keys, vals, 1);
+	if (conn == NULL)
+		db_fail("connect", "out of memory");
+	if (PQstatus(conn) != CONNECTION_OK)
+		db_fail("connect", PQerrorMessage(conn));
+}
+
+/* Runs a statement; exits 1 unless it ends with status `want`. */
+static PGresult *
+exec_params(ExecStatusType want, const char *sql, int n,
+    const char *const *vals)
+{
+	PGresult *res = PQexecParams(conn, sql, n, NULL, vals, NULL, NULL, 0);
+
+	if (res == NULL)
+		db_fail("query", PQerrorMessage(conn));
+	if (PQresultStatus(res) != want) {
+		char msg[1024];
+		snprintf(msg, sizeof(msg), "%s", PQresultErrorMessage(res));
+		PQclear(res);
+		db_fail("query", msg);
+	}
+	return res;
+}
+
+static void
+exec_cmd(const char *sql)
+{
+	PGresult *res = PQexec(conn, sql);
+
+	if (res == NULL)
+		db_fail("query", PQerrorMessage(conn));
+	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+	    PQresultStatus(res) != PGRES_TUPLES_OK) {
+		char msg[1024];
+		snprintf(msg, sizeof(msg), "%s", PQresultErrorMessage(res));
+		PQclear(res);
+		db_fail("query", msg);
+	}
+	PQclear(res);
+}
+
+/* Applies the migrations not yet recorded, under a lock, in one transaction. */
+static int
+cmd_migrate(void)
+{
+	connect_db();
+	exec_cmd("BEGIN");
+	exec_cmd("SELECT pg_advisory_xact_lock(7277016430519141)");
+	exec_cmd("CREATE TABLE IF NOT EXISTS schema_migrations ("
+	    "name text PRIMARY KEY, "
+	    "applied_at timestamptz NOT NULL DEFAULT now())");
+	for (unsigned int i = 0; i < migration_count; i++) {
+		const char *v[1] = { migrations[i].name };
+		PGresult *res = exec_params(PGRES_TUPLES_OK,
+		    "SELECT 1 FROM schema_migrations WHERE name = $1", 1, v);
+		int done = PQntuples(res) > 0;
+
+		PQclear(res);
+		if (done)
+			continue;
+		exec_cmd(migrations[i].sql);
+		PQclear(exec_params(PGRES_COMMAND_OK,
+		    "INSERT INTO schema_migrations (name) VALUES ($1)", 1, v));
+		printf("applied %s\n", migrations[i].name);
+	}
+	exec_cmd("COMMIT");
+	PQfinish(conn);
+	return 0;
+}
+
+static void
+check_name(const char *what, const char *s)
+{
+	if (valid_name(s, strlen(s)) != VALID_OK)
+		bad_args("%s must be 1-128 of [A-Za-z0-9_.-]: \"%s\"", what, s);
+}
+
+static int
+cmd_key_create(int argc, char **argv)
+{
+	const char *entity = NULL, *role = "write";
+	unsigned char raw[AUTH_KEY_LEN / 2], hash[AUTH_HASH_LEN];
+	char key[AUTH_KEY_LEN + 1];
+	PGresult *res;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--role") == 0 && i + 1 < argc)
+			role = argv[++i];
+		else if (entity == NULL && argv[i][0] != '-')
+			entity = argv[i];
+		else
+			usage(USE_KEY_CREATE);
+	}
+	if (entity == NULL)
+		usage(USE_KEY_CREATE);
+	check_name("ENTITY", entity);
+	if (strcmp(role, "read") != 0 && strcmp(role, "write") != 0 &&
+	    strcmp(role, "admin") != 0)
+		bad_args("role must be read, write or admin, not \"%s\"", role);
+	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
+		bad_args("no randomness: %s", strerror(errno));
+	for (size_t i = 0; i < sizeof(raw); i++)
+		snprintf(key + 2 * i, 3, "%02x", raw[i]);
+	auth_hash_key(key, AUTH_KEY_LEN, hash);
+
+	connect_db();
+	{
+		const char *vals[3] = { entity, role, (const char *)hash };
+		const int lens[3] = { 0, 0, AUTH_HASH_LEN };
+		const int fmts[3] = { 0, 0, 1 };
+
+		res = PQexecParams(conn,
+		    "WITH e AS (INSERT INTO entities (name) VALUES ($1) "
+		    "ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name "
+		    "RETURNING id) "
+		    "INSERT INTO api_keys (entity_id, role, key_hash) "
+		    "SELECT id, $2, $3 FROM e RETURNING id",
+		    3, NULL, vals, lens, fmts, 0);
+		if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
+			db_fail("key create", res ? PQresultErrorMessage(res) :
+			    PQerrorMessage(conn));
+		PQclear(res);
+	}
+	/* The only time the key is ever shown. */
+	printf("%s\n", key);
+	PQfinish(conn);
+	return 0;
+}
+
+static int
+cmd_key_list(int argc, char **argv)
+{
+	const char *vals[1] = { argc > 0 ? argv[0] : NULL };
+	PGresult *res;
+
+	if (argc > 1)
+		usage(USE_KEY_LIST);
+	if (argc == 1)
+		check_name("ENTITY", argv[0]);
+	connect_db();
+	res = exec_params(PGRES_TUPLES_OK,
+	    "SELECT k.id, e.name, k.role, " 
+	    "to_char(k.created_at AT TIME ZONE 'UTC', "
+	    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), k.revoked_at IS NOT NULL "
+	    "FROM api_keys k JOIN entities e ON e.id = k.entity_id "
+	    "WHERE $1::text IS NULL OR e.name = $1 ORDER BY k.id", 1, vals);
+	for (int i = 0; i < PQntuples(res); i++)
+		printf("%s %s %s %s%s\n", PQgetvalue(res, i, 0),
+		    PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
+		    PQgetvalue(res, i, 3),
+		    strcmp(PQgetvalue(res, i, 4), "t") == 0 ? " revoked" : "");
+	PQclear(res);
+	PQfinish(conn);
+	return 0;
+}
+
+static int
+cmd_key_revoke(int argc, char **argv)
+{
+	const char *vals[1];
+	PGresult *res;
+	char *end;
+	int found;
+
+	if (argc != 1)
+		usage(USE_KEY_REVOKE);
+	errno = 0;
+	if (strtoll(argv[0], &end, 10) <= 0 || *end != '\0' || errno != 0)
+		bad_args("KEY_ID must be a positive integer: \"%s\"", argv[0]);
+	vals[0] = argv[0];
+	connect_db();
+	/* Revoking twice keeps the first revocation time. */
+	res = exec_params(PGRES_TUPLES_OK,
+	    "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) "
+	    "WHERE id = $1 RETURNING id", 1, vals);
+	found = PQntuples(res) == 1;
+	PQclear(res);
+	PQfinish(conn);
+	if (!found) {
+		fprintf(stderr, "models-admin: no key %s\n", argv[0]);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * The digest of a version, as Weave makes it: SHA-256 of the JSON text,
+ * URL-safe base64 without padding, '-' -> 'X', '_' -> 'Y'.
+ */
+static void
+json_digest(const char *text, char out[44])
+{
+	unsigned char hash[SHA256_DIGEST_LENGTH];
+
+	SHA256((const unsigned char *)text, strlen(text), hash);
+	base64url_encode(hash, sizeof(hash), out);
+	for (char *p = out; *p; p++) {
+		if (*p == '-')
+			*p = 'X';
+		else if (*p == '_')
+			*p = 'Y';
+	}
+}
+
+static int
+cmd_model_add(int argc, char **argv)
+{
+	const char *pos[3], *val = "{}";
+	int npos = 0;
+	struct json_tokener *tok;
+	struct json_object *obj;
+	const char *canon;
+	char digest[44];
+	PGresult *res;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--val") == 0 && i + 1 < argc)
+			val = argv[++i];
+		else if (npos < 3)
+			pos[npos++] = argv[i];
+		else
+			usage(USE_MODEL_ADD);
+	}
+	if (npos != 3)
+		usage(USE_MODEL_ADD);
+	check_name("ENTITY", pos[0]);
+	check_name("PROJECT", pos[1]);
+	if (valid_object_id(pos[2], strlen(pos[2])) != VALID_OK)
+		bad_args("OBJECT_ID must be 1-128 word characters, '.' or "
+		    "'-': \"%s\"", pos[2]);
+
+	/* Strict JSON, all of it; the digest is of its compact form. */
+	if ((tok = json_tokener_new()) == NULL)
+		bad_args("out of memory");
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	obj = json_tokener_parse_ex(tok, val, (int)strlen(val) + 1);
+	if (obj == NULL || json_tokener_get_error(tok) != json_tokener_success)
+		bad_args("--val is not valid JSON: %s",
+		    json_tokener_error_desc(json_tokener_get_error(tok)));
+	json_tokener_free(tok);
+	canon = json_object_to_json_string_ext(obj,
+	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (canon == NULL)
+		bad_args("out of memory");
+	json_digest(canon, digest);
+
+	connect_db();
+	{
+		const char *vals[5] = { pos[0], pos[1], pos[2], digest, canon };
+		res = exec_params(PGRES_TUPLES_OK,
+		    "SELECT digest, version_index FROM "
+		    "model_add($1, $2, $3, $4, $5::jsonb)", 5, vals);
+	}
+	printf("%s %s\n", PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
+	PQclear(res);
+	json_object_put(obj);
+	PQfinish(conn);
+	return 0;
+}
+
+static int
+cmd_model_list(int argc, char **argv)
+{
+	const char *vals[3];
+	PGresult *res;
+
+	if (argc < 2 || argc > 3)
+		usage(USE_MODEL_LIST);
+	check_name("ENTITY", argv[0]);
+	check_name("PROJECT", argv[1]);
+	vals[0] = argv[0];
+	vals[1] = argv[1];
+	vals[2] = argc == 3 ? argv[2] : NULL;
+	connect_db();
+	res = exec_params(PGRES_TUPLES_OK,
+	    "SELECT m.object_id, v.digest, v.version_index, "
+	    "to_char(v.created_at AT TIME ZONE 'UTC', "
+	    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+	    "FROM entities e JOIN projects p ON p.entity_id = e.id "
+	    "JOIN models m ON m.project_id = p.id "
+	    "JOIN model_versions v ON v.model_id = m.id "
+	    "WHERE e.name = $1 AND p.name = $2 "
+	    "AND ($3::text IS NULL OR m.object_id = $3) "
+	    "ORDER BY m.object_id COLLATE \"C\", v.version_index", 3, vals);
+	for (int i = 0; i < PQntuples(res); i++)
+		printf("%s %s %s %s\n", PQgetvalue(res, i, 0),
+		    PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
+		    PQgetvalue(res, i, 3));
+	PQclear(res);
+	PQfinish(conn);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : "";
+	const char *sub = argc > 2 ? argv[2] : "";
+
+	if (strcmp(cmd, "migrate") == 0) {
+		if (argc != 2)
+			usage(USE_MIGRATE);
+		return cmd_migrate();
+	}
+	if (strcmp(cmd, "key") == 0) {
+		if (strcmp(sub, "create") == 0)
+			return cmd_key_create(argc - 3, argv + 3);
+		if (strcmp(sub, "list") == 0)
+			return cmd_key_list(argc - 3, argv + 3);
+		if (strcmp(sub, "revoke") == 0)
+			return cmd_key_revoke(argc - 3, argv + 3);
+		usage("key create|list|revoke ...");
+	}
+	if (strcmp(cmd, "model") == 0) {
+		if (strcmp(sub, "add") == 0)
+			return cmd_model_add(argc - 3, argv + 3);
+		if (strcmp(sub, "list") == 0)
+			return cmd_model_list(argc - 3, argv + 3);
+		usage("model add|list ...");
+	}
+	usage("migrate | key create|list|revoke ... | model add|list ...");
+}

@@ -1,0 +1,395 @@
+/*
+ * models-api: the FastCGI (or plain CGI) entry point. Only this file knows
+ * libfcgi; the request handling lives in lib/.
+ *
+ * FastCGI when fd 0 is a listening socket (spawn-fcgi, systemd socket
+ * activation, mod_fcgid) or with --listen; plain CGI otherwise.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <fcgiapp.h>
+
+#include "app.h"
+#include "db.h"
+#include "log.h"
+
+#define MAX_THREADS 256
+
+struct config {
+	const char	*url;
+	int		 threads;
+	int		 timeout_ms;
+	char		*prefix;
+	const char	*listen;
+};
+
+struct worker {
+	pthread_t	 tid;
+	FCGX_Request	 req;
+	struct db	 db;
+};
+
+static struct config cfg;
+static struct app_config app_cfg;
+static int listen_fd = -1;
+static atomic_int stopping;
+static pthread_mutex_t accept_lock = PTHREAD_MUTEX_INITIALIZER;
+/* The signal mask workers wait under: everything ours blocked but SIGUSR2. */
+static sigset_t wait_mask;
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: models-api [--listen unix:PATH|HOST:PORT]\n"
+	    "  FastCGI on fd 0 when it is a listening socket, else one CGI "
+	    "request from the environment\n");
+	exit(2);
+}
+
+static long long
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* Reads an integer variable in [lo, hi]; exits 2 with a message if bad. */
+static int
+env_int(const char *name, int def, int lo, int hi)
+{
+	const char *s = getenv(name);
+	char *end;
+	long v;
+
+	if (s == NULL || *s == '\0')
+		return def;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < lo || v > hi) {
+		fprintf(stderr, "models-api: %s must be an integer from %d to "
+		    "%d, not \"%s\"\n", name, lo, hi, s);
+		exit(2);
+	}
+	return (int)v;
+}
+
+static void
+load_config(int argc, char **argv)
+{
+	const char *prefix = getenv("MODELS_API_PREFIX");
+	size_t n;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
+			cfg.listen = argv[++i];
+		else
+			usage();
+	}
+	cfg.url = getenv("DATABASE_URL");
+	if (cfg.url != NULL && *cfg.url == '\0')
+		cfg.url = NULL;
+	cfg.threads = env_int("MODELS_API_THREADS", 4, 1, MAX_THREADS);
+	cfg.timeout_ms = env_int("MODELS_API_STATEMENT_TIMEOUT_MS", 5000, 1,
+	    3600000);
+	/* "/api/" and "/api" mount the same; "/" is no prefix at all. */
+	if ((cfg.prefix = strdup(prefix ? prefix : "")) == NULL) {
+		perror("models-api");
+		exit(1);
+	}
+	n = strlen(cfg.prefix);
+	while (n > 0 && cfg.prefix[n - 1] == '/')
+		cfg.prefix[--n] = '\0';
+	if (n > 0 && cfg.prefix[0] != '/') {
+		fprintf(stderr, "models-api: MODELS_API_PREFIX must start with "
+		    "'/'\n");
+		exit(2);
+	}
+	app_cfg.prefix = cfg.prefix;
+}
+
+/* Writes the whole of buf to a FastCGI stream; returns -1 on failure. */
+static int
+put_all(const char *buf, size_t len, FCGX_Stream *out)
+{
+	while (len > 0) {
+		int chunk = len > INT_MAX ? INT_MAX : (int)len;
+		if (FCGX_PutStr(buf, chunk, out) != chunk)
+			return -1;
+		buf += chunk;
+		len -= (size_t)chunk;
+	}
+	return 0;
+}
+
+/* Serves one accepted FastCGI request. */
+static void
+serve(struct worker *w)
+{
+	char **env = w->req.envp, *hdr, drain[4096];
+	struct request r = {
+		FCGX_GetParam("REQUEST_METHOD", env),
+		FCGX_GetParam("REQUEST_URI", env),
+		FCGX_GetParam("SCRIPT_NAME", env),
+		FCGX_GetParam("PATH_INFO", env),
+		FCGX_GetParam("QUERY_STRING", env),
+		FCGX_GetParam("HTTP_AUTHORIZATION", env),
+		FCGX_GetParam("HTTP_X_REQUEST_ID", env),
+	};
+	struct store st = { &db_store_ops, &w->db };
+	struct response resp;
+	long long t0 = now_us();
+	size_t hlen;
+
+	/* No body is read; drain any so a kept connection stays in step. */
+	while (FCGX_GetStr(drain, sizeof(drain), w->req.in) > 0)
+		;
+	app_handle(&app_cfg, &r, &st, &resp);
+	if ((hdr = resp_headers(&resp, &hlen)) == NULL) {
+		resp_internal_error(&resp);
+		hdr = resp_headers(&resp, &hlen);
+	}
+	if (hdr == NULL || put_all(hdr, hlen, w->req.out) != 0 ||
+	    (!resp.omit_body && put_all(resp.body, resp.body_len,
+	    w->req.out) != 0) || FCGX_FFlush(w->req.out) != 0)
+		log_error("response not delivered: %s",
+		    hdr ? "front server went away" : "out of memory");
+	free(hdr);
+	log_access(&r, &resp, now_us() - t0);
+	log_set_request(NULL);
+	resp_free(&resp);
+}
+
+/*
+ * Waits until fd (the listening socket, or a kept-alive front connection)
+ * is readable. Signals reach a worker only inside ppoll, so the SIGUSR2
+ * that announces a stop either interrupts this wait or is pending until the
+ * next one: it can never cut into request I/O, and never be lost. Returns
+ * 0 when readable, -1 when stopping.
+ */
+static int
+wait_readable(int fd)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+
+	for (;;) {
+		if (atomic_load(&stopping))
+			return -1;
+		if (ppoll(&p, 1, NULL, &wait_mask) > 0)
+			return 0;
+		if (errno != EINTR) {
+			log_error("poll: %s", strerror(errno));
+			return -1;
+		}
+	}
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	for (;;) {
+		int rc, kept;
+
+		FCGX_Finish_r(&w->req);
+		/* A kept front connection is ours alone: no lock needed. */
+		kept = w->req.ipcFd >= 0;
+		if (!kept)
+			pthread_mutex_lock(&accept_lock);
+		rc = wait_readable(kept ? w->req.ipcFd : listen_fd);
+		if (rc == 0)
+			rc = FCGX_Accept_r(&w->req);
+		if (!kept)
+			pthread_mutex_unlock(&accept_lock);
+		if (atomic_load(&stopping))
+			break;
+		if (rc == 0) {
+			serve(w);
+			continue;
+		}
+		/* Another process won the connection (EAGAIN), or it failed. */
+		if (rc != -EAGAIN && rc != -EWOULDBLOCK && rc != -EINTR) {
+			log_error("accept failed: %s", rc < 0 && rc > -4096 ?
+			    strerror(-rc) : "protocol error");
+			usleep(10000);
+		}
+	}
+	FCGX_Finish_r(&w->req);
+	FCGX_Free(&w->req, 1);
+	db_close(&w->db);
+	return NULL;
+}
+
+static void
+on_wake(int sig)
+{
+	(void)sig;
+}
+
+static int
+open_listener(void)
+{
+	const char *addr = cfg.listen;
+
+	if (addr == NULL)
+		return 0;	/* fd 0, handed to us by the spawner */
+	if (strncmp(addr, "unix:", 5) == 0) {
+		struct stat sb;
+		int fd;
+
+		addr += 5;
+		if (strchr(addr, ':') != NULL) {
+			fprintf(stderr, "models-api: socket path must not "
+			    "contain ':'\n");
+			exit(2);
+		}
+		/* Replace a stale socket, never another kind of file. */
+		if (stat(addr, &sb) == 0 && S_ISSOCK(sb.st_mode))
+			unlink(addr);
+		if ((fd = FCGX_OpenSocket(addr, 128)) < 0)
+			return -1;
+		/* Front server and app share a group; nobody else connects. */
+		if (chmod(addr, 0660) != 0)
+			return -1;
+		return fd;
+	}
+	if (strchr(addr, ':') == NULL)
+		usage();
+	return FCGX_OpenSocket(addr, 128);
+}
+
+static int
+run_fastcgi(void)
+{
+	struct worker *workers;
+	struct sigaction sa;
+	sigset_t stop_set;
+	int sig, flags;
+
+	if ((listen_fd = open_listener()) < 0) {
+		fprintf(stderr, "models-api: cannot listen on %s: %s\n",
+		    cfg.listen, strerror(errno));
+		return 1;
+	}
+	/*
+	 * Non-blocking, so a worker woken for a connection that another
+	 * process accepted first gets EAGAIN instead of sleeping in accept.
+	 */
+	if ((flags = fcntl(listen_fd, F_GETFL)) < 0 ||
+	    fcntl(listen_fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+		perror("models-api: fcntl");
+		return 1;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_wake;	/* no SA_RESTART: ppoll must return */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGUSR2, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+
+	/* Every thread blocks these; main takes the stop signals by sigwait. */
+	sigemptyset(&stop_set);
+	sigaddset(&stop_set, SIGTERM);
+	sigaddset(&stop_set, SIGINT);
+	sigaddset(&stop_set, SIGUSR1);
+	sigaddset(&stop_set, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, &stop_set, &wait_mask);
+	sigdelset(&wait_mask, SIGUSR2);
+	sigdelset(&stop_set, SIGUSR2);
+
+	if ((workers = calloc((size_t)cfg.threads, sizeof(*workers))) == NULL) {
+		perror("models-api");
+		return 1;
+	}
+	for (int i = 0; i < cfg.threads; i++) {
+		db_init(&workers[i].db, cfg.url, cfg.timeout_ms);
+		if (FCGX_InitRequest(&workers[i].req, listen_fd, 0) != 0 ||
+		    pthread_create(&workers[i].tid, NULL, worker_main,
+		    &workers[i]) != 0) {
+			fprintf(stderr, "models-api: cannot start worker %d\n", i);
+			return 1;
+		}
+	}
+
+	do {
+		if (sigwait(&stop_set, &sig) != 0)
+			sig = 0;
+	} while (sig != SIGTERM && sig != SIGINT && sig != SIGUSR1);
+
+	/* Stop accepting; requests in flight finish, then each thread ends. */
+	atomic_store(&stopping, 1);
+	FCGX_ShutdownPending();
+	for (int i = 0; i < cfg.threads; i++)
+		pthread_kill(workers[i].tid, SIGUSR2);
+	for (int i = 0; i < cfg.threads; i++)
+		pthread_join(workers[i].tid, NULL);
+	free(workers);
+	return 0;
+}
+
+static int
+run_cgi(void)
+{
+	struct request r = {
+		getenv("REQUEST_METHOD"), getenv("REQUEST_URI"),
+		getenv("SCRIPT_NAME"), getenv("PATH_INFO"),
+		getenv("QUERY_STRING"), getenv("HTTP_AUTHORIZATION"),
+		getenv("HTTP_X_REQUEST_ID"),
+	};
+	struct db d;
+	struct store st = { &db_store_ops, &d };
+	struct response resp;
+	long long t0 = now_us();
+	size_t hlen;
+	char *hdr;
+	int rc = 0;
+
+	if (r.method == NULL)
+		usage();
+	db_init(&d, cfg.url, cfg.timeout_ms);
+	app_handle(&app_cfg, &r, &st, &resp);
+	if ((hdr = resp_headers(&resp, &hlen)) == NULL) {
+		resp_internal_error(&resp);
+		hdr = resp_headers(&resp, &hlen);
+	}
+	if (hdr == NULL || fwrite(hdr, 1, hlen, stdout) != hlen ||
+	    (!resp.omit_body && fwrite(resp.body, 1, resp.body_len, stdout) !=
+	    resp.body_len) || fflush(stdout) != 0) {
+		log_error("response not delivered");
+		rc = 1;
+	}
+	free(hdr);
+	log_access(&r, &resp, now_us() - t0);
+	resp_free(&resp);
+	db_close(&d);
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	int rc;
+
+	load_config(argc, argv);
+	if (FCGX_Init() != 0) {
+		fprintf(stderr, "models-api: FCGX_Init failed\n");
+		return 1;
+	}
+	rc = (cfg.listen != NULL || !FCGX_IsCGI()) ? run_fastcgi() : run_cgi();
+	free(cfg.prefix);
+	return rc;
+}

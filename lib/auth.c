@@ -1,0 +1,84 @@
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <openssl/sha.h>
+
+#include "auth.h"
+#include "base64.h"
+
+/*
+ * Longest Basic credential decoded: front servers cap a header at 8 KiB, and
+ * an issued key needs 60 characters at most with a short user name.
+ */
+#define MAX_BASIC 8192
+
+int
+auth_key_shape_ok(const char *key, size_t len)
+{
+	if (len != AUTH_KEY_LEN)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (!((key[i] >= '0' && key[i] <= '9') ||
+		    (key[i] >= 'a' && key[i] <= 'f')))
+			return 0;
+	return 1;
+}
+
+/* Copies a well-shaped key out, or says why it is not one. */
+static enum auth_result
+take_key(const char *k, size_t len, char key[AUTH_KEY_LEN + 1])
+{
+	if (len == 0)
+		return AUTH_MISSING;
+	if (!auth_key_shape_ok(k, len))
+		return AUTH_INVALID;
+	memcpy(key, k, len);
+	key[len] = '\0';
+	return AUTH_KEY;
+}
+
+enum auth_result
+auth_parse(const char *header, char key[AUTH_KEY_LEN + 1])
+{
+	const char *p, *cred, *end;
+	size_t slen, clen;
+
+	if (header == NULL)
+		return AUTH_MISSING;
+	p = header;
+	while (*p == ' ')
+		p++;
+	slen = strcspn(p, " ");
+	cred = p + slen;
+	while (*cred == ' ')
+		cred++;
+	end = cred + strlen(cred);
+	while (end > cred && end[-1] == ' ')
+		end--;
+	clen = (size_t)(end - cred);
+
+	if (slen == 6 && strncasecmp(p, "bearer", 6) == 0)
+		return take_key(cred, clen, key);
+	if (slen != 5 || strncasecmp(p, "basic", 5) != 0)
+		return AUTH_MISSING;
+
+	unsigned char buf[MAX_BASIC / 4 * 3];
+	long n;
+	const unsigned char *colon;
+
+	if (clen > MAX_BASIC)
+		return AUTH_INVALID;
+	if ((n = base64_decode(cred, clen, buf)) < 0)
+		return AUTH_MISSING;
+	if ((colon = memchr(buf, ':', (size_t)n)) == NULL)
+		return AUTH_MISSING;
+	return take_key((const char *)colon + 1,
+	    (size_t)(buf + n - colon - 1), key);
+}
+
+void
+auth_hash_key(const char *key, size_t len, unsigned char hash[AUTH_HASH_LEN])
+{
+	SHA256((const unsigned char *)key, len, hash);
+}

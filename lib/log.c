@@ -1,0 +1,95 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "pct.h"
+
+/* Longest path logged in full; the rest is cut, the line stays one line. */
+#define LOG_PATH_MAX 2048
+
+static void
+now_utc(char *buf, size_t cap)
+{
+	struct timespec ts;
+	struct tm tm;
+
+	size_t n;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	n = strftime(buf, cap, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf + n, cap - n, ".%06dZ", (int)(ts.tv_nsec / 1000) % 1000000);
+}
+
+static void
+write_line(const char *line, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(2, line, len);
+		if (n <= 0)
+			return;
+		line += n;
+		len -= (size_t)n;
+	}
+}
+
+void
+log_access(const struct request *req, const struct response *resp,
+    long long micros)
+{
+	const char *uri = req->request_uri ? req->request_uri :
+	    req->path_info ? req->path_info : "";
+	size_t plen = strcspn(uri, "?");
+	char path[LOG_PATH_MAX * 3 + 1], method[16 * 3 + 1], when[64];
+	char deleted[24] = "-", key[24] = "-", line[sizeof(path) + 256];
+	const char *m = req->method ? req->method : "-";
+	int n;
+
+	now_utc(when, sizeof(when));
+	pct_escape(uri, plen > LOG_PATH_MAX ? LOG_PATH_MAX : plen, path);
+	pct_escape(m, strnlen(m, 16), method);
+	if (resp->num_deleted >= 0)
+		snprintf(deleted, sizeof(deleted), "%lld", resp->num_deleted);
+	if (resp->key_id >= 0)
+		snprintf(key, sizeof(key), "%lld", resp->key_id);
+	n = snprintf(line, sizeof(line), "%s %s %s %s %d %s %lld %s\n", when,
+	    resp->request_id, method, path[0] ? path : "-", resp->status,
+	    deleted, micros, key);
+	if (n > 0)
+		write_line(line, (size_t)n < sizeof(line) ? (size_t)n :
+		    sizeof(line) - 1);
+}
+
+static _Thread_local const char *current_request;
+
+void
+log_set_request(const char *request_id)
+{
+	current_request = request_id;
+}
+
+void
+log_error(const char *fmt, ...)
+{
+	char when[64], msg[1024], line[1200];
+	va_list ap;
+	int n;
+
+	now_utc(when, sizeof(when));
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	/* One line per message: libpq errors end in newlines. */
+	for (char *p = msg; *p; p++)
+		if (*p == '\n' || *p == '\r')
+			*p = ' ';
+	n = snprintf(line, sizeof(line), "%s models-api: %s %s\n", when,
+	    current_request ? current_request : "-", msg);
+	if (n > 0)
+		write_line(line, (size_t)n < sizeof(line) ? (size_t)n :
+		    sizeof(line) - 1);
+}

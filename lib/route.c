@@ -1,0 +1,79 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "pct.h"
+#include "route.h"
+
+#define MAX_SEGMENTS 5
+
+static int
+seg_is(const struct route_param *p, const char *lit)
+{
+	size_t n = strlen(lit);
+	return p->len == n && memcmp(p->val, lit, n) == 0;
+}
+
+int
+route_match(const char *path, size_t len, struct route *r)
+{
+	struct route_param seg[MAX_SEGMENTS];
+	size_t end = len, nseg = 0, start, o = 0;
+
+	memset(r, 0, sizeof(*r));
+	r->kind = ROUTE_NOT_FOUND;
+	if (len == 0 || path[0] != '/')
+		return 0;
+	while (end > 1 && path[end - 1] == '/')
+		end--;
+	if (end == 1)
+		return 0;
+	r->trailing = len - end;
+
+	/* Split path[1..end) on '/'; any empty segment means no route. */
+	start = 1;
+	for (size_t i = 1; i <= end; i++) {
+		if (i < end && path[i] != '/')
+			continue;
+		if (i == start || nseg == MAX_SEGMENTS)
+			return 0;
+		seg[nseg].raw = path + start;
+		seg[nseg].raw_len = i - start;
+		nseg++;
+		start = i + 1;
+	}
+	if (nseg != 1 && nseg != 5)
+		return 0;
+
+	if ((r->buf = malloc(end)) == NULL)
+		return -1;
+	/* The raw segments plus one NUL each take exactly `end` bytes. */
+	for (size_t i = 0; i < nseg; i++) {
+		seg[i].val = r->buf + o;
+		seg[i].len = pct_decode(seg[i].raw, seg[i].raw_len, r->buf + o, 0);
+		o += seg[i].len;
+		r->buf[o++] = '\0';
+	}
+
+	if (nseg == 1 && seg_is(&seg[0], "health")) {
+		r->kind = ROUTE_HEALTH;
+	} else if (nseg == 5 && seg_is(&seg[0], "v2") &&
+	    seg_is(&seg[3], "models")) {
+		r->kind = ROUTE_MODEL;
+		r->entity = seg[1];
+		r->project = seg[2];
+		r->object_id = seg[4];
+	}
+	if (r->kind == ROUTE_NOT_FOUND) {
+		free(r->buf);
+		r->buf = NULL;
+		r->trailing = 0;
+	}
+	return 0;
+}
+
+void
+route_free(struct route *r)
+{
+	free(r->buf);
+	r->buf = NULL;
+}

@@ -1,0 +1,271 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pct.h"
+#include "respond.h"
+#include "utf8.h"
+#include "validate.h"
+
+#define NAME_PATTERN	"^[A-Za-z0-9_.-]+$"
+#define OID_PATTERN	"^[\\w.-]+$"
+#define DIGEST_PATTERN	"^(latest|v[0-9]+|[A-Za-z0-9]{43}|[0-9a-fA-F]{64})$"
+
+static int
+is_alnum(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+	    (c >= 'A' && c <= 'Z');
+}
+
+static int
+is_hex(unsigned char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+	    (c >= 'A' && c <= 'F');
+}
+
+enum valid_rule
+valid_name(const char *s, size_t len)
+{
+	long n = utf8_count(s, len);
+
+	if (n < 0)
+		return VALID_UNICODE;
+	if (n > VALID_MAX_LEN)
+		return VALID_TOO_LONG;
+	if (len == 0)
+		return VALID_PATTERN;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (!is_alnum(c) && c != '_' && c != '.' && c != '-')
+			return VALID_PATTERN;
+	}
+	return VALID_OK;
+}
+
+enum valid_rule
+valid_object_id(const char *s, size_t len)
+{
+	long n = utf8_count(s, len);
+
+	if (n < 0)
+		return VALID_UNICODE;
+	if (n > VALID_MAX_LEN)
+		return VALID_TOO_LONG;
+	if (len == 0)
+		return VALID_PATTERN;
+	for (size_t i = 0, k; i < len; i += k) {
+		unsigned int cp = utf8_decode(s + i, &k);
+		if (cp != '.' && cp != '-' && !utf8_is_word(cp))
+			return VALID_PATTERN;
+	}
+	return VALID_OK;
+}
+
+enum valid_rule
+valid_digest(const char *s, size_t len)
+{
+	size_t i, alnum = 0, hex = 0;
+
+	if (utf8_count(s, len) < 0)
+		return VALID_UNICODE;
+	if (len == 6 && memcmp(s, "latest", 6) == 0)
+		return VALID_OK;
+	if (len >= 2 && s[0] == 'v') {
+		for (i = 1; i < len && s[i] >= '0' && s[i] <= '9'; i++)
+			;
+		if (i == len)
+			return VALID_OK;
+	}
+	for (i = 0; i < len; i++) {
+		alnum += is_alnum((unsigned char)s[i]);
+		hex += is_hex((unsigned char)s[i]);
+	}
+	if ((len == 43 && alnum == len) || (len == 64 && hex == len))
+		return VALID_OK;
+	return VALID_PATTERN;
+}
+
+/* Like resp_add, and clears *v, which is no longer the caller's either way. */
+static int
+put_take(struct json_object *o, const char *k, struct json_object **v)
+{
+	int rc = resp_add(o, k, *v);
+
+	*v = NULL;
+	return rc;
+}
+
+/*
+ * The value pydantic echoes as "input": the decoded text, or for text that
+ * is not UTF-8, the raw text as sent (non-printable bytes as %XX, so the
+ * JSON stays valid).
+ */
+static struct json_object *
+input_value(const char *raw, size_t raw_len, const char *val, size_t len)
+{
+	struct json_object *o;
+	char *esc;
+
+	if (utf8_count(val, len) >= 0)
+		return json_object_new_string_len(val, (int)len);
+	if ((esc = malloc(raw_len * 3 + 1)) == NULL)
+		return NULL;
+	pct_escape(raw, raw_len, esc);
+	o = json_object_new_string(esc);
+	free(esc);
+	return o;
+}
+
+/* Builds ["path"|"query", name] (plus index when index >= 0). */
+static struct json_object *
+new_loc(const char *where, const char *name, long index)
+{
+	struct json_object *loc = json_object_new_array();
+
+	if (loc == NULL)
+		return NULL;
+	if (resp_append(loc, json_object_new_string(where)) != 0 ||
+	    resp_append(loc, json_object_new_string(name)) != 0 ||
+	    (index >= 0 && resp_append(loc, json_object_new_int64(index)) != 0)) {
+		json_object_put(loc);
+		return NULL;
+	}
+	return loc;
+}
+
+/* Appends one string error to errors; pattern is used for VALID_PATTERN. */
+static int
+add_error(struct json_object *errors, enum valid_rule rule,
+    struct json_object *loc, struct json_object *input, const char *pattern)
+{
+	struct json_object *e = json_object_new_object(), *ctx = NULL;
+	char msg[128];
+	const char *type;
+
+	if (e == NULL || loc == NULL || input == NULL)
+		goto fail;
+	switch (rule) {
+	case VALID_UNICODE:
+		type = "string_unicode";
+		snprintf(msg, sizeof(msg), "Input should be a valid string, "
+		    "unable to parse raw data as a unicode string");
+		break;
+	case VALID_TOO_LONG:
+		type = "string_too_long";
+		snprintf(msg, sizeof(msg), "String should have at most %d "
+		    "characters", VALID_MAX_LEN);
+		if ((ctx = json_object_new_object()) == NULL ||
+		    resp_add(ctx, "max_length", json_object_new_int(VALID_MAX_LEN)))
+			goto fail;
+		break;
+	default:
+		type = "string_pattern_mismatch";
+		snprintf(msg, sizeof(msg), "String should match pattern '%s'",
+		    pattern);
+		if ((ctx = json_object_new_object()) == NULL ||
+		    resp_add(ctx, "pattern", json_object_new_string(pattern)))
+			goto fail;
+		break;
+	}
+	if (resp_add(e, "type", json_object_new_string(type)) ||
+	    put_take(e, "loc", &loc) ||
+	    resp_add(e, "msg", json_object_new_string(msg)) ||
+	    put_take(e, "input", &input) ||
+	    (ctx != NULL && put_take(e, "ctx", &ctx)))
+		goto fail;
+	if (resp_append(errors, e) != 0)
+		return -1;
+	return 0;
+fail:
+	json_object_put(ctx);
+	json_object_put(loc);
+	json_object_put(input);
+	json_object_put(e);
+	return -1;
+}
+
+static int
+check_param(struct json_object *errors, const struct route_param *p,
+    const char *name, int is_object_id)
+{
+	enum valid_rule rule = is_object_id ? valid_object_id(p->val, p->len) :
+	    valid_name(p->val, p->len);
+
+	if (rule == VALID_OK)
+		return 0;
+	return add_error(errors, rule, new_loc("path", name, -1),
+	    input_value(p->raw, p->raw_len, p->val, p->len),
+	    is_object_id ? OID_PATTERN : NAME_PATTERN);
+}
+
+/* The single error for more than 100 digests; input is the whole list. */
+static int
+add_too_many(struct json_object *errors, const struct query *q)
+{
+	struct json_object *e = json_object_new_object(), *list, *ctx;
+	char msg[128];
+
+	if (e == NULL)
+		return -1;
+	snprintf(msg, sizeof(msg), "List should have at most %d items after "
+	    "validation, not %zu", VALID_MAX_DIGESTS, q->n);
+	if (resp_add(e, "type", json_object_new_string("too_long")) ||
+	    resp_add(e, "loc", new_loc("query", "digests", -1)) ||
+	    resp_add(e, "msg", json_object_new_string(msg)) ||
+	    resp_add(e, "input", list = json_object_new_array()))
+		goto fail;
+	for (size_t i = 0; i < q->n; i++) {
+		const struct query_item *it = &q->items[i];
+		if (resp_append(list, input_value(it->raw, it->raw_len, it->val,
+		    it->len)) != 0)
+			goto fail;
+	}
+	if (resp_add(e, "ctx", ctx = json_object_new_object()) ||
+	    resp_add(ctx, "field_type", json_object_new_string("List")) ||
+	    resp_add(ctx, "max_length", json_object_new_int(VALID_MAX_DIGESTS)) ||
+	    resp_add(ctx, "actual_length", json_object_new_int64((int64_t)q->n)))
+		goto fail;
+	return resp_append(errors, e);
+fail:
+	json_object_put(e);
+	return -1;
+}
+
+int
+valid_request(const struct route *r, const struct query *q,
+    struct json_object **out)
+{
+	struct json_object *errors = json_object_new_array();
+
+	*out = NULL;
+	if (errors == NULL)
+		return -1;
+	if (check_param(errors, &r->entity, "entity", 0) ||
+	    check_param(errors, &r->project, "project", 0) ||
+	    check_param(errors, &r->object_id, "object_id", 1))
+		goto fail;
+	if (q->n > VALID_MAX_DIGESTS) {
+		if (add_too_many(errors, q) != 0)
+			goto fail;
+	} else {
+		for (size_t i = 0; i < q->n; i++) {
+			const struct query_item *it = &q->items[i];
+			enum valid_rule rule = valid_digest(it->val, it->len);
+			if (rule != VALID_OK && add_error(errors, rule,
+			    new_loc("query", "digests", (long)i),
+			    input_value(it->raw, it->raw_len, it->val, it->len),
+			    DIGEST_PATTERN) != 0)
+				goto fail;
+		}
+	}
+	if (json_object_array_length(errors) == 0)
+		json_object_put(errors);
+	else
+		*out = errors;
+	return 0;
+fail:
+	json_object_put(errors);
+	return -1;
+}

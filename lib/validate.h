@@ -1,0 +1,39 @@
+#ifndef VALIDATE_H
+#define VALIDATE_H
+#include <stddef.h>
+
+#include <json-c/json.h>
+
+#include "query.h"
+#include "route.h"
+
+#define VALID_MAX_LEN 128	/* entity, project, object_id */
+#define VALID_MAX_DIGESTS 100
+
+/* The first rule a value breaks, in CONTRACT.md section 3 table order. */
+enum valid_rule {
+	VALID_OK,
+	VALID_UNICODE,		/* string_unicode */
+	VALID_TOO_LONG,		/* string_too_long */
+	VALID_PATTERN		/* string_pattern_mismatch */
+};
+
+/* entity and project: ^[A-Za-z0-9_.-]+$, at most 128 characters. */
+enum valid_rule valid_name(const char *s, size_t len);
+
+/* object_id: ^[\w.-]+$ with Python 3's Unicode \w, at most 128 characters. */
+enum valid_rule valid_object_id(const char *s, size_t len);
+
+/* One digests item: latest, vN, 43 alphanumerics or 64 hex digits. */
+enum valid_rule valid_digest(const char *s, size_t len);
+
+/*
+ * Checks the path parameters in order, then the digests, and stores in
+ * *errors the HTTPValidationError "detail" array (pydantic v2 entries:
+ * type, loc, msg, input, ctx), or NULL when everything is valid. Returns 0,
+ * or -1 when out of memory.
+ */
+int valid_request(const struct route *r, const struct query *q,
+    struct json_object **errors);
+
+#endif
