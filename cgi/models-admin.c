@@ -67,6 +67,13 @@ db_fail(const char *what, const char *msg)
 }
 
 static void
+quiet(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+static void
 connect_db(void)
 {
 	const char *url = getenv("DATABASE_URL");
@@ -80,6 +87,8 @@ connect_db(void)
 		db_fail("connect", "out of memory");
 	if (PQstatus(conn) != CONNECTION_OK)
 		db_fail("connect", PQerrorMessage(conn));
+	/* "relation already exists, skipping" and the like are not news. */
+	PQsetNoticeProcessor(conn, quiet, NULL);
 }
 
 /* Runs a statement; exits 1 unless it ends with status `want`. */

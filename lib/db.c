@@ -50,6 +50,14 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Server notices go to the error log as one line each. */
+static void
+log_notice(void *arg, const char *message)
+{
+	(void)arg;
+	log_error("database notice: %s", message);
+}
+
 /* Opens the connection if there is none; returns 0 when usable. */
 static int
 ensure_connected(struct db *d)
@@ -78,6 +86,7 @@ ensure_connected(struct db *d)
 		db_close(d);
 		return -1;
 	}
+	PQsetNoticeProcessor(d->conn, log_notice, NULL);
 	return 0;
 }
 
