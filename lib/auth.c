@@ -8,8 +8,8 @@
 #include "base64.h"
 
 /*
- * Longest Basic credential decoded: front servers cap a header at 8 KiB, and
- * an issued key needs 60 characters at most with a short user name.
+ * Basic credentials up to this long are decoded on the stack; front servers
+ * cap a header at 8 KiB, so longer ones are rare and go to the heap.
  */
 #define MAX_BASIC 8192
 
@@ -63,18 +63,23 @@ auth_parse(const char *header, char key[AUTH_KEY_LEN + 1])
 	if (slen != 5 || strncasecmp(p, "basic", 5) != 0)
 		return AUTH_MISSING;
 
-	unsigned char buf[MAX_BASIC / 4 * 3];
-	long n;
+	unsigned char stack[MAX_BASIC / 4 * 3], *buf = stack;
 	const unsigned char *colon;
+	enum auth_result res;
+	long n;
 
-	if (clen > MAX_BASIC)
-		return AUTH_INVALID;
-	if ((n = base64_decode(cred, clen, buf)) < 0)
+	/* Out of memory here can only mean "not authenticated". */
+	if (clen > MAX_BASIC && (buf = malloc(clen / 4 * 3)) == NULL)
 		return AUTH_MISSING;
-	if ((colon = memchr(buf, ':', (size_t)n)) == NULL)
-		return AUTH_MISSING;
-	return take_key((const char *)colon + 1,
-	    (size_t)(buf + n - colon - 1), key);
+	if ((n = base64_decode(cred, clen, buf)) < 0 ||
+	    (colon = memchr(buf, ':', (size_t)n)) == NULL)
+		res = AUTH_MISSING;
+	else
+		res = take_key((const char *)colon + 1,
+		    (size_t)(buf + n - colon - 1), key);
+	if (buf != stack)
+		free(buf);
+	return res;
 }
 
 void

@@ -1,5 +1,6 @@
 #ifndef AUTH_H
 #define AUTH_H
+#include <stddef.h>
 
 #define AUTH_KEY_LEN 40		/* 40 lowercase hex characters */
 #define AUTH_HASH_LEN 32	/* SHA-256 */

@@ -1,0 +1,288 @@
+#!/usr/bin/env bash
+# End-to-end tests: a throwaway PostgreSQL, models-api under spawn-fcgi,
+# lighttpd in front, and real HTTP requests with curl. Covers CONTRACT.md
+# sections 1-6. Last line: "N passed, N failed".
+#
+# BUILD selects the binaries (build or build/asan). KEEP=1 keeps the
+# temporary directory (logs, cluster) for a look afterwards.
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+. "$ROOT/deploy/stack.sh"
+. "$ROOT/tests/e2e/lib.sh"
+
+T=$(mktemp -d /tmp/models-e2e.XXXXXX)
+chmod 755 "$T"
+APPLOG=$T/app.log
+ADMIN=$BUILD/models-admin
+
+cleanup() {
+	stack_stop_pid "$T/lt/lighttpd.pidfile"
+	stack_stop_pid "$T/app.pid"
+	stack_pg_stop "$T/pg" immediate
+	if [ "${KEEP:-0}" = 1 ]; then
+		echo "kept $T" >&2
+	else
+		rm -rf "$T"
+	fi
+}
+trap cleanup EXIT
+
+psql_q() { "$PGBIN/psql" "$DATABASE_URL" -Atqc "$1"; }
+
+# --- the stack ------------------------------------------------------------
+stack_pg_init "$T/pg" || exit 1
+stack_pg_start "$T/pg" "$T/sock" "-c fsync=off" || exit 1
+"$ADMIN" migrate >/dev/null || { echo "migrate failed"; exit 1; }
+# A short statement timeout, so the lock-wait case below is quick.
+export MODELS_API_STATEMENT_TIMEOUT_MS=1500 MODELS_API_THREADS=4
+stack_app_start "$T/app.sock" "$APPLOG" "$T/app.pid" || exit 1
+PORT=$(stack_free_port)
+stack_lighttpd_start "$T/lt" "$PORT" "$T/app.sock" || { echo "lighttpd failed"; exit 1; }
+BASE="http://127.0.0.1:$PORT"
+
+# --- data -----------------------------------------------------------------
+W=$("$ADMIN" key create acme)
+A=$("$ADMIN" key create acme --role admin)
+R=$("$ADMIN" key create acme --role read)
+O=$("$ADMIN" key create other)
+X=$("$ADMIN" key create acme)
+XID=$("$ADMIN" key list acme | tail -n 1 | cut -d' ' -f1)
+"$ADMIN" key revoke "$XID"
+KEYS="$W $A $R $O $X"
+
+add() { "$ADMIN" model add acme proj "$1" --val "$2" | cut -d' ' -f1; }
+M1_0=$(add m1 '{"a":0}'); M1_1=$(add m1 '{"a":1}'); M1_2=$(add m1 '{"a":2}')
+B="Authorization: Bearer $W"
+BASIC="Authorization: Basic $(printf 'api:%s' "$W" | base64 -w0)"
+NF='{"detail":"Not Found"}'
+NA='{"detail":"Not authenticated"}'
+BAD='{"detail":"Invalid authentication credentials"}'
+DIGEST_RE='^(latest|v[0-9]+|[A-Za-z0-9]{43}|[0-9a-fA-F]{64})$'
+
+# --- 1. routes ------------------------------------------------------------
+req GET /nope;					expect "unknown path" 404 "$NF"
+req DELETE /v2/acme/proj/models -H "$B";	expect "4 segments" 404 "$NF"
+req DELETE /v2/acme//models/m1 -H "$B";		expect "empty segment" 404 "$NF"
+req DELETE /v2/acme/proj/models/m1/x -H "$B";	expect "6 segments" 404 "$NF"
+req DELETE /v3/acme/proj/models/m1 -H "$B";	expect "v3" 404 "$NF"
+req GET /v2/acme/proj/models/m1
+expect "GET model" 405 '{"detail":"Method Not Allowed"}'
+expect_hdr "GET model Allow" Allow "DELETE"
+req HEAD /v2/acme/proj/models/m1;		expect "HEAD model" 405 ""
+expect_hdr "HEAD model Allow" Allow "DELETE"
+req POST /health
+expect "POST health" 405 '{"detail":"Method Not Allowed"}'
+expect_hdr "POST health Allow" Allow "GET, HEAD"
+req GET /health;				expect "health" 200 '{"status":"ok"}'
+expect_hdr "health type" Content-Type "application/json"
+expect_hdr "health length" Content-Length "15"
+req HEAD /health;				expect "HEAD health" 200 ""
+req DELETE '/v2/acme/proj/models/m1/?digests=latest&x=%2F'
+expect "trailing slash" 307 ""
+expect_hdr "trailing slash Location" Location '/v2/acme/proj/models/m1?digests=latest&x=%2F'
+req GET '/health//';				expect "health slashes" 307 ""
+expect_hdr "health slashes Location" Location '/health'
+req POST /v2/acme/proj/models/m1/;		expect "307 before 405" 307 ""
+req DELETE /v2/acme/proj/%6Dodels/m1;		expect "decoded literal" 401 "$NA"
+req GET /%68ealth;				expect "decoded health" 200 '{"status":"ok"}'
+req DELETE /v2/acme/proj/models/m1%2Fx -H "$B"
+expect "%2F stays in segment" 422 '{"detail":[{"type":"string_pattern_mismatch","loc":["path","object_id"],"msg":"String should match pattern '"'"'^[\\w.-]+$'"'"'","input":"m1/x","ctx":{"pattern":"^[\\w.-]+$"}}]}'
+
+# --- 2. authentication ----------------------------------------------------
+P=/v2/acme/proj/models/nosuch
+req DELETE $P;					expect "no header" 401 "$NA"
+expect_hdr "no header WWW-Authenticate" WWW-Authenticate "Basic"
+req DELETE $P -H "Authorization: Digest abc";	expect "other scheme" 401 "$NA"
+req DELETE $P -H "Authorization: Basic !!!!";	expect "bad base64" 401 "$NA"
+req DELETE $P -H "Authorization: Basic $(printf nocolon | base64)"
+expect "no colon" 401 "$NA"
+req DELETE $P -H "Authorization: Basic $(printf 'api:' | base64)"
+expect "empty key" 401 "$NA"
+req DELETE $P -H "Authorization: Bearer";	expect "empty bearer" 401 "$NA"
+req DELETE $P -H "Authorization: Bearer 0123456789abcdef0123456789abcdef01234567"
+expect "unknown key" 401 "$BAD"
+expect_hdr "unknown key WWW-Authenticate" WWW-Authenticate "Basic"
+req DELETE $P -H "Authorization: Bearer short";	expect "odd key" 401 "$BAD"
+req DELETE $P -H "Authorization: Bearer $(echo "$W" | tr a-f A-F)"
+expect "uppercase key" 401 "$BAD"
+req DELETE $P -H "Authorization: Bearer $X";	expect "revoked key" 401 "$BAD"
+req DELETE $P -H "Authorization: Basic $(printf 'api: %s' "$W" | base64 -w0)"
+expect "password not trimmed" 401 "$BAD"
+NOSUCH='{"reason":"Object nosuch (None) not found when deleting.","error_type":"NotFoundError"}'
+req DELETE $P -H "$BASIC";			expect "basic ok" 404 "$NOSUCH"
+req DELETE $P -H "Authorization: bAsIc $(printf 'anyone:%s' "$W" | base64 -w0)"
+expect "basic any user, any case" 404 "$NOSUCH"
+req DELETE $P -H "Authorization: BEARER   $W  ";	expect "bearer trimmed" 404 "$NOSUCH"
+req DELETE $P -H "$B";				expect "bearer ok" 404 "$NOSUCH"
+
+# --- 3. validation --------------------------------------------------------
+pm() {	# pattern-mismatch entry: LOC INPUT PATTERN (JSON-escaped)
+	printf '{"type":"string_pattern_mismatch","loc":%s,"msg":"String should match pattern '"'"'%s'"'"'","input":"%s","ctx":{"pattern":"%s"}}' "$1" "$3" "$2" "$3"
+}
+req DELETE "$P?digests=bad!" -H "$B"
+expect "bad digest" 422 "{\"detail\":[$(pm '["query","digests",0]' 'bad!' "$DIGEST_RE")]}"
+LONG=$(printf 'a%.0s' $(seq 1 129))
+req DELETE "/v2/$LONG/proj/models/m1" -H "$B"
+expect "entity too long" 422 "{\"detail\":[{\"type\":\"string_too_long\",\"loc\":[\"path\",\"entity\"],\"msg\":\"String should have at most 128 characters\",\"input\":\"$LONG\",\"ctx\":{\"max_length\":128}}]}"
+E128=$(printf '%%C3%%A9%.0s' $(seq 1 128))
+req DELETE "/v2/acme/proj/models/$E128" -H "$B"
+expect "128 two-byte characters" 404 "{\"reason\":\"Object $(printf 'é%.0s' $(seq 1 128)) (None) not found when deleting.\",\"error_type\":\"NotFoundError\"}"
+req DELETE "/v2/a%20b/p%2Fq/models/m1?digests=latest&digests=&digests=v1" -H "$B"
+expect "errors in order" 422 "{\"detail\":[$(pm '["path","entity"]' 'a b' '^[A-Za-z0-9_.-]+$'),$(pm '["path","project"]' 'p/q' '^[A-Za-z0-9_.-]+$'),$(pm '["query","digests",1]' '' "$DIGEST_RE")]}"
+req DELETE "/v2/acme/proj/models/m%FF1" -H "$B"
+expect "not UTF-8" 422 '{"detail":[{"type":"string_unicode","loc":["path","object_id"],"msg":"Input should be a valid string, unable to parse raw data as a unicode string","input":"m%FF1"}]}'
+req DELETE "$P?digests" -H "$B"
+expect "digests without =" 422 "{\"detail\":[$(pm '["query","digests",0]' '' "$DIGEST_RE")]}"
+req DELETE "$P?%64igests=a+b" -H "$B"
+expect "encoded name, plus" 422 "{\"detail\":[$(pm '["query","digests",0]' 'a b' "$DIGEST_RE")]}"
+req DELETE "$P?digests=latest;x=1" -H "$B"
+expect "semicolon" 422 "{\"detail\":[$(pm '["query","digests",0]' 'latest;x=1' "$DIGEST_RE")]}"
+req DELETE "$P?digests=%zz" -H "$B"
+expect "bad escape literal" 422 "{\"detail\":[$(pm '["query","digests",0]' '%zz' "$DIGEST_RE")]}"
+Q=""; L=""
+for i in $(seq 1 101); do Q="$Q&digests=v$i"; L="$L,\"v$i\""; done
+req DELETE "$P?${Q#&}" -H "$B"
+expect "101 digests" 422 "{\"detail\":[{\"type\":\"too_long\",\"loc\":[\"query\",\"digests\"],\"msg\":\"List should have at most 100 items after validation, not 101\",\"input\":[${L#,}],\"ctx\":{\"field_type\":\"List\",\"max_length\":100,\"actual_length\":101}}]}"
+req DELETE "$P?digests=bad!";			expect "401 before 422" 401 "$NA"
+req DELETE "$P?digests=bad!" -H "Authorization: Bearer 0123456789abcdef0123456789abcdef01234567"
+expect "unknown key before 422" 401 "$BAD"
+req DELETE "/v2/other/proj/models/x?digests=bad!" -H "$B"
+expect "422 before 403" 422 "{\"detail\":[$(pm '["query","digests",0]' 'bad!' "$DIGEST_RE")]}"
+req DELETE "/v2/acme/proj/models/%D9%A1%E6%97%A5_x.y-z" -H "$B"
+expect "unicode word characters" 404 '{"reason":"Object ١日_x.y-z (None) not found when deleting.","error_type":"NotFoundError"}'
+
+# --- 4. authorization and lookup ----------------------------------------
+FORB='{"reason":"Forbidden","error_type":"Forbidden"}'
+req DELETE /v2/acme/proj/models/m1 -H "Authorization: Bearer $R"
+expect "read role" 403 "$FORB"
+req DELETE /v2/acme/proj/models/m1 -H "Authorization: Bearer $O"
+expect "other entity" 403 "$FORB"
+req DELETE /v2/nobody/nothing/models/m1 -H "Authorization: Bearer $O"
+expect "other entity, nothing exists" 403 "$FORB"
+req DELETE /v2/acme/nope/models/m1 -H "$B"
+expect "unknown project" 404 '{"reason":"Project acme/nope not found","error_type":"ProjectNotFound"}'
+req DELETE /v2/acme/nope/models/m1 -H "Authorization: Bearer $R"
+expect "403 before project 404" 403 "$FORB"
+expect_eq "nothing deleted by refusals" 3 "$("$ADMIN" model list acme proj m1 | wc -l)"
+
+# --- 5. deletion ----------------------------------------------------------
+P=/v2/acme/proj/models/m1
+req DELETE "$P?digests=v7&digests=v8" -H "$B"
+expect "none resolved" 404 "{\"reason\":\"Object m1 (['v7', 'v8']) not found when deleting.\",\"error_type\":\"NotFoundError\"}"
+req DELETE "$P?digests=v9&digests=v0&digests=zz9zz9zz9zz9zz9zz9zz9zz9zz9zz9zz9zz9zz9zz9z&digests=v9" -H "$B"
+expect "some resolved" 404 "{\"reason\":\"Delete request contains 4 digests, but found 1 objects to delete. Diff digests: {'v9', 'zz9zz9zz9zz9zz9zz9zz9zz9zz9zz9zz9zz9zz9zz9z'}\",\"error_type\":\"NotFoundError\"}"
+expect_eq "404 deleted nothing" 3 "$("$ADMIN" model list acme proj m1 | wc -l)"
+req DELETE "$P?digests=latest&digests=$M1_2&digests=v02" -H "$B" -H "X-Request-Id: e2e-latest.1"
+expect "latest = its digest = v02, once" 200 '{"num_deleted":1}'
+expect_hdr "request id kept" X-Request-Id "e2e-latest.1"
+req DELETE "$P?digests=v2" -H "$B"
+expect "deleted version is gone" 404 "{\"reason\":\"Object m1 (['v2']) not found when deleting.\",\"error_type\":\"NotFoundError\"}"
+M1_3=$("$ADMIN" model add acme proj m1 --val '{"a":3}')
+expect_eq "index not reused" "3" "${M1_3#* }"
+expect_eq "same content, same version" "$M1_3" "$("$ADMIN" model add acme proj m1 --val '{ "a" : 3 }')"
+req DELETE "$P?digests=v00&digests=$M1_1" -H "$B" -H "X-Request-Id: bad id!"
+expect "vN and digest" 200 '{"num_deleted":2}'
+RID=$(hdr X-Request-Id)
+expect_eq "bad request id replaced" 1 "$(echo "$RID" | grep -Ec '^[0-9a-f]{16}$')"
+req DELETE "$P" -H "$B";			expect "all versions" 200 '{"num_deleted":1}'
+req DELETE "$P" -H "$B"
+expect "all versions again" 404 '{"reason":"Object m1 (None) not found when deleting.","error_type":"NotFoundError"}'
+expect_eq "audit rows" "3" "$(psql_q "SELECT count(*) FROM delete_audit WHERE object_id = 'm1'")"
+expect_eq "audit row content" "{latest,$M1_2,v02}|{$M1_2}|1|e2e-latest.1|acme|proj" \
+    "$(psql_q "SELECT refs, digests, num_deleted, request_id, entity, project FROM delete_audit WHERE request_id = 'e2e-latest.1'")"
+expect_eq "audit all-versions refs NULL" "t" \
+    "$(psql_q "SELECT refs IS NULL FROM delete_audit WHERE object_id = 'm1' ORDER BY id DESC LIMIT 1")"
+"$ADMIN" model add acme proj m2 --val '{}' >/dev/null
+req DELETE /v2/acme/proj/models/m2 -H "Authorization: Bearer $A"
+expect "admin role" 200 '{"num_deleted":1}'
+
+# Overlapping concurrent deletes: 24 versions, 24 requests for the pairs
+# (i, i+1) and 12 for "latest", all at once. Every version is counted by
+# exactly one successful request; losers delete nothing and get 404.
+for i in $(seq 0 23); do "$ADMIN" model add acme proj race --val "{\"i\":$i}" >/dev/null; done
+RP=/v2/acme/proj/models/race
+PIDS=""
+for i in $(seq 0 23); do
+	curl -s -o "$T/race.$i" -w '%{http_code}\n' -X DELETE -H "$B" \
+	    "$BASE$RP?digests=v$i&digests=v$(( (i + 1) % 24 ))" >"$T/race.$i.code" &
+	PIDS="$PIDS $!"
+done
+for i in $(seq 24 35); do
+	curl -s -o "$T/race.$i" -w '%{http_code}\n' -X DELETE -H "$B" \
+	    "$BASE$RP?digests=latest" >"$T/race.$i.code" &
+	PIDS="$PIDS $!"
+done
+# Only the clients: a bare `wait` would wait for the servers too.
+wait $PIDS
+SUM=0; CODES=""
+for i in $(seq 0 35); do
+	c=$(cat "$T/race.$i.code")
+	CODES="$CODES $c"
+	[ "$c" = 200 ] && SUM=$((SUM + $(sed 's/[^0-9]//g' "$T/race.$i")))
+done
+LEFT=$("$ADMIN" model list acme proj race | wc -l)
+expect_eq "race: counted once" 24 $((SUM + LEFT))
+expect_eq "race: only 200 and 404" "" "$(echo "$CODES" | tr ' ' '\n' | grep -Ev '^(200|404|)$')"
+expect_eq "race: audit matches" "$SUM" \
+    "$(psql_q "SELECT coalesce(sum(num_deleted), 0) FROM delete_audit WHERE object_id = 'race'")"
+
+# --- 6. responses, timeouts, database loss --------------------------------
+"$ADMIN" model add acme proj locked --val '{}' >/dev/null
+"$PGBIN/psql" "$DATABASE_URL" -qc "BEGIN; SELECT 1 FROM models WHERE object_id = 'locked' FOR UPDATE; SELECT pg_sleep(6); COMMIT;" >/dev/null 2>&1 &
+LOCKER=$!
+sleep 0.5
+START=$(date +%s%N)
+req DELETE /v2/acme/proj/models/locked -H "$B"
+MS=$(( ($(date +%s%N) - START) / 1000000 ))
+expect "row lock held" 503 '{"reason":"Service temporarily unavailable","error_type":"ServiceUnavailable"}'
+expect_hdr "row lock Retry-After" Retry-After "1"
+expect_eq "503 within the timeout" 1 $(( MS >= 1400 && MS < 4000 ))
+kill "$LOCKER" 2>/dev/null; wait "$LOCKER" 2>/dev/null
+expect_eq "timed-out delete deleted nothing" 1 "$("$ADMIN" model list acme proj locked | wc -l)"
+
+stack_pg_stop "$T/pg" fast
+req DELETE /v2/acme/proj/models/locked -H "$B"
+expect "database down" 503 '{"reason":"Service temporarily unavailable","error_type":"ServiceUnavailable"}'
+expect_hdr "database down Retry-After" Retry-After "1"
+req GET /health;				expect "health, database down" 503 '{"status":"unavailable"}'
+stack_pg_start "$T/pg" "$T/sock" "-c fsync=off"
+req DELETE /v2/acme/proj/models/locked -H "$B"
+expect "first request after restart" 200 '{"num_deleted":1}'
+# Every worker holds a connection now; restart again: none may surface.
+for i in 1 2 3 4 5 6 7 8; do req GET /health; done
+stack_pg_stop "$T/pg" fast
+stack_pg_start "$T/pg" "$T/sock" "-c fsync=off"
+CODES=""
+for i in 1 2 3 4 5 6 7 8; do req GET /health; CODES="$CODES$CODE "; done
+expect_eq "stale connections replaced" "200 200 200 200 200 200 200 200 " "$CODES"
+
+# --- 7. the access log ----------------------------------------------------
+LINE=$(grep ' e2e-latest.1 ' "$APPLOG" | head -n 1)
+expect_eq "access log line" "DELETE /v2/acme/proj/models/m1 200 1" \
+    "$(echo "$LINE" | awk '{ print $3, $4, $5, $6 }')"
+LEAKED=0
+for k in $KEYS; do grep -q "$k" "$APPLOG" "$T/lt/lighttpd-error.log" && LEAKED=1; done
+expect_eq "no key in any log" 0 "$LEAKED"
+
+# --- models-admin ---------------------------------------------------------
+"$ADMIN" key revoke 999999 2>/dev/null;		expect_eq "revoke unknown id" 1 $?
+"$ADMIN" key create 'bad entity' 2>/dev/null;	expect_eq "bad entity" 2 $?
+"$ADMIN" key create acme --role owner 2>/dev/null; expect_eq "bad role" 2 $?
+"$ADMIN" model add acme proj m --val '{bad' 2>/dev/null; expect_eq "bad JSON" 2 $?
+"$ADMIN" frobnicate 2>"$T/err";			expect_eq "bad command" 2 $?
+expect_eq "usage is one line" 1 "$(wc -l <"$T/err")"
+DATABASE_URL="postgresql:///models?host=$T/nowhere" "$ADMIN" key list 2>/dev/null
+expect_eq "database error" 1 $?
+expect_eq "key list format" 1 "$("$ADMIN" key list acme | grep -cE '^[0-9]+ acme read [0-9-]{10}T[0-9:]{8}Z$')"
+expect_eq "revoked marked" 1 "$("$ADMIN" key list acme | grep -c ' revoked$')"
+expect_eq "migrate idempotent" "" "$("$ADMIN" migrate)"
+
+# --- sanitizer reports ----------------------------------------------------
+stack_stop_pid "$T/app.pid"
+REPORTS=$(grep -cE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$APPLOG")
+expect_eq "no sanitizer reports" 0 "$REPORTS"
+[ "$REPORTS" = 0 ] || grep -E -A20 'Sanitizer|runtime error' "$APPLOG" | head -n 60
+
+echo "$PASS passed, $FAIL failed"
+[ "$FAIL" = 0 ]

@@ -1,0 +1,23 @@
+#include <stdio.h>
+
+#include "t.h"
+
+int t_passed, t_failed;
+
+int
+main(void)
+{
+	test_pct();
+	test_utf8();
+	test_route();
+	test_query();
+	test_base64();
+	test_auth();
+	test_validate();
+	test_respond();
+	test_app();
+
+	/* The last line is what make check reads. */
+	printf("%d passed, %d failed\n", t_passed, t_failed);
+	return t_failed > 0;
+}

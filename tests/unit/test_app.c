@@ -1,0 +1,570 @@
+#include <stdlib.h>
+
+#include "app.h"
+#include "auth.h"
+#include "t.h"
+
+#define KEY "0123456789abcdef0123456789abcdef01234567"
+#define BEARER "Bearer " KEY
+/* "api:" KEY */
+#define BASIC "Basic YXBpOjAxMjM0NTY3ODlhYmNkZWYwMTIzNDU2Nzg5YWJjZGVmMDEyMzQ1Njc="
+
+#define B_NOT_FOUND "{\"detail\":\"Not Found\"}"
+#define B_NOT_ALLOWED "{\"detail\":\"Method Not Allowed\"}"
+#define B_NOT_AUTH "{\"detail\":\"Not authenticated\"}"
+#define B_BAD_KEY "{\"detail\":\"Invalid authentication credentials\"}"
+#define B_FORBIDDEN "{\"reason\":\"Forbidden\",\"error_type\":\"Forbidden\"}"
+#define B_UNAVAILABLE "{\"reason\":\"Service temporarily unavailable\"," \
+	"\"error_type\":\"ServiceUnavailable\"}"
+#define B_INTERNAL "{\"reason\":\"Internal server error\"}"
+#define B_BAD_DIGEST "{\"detail\":[{\"type\":\"string_pattern_mismatch\"," \
+	"\"loc\":[\"query\",\"digests\",0],\"msg\":\"String should match " \
+	"pattern '^(latest|v[0-9]+|[A-Za-z0-9]{43}|[0-9a-fA-F]{64})$'\"," \
+	"\"input\":\"bad!\",\"ctx\":{\"pattern\":\"^(latest|v[0-9]+|" \
+	"[A-Za-z0-9]{43}|[0-9a-fA-F]{64})$\"}}]}"
+#define B_OID(input) "{\"detail\":[{\"type\":\"string_pattern_mismatch\"," \
+	"\"loc\":[\"path\",\"object_id\"],\"msg\":\"String should match " \
+	"pattern '^[\\\\w.-]+$'\",\"input\":\"" input "\",\"ctx\":" \
+	"{\"pattern\":\"^[\\\\w.-]+$\"}}]}"
+
+#define FAKE_KEY_ID 7
+#define FAKE_NUM_DELETED 2
+#define MAX_REFS 8
+
+/*
+ * The store the handler talks to: canned answers in, calls recorded. The
+ * strings are copied, since the handler's buffers are gone after it returns.
+ */
+struct fake {
+	enum store_status	 key_st, del_st, health_st;
+	const char		*message;	/* for STORE_NOT_FOUND */
+
+	int			 checks, deletes, healths;
+	unsigned char		 hash[AUTH_HASH_LEN];
+	char			 entity[512], project[512], object_id[512];
+	char			 request_id[RESP_REQUEST_ID_MAX + 1];
+	int			 refs_null;
+	unsigned int		 nrefs;
+	char			 refs[MAX_REFS][64];
+};
+
+static void
+copy(char *dst, size_t size, const char *src)
+{
+	snprintf(dst, size, "%s", src ? src : "(null)");
+}
+
+static enum store_status
+fake_check_key(void *ctx, const unsigned char *hash, long long *key_id)
+{
+	struct fake *f = ctx;
+
+	f->checks++;
+	memcpy(f->hash, hash, AUTH_HASH_LEN);
+	if (f->key_st == STORE_OK)
+		*key_id = FAKE_KEY_ID;
+	return f->key_st;
+}
+
+static enum store_status
+fake_delete(void *ctx, const struct store_delete *d, struct store_result *res)
+{
+	struct fake *f = ctx;
+
+	f->deletes++;
+	memcpy(f->hash, d->key_hash, AUTH_HASH_LEN);
+	copy(f->entity, sizeof(f->entity), d->entity);
+	copy(f->project, sizeof(f->project), d->project);
+	copy(f->object_id, sizeof(f->object_id), d->object_id);
+	copy(f->request_id, sizeof(f->request_id), d->request_id);
+	f->refs_null = d->refs == NULL;
+	f->nrefs = d->nrefs;
+	for (unsigned int i = 0; d->refs != NULL && i < d->nrefs &&
+	    i < MAX_REFS; i++)
+		copy(f->refs[i], sizeof(f->refs[i]), d->refs[i]);
+
+	/* As lib/db.c does: the key is known unless it was rejected. */
+	res->key_id = f->del_st == STORE_BAD_KEY ? -1 : FAKE_KEY_ID;
+	res->num_deleted = f->del_st == STORE_OK ? FAKE_NUM_DELETED : 0;
+	if (f->del_st == STORE_NOT_FOUND && f->message != NULL)
+		res->message = strdup(f->message);
+	return f->del_st;
+}
+
+static enum store_status
+fake_health(void *ctx)
+{
+	struct fake *f = ctx;
+
+	f->healths++;
+	return f->health_st;
+}
+
+static const struct store_ops fake_ops = { fake_check_key, fake_delete,
+    fake_health };
+
+/* Runs one request through app_handle against f; resp must be freed. */
+static void
+handle(const char *prefix, const struct request *req, struct fake *f,
+    struct response *resp)
+{
+	struct app_config cfg = { prefix ? prefix : "" };
+	struct store st = { &fake_ops, f };
+
+	app_handle(&cfg, req, &st, resp);
+}
+
+struct app_case {
+	const char		*prefix;
+	struct request		 req;
+	enum store_status	 key_st, del_st, health_st;
+	const char		*message;
+
+	int			 status;
+	const char		*body;
+	const char		*allow;		/* NULL: no Allow header */
+	int			 www, retry;
+	const char		*location;	/* NULL: no Location */
+	int			 checks, deletes, healths;
+};
+
+/* Open a row's request initialiser; the row adds fields and closes it. */
+#define M(m, u) .req = { .method = (m), .request_uri = (u)
+#define DEL(u) M("DELETE", u)
+
+static const struct app_case cases[] = {
+	/* Routing: unknown paths, before anything else. */
+	{ M("GET", "/nothing") }, .status = 404, .body = B_NOT_FOUND },
+	{ DEL("/nothing"), .authorization = BEARER },
+	    .status = 404, .body = B_NOT_FOUND },
+	{ DEL("/nothing/") }, .status = 404, .body = B_NOT_FOUND },
+	{ DEL("/") }, .status = 404, .body = B_NOT_FOUND },
+	{ DEL("") }, .status = 404, .body = B_NOT_FOUND },
+	{ DEL("/v2/e/p/models") }, .status = 404, .body = B_NOT_FOUND },
+	{ DEL("/v2/e/p/models/m/x"), .authorization = BEARER },
+	    .status = 404, .body = B_NOT_FOUND },
+	{ DEL("/v2/e/p/models//m"), .authorization = BEARER },
+	    .status = 404, .body = B_NOT_FOUND },
+	{ DEL("//v2/e/p/models/m"), .authorization = BEARER },
+	    .status = 404, .body = B_NOT_FOUND },
+	{ M("GET", "/health%2F") }, .status = 404, .body = B_NOT_FOUND },
+
+	/* Known path, other method: 405 before authentication. */
+	{ M("GET", "/v2/e/p/models/m") },
+	    .status = 405, .body = B_NOT_ALLOWED, .allow = "DELETE" },
+	{ M("POST", "/v2/e/p/models/m"), .authorization = BEARER },
+	    .status = 405, .body = B_NOT_ALLOWED, .allow = "DELETE" },
+	{ M("HEAD", "/v2/e/p/models/m") },
+	    .status = 405, .body = B_NOT_ALLOWED, .allow = "DELETE" },
+	{ M("delete", "/v2/e/p/models/m"), .authorization = BEARER },
+	    .status = 405, .body = B_NOT_ALLOWED, .allow = "DELETE" },
+	{ M(NULL, "/v2/e/p/models/m") },
+	    .status = 405, .body = B_NOT_ALLOWED, .allow = "DELETE" },
+	{ DEL("/health") },
+	    .status = 405, .body = B_NOT_ALLOWED, .allow = "GET, HEAD" },
+	{ M("POST", "/health") },
+	    .status = 405, .body = B_NOT_ALLOWED, .allow = "GET, HEAD" },
+
+	/* Trailing slashes: 307 whatever the method, query as sent. */
+	{ DEL("/v2/e/p/models/m/?digests=v1") },
+	    .status = 307, .body = "", .location = "/v2/e/p/models/m?digests=v1" },
+	{ M("GET", "/v2/e/p/models/m//") },
+	    .status = 307, .body = "", .location = "/v2/e/p/models/m" },
+	{ DEL("/v2/e/p/models/m%2Fx/?a=%20b&digests=bad!"),
+	    .authorization = "Bearer nope" },
+	    .status = 307, .body = "",
+	    .location = "/v2/e/p/models/m%2Fx?a=%20b&digests=bad!" },
+	{ DEL("/v2/e/p/%6Dodels/m/") },
+	    .status = 307, .body = "", .location = "/v2/e/p/%6Dodels/m" },
+	{ M("GET", "/health/") },
+	    .status = 307, .body = "", .location = "/health" },
+	/* Raw bytes that would break the header block go out as %XX. */
+	{ M("GET", "/health/?a=b c\r\nX: y") },
+	    .status = 307, .body = "", .location = "/health?a=b%20c%0D%0AX:%20y" },
+	{ DEL("/v2/e/p/models/m\xff/") },
+	    .status = 307, .body = "", .location = "/v2/e/p/models/m%FF" },
+	{ M("POST", "/health///?x") },
+	    .status = 307, .body = "", .location = "/health?x" },
+
+	/* Health: no authentication, one round trip. */
+	{ M("GET", "/health") },
+	    .status = 200, .body = "{\"status\":\"ok\"}", .healths = 1 },
+	{ M("HEAD", "/health") },
+	    .status = 200, .body = "{\"status\":\"ok\"}", .healths = 1 },
+	{ M("GET", "/%68ealth?x=1") },
+	    .status = 200, .body = "{\"status\":\"ok\"}", .healths = 1 },
+	{ M("GET", "/health") }, .health_st = STORE_UNAVAILABLE,
+	    .status = 503, .body = "{\"status\":\"unavailable\"}", .healths = 1 },
+	{ M("GET", "/health") }, .health_st = STORE_ERROR,
+	    .status = 503, .body = "{\"status\":\"unavailable\"}", .healths = 1 },
+
+	/* No usable credentials: 401, the store untouched. */
+	{ DEL("/v2/e/p/models/m") },
+	    .status = 401, .body = B_NOT_AUTH, .www = 1 },
+	{ DEL("/v2/e/p/models/m"), .authorization = "Token " KEY },
+	    .status = 401, .body = B_NOT_AUTH, .www = 1 },
+	{ DEL("/v2/e/p/models/m"), .authorization = "Basic !!!!" },
+	    .status = 401, .body = B_NOT_AUTH, .www = 1 },
+	{ DEL("/v2/e/p/models/m"), .authorization = "Basic YXBpOg==" },
+	    .status = 401, .body = B_NOT_AUTH, .www = 1 },
+	{ DEL("/v2/e/p/models/m"), .authorization = "Bearer " },
+	    .status = 401, .body = B_NOT_AUTH, .www = 1 },
+	/* A key that cannot be live: 401, the store untouched. */
+	{ DEL("/v2/e/p/models/m"),
+	    .authorization = "Bearer 0123456789ABCDEF0123456789ABCDEF01234567" },
+	    .status = 401, .body = B_BAD_KEY, .www = 1 },
+	{ DEL("/v2/e/p/models/m"), .authorization = "Basic YXBpOiAwMTIzNDU2Nzg5"
+	    "YWJjZGVmMDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3" },	/* "api: KEY" */
+	    .status = 401, .body = B_BAD_KEY, .www = 1 },
+	/* Authentication outranks validation. */
+	{ DEL("/v2/e/p/models/m?digests=bad!") },
+	    .status = 401, .body = B_NOT_AUTH, .www = 1 },
+	{ DEL("/v2/e/p/models/m%2Fx"), .authorization = "Bearer xyz" },
+	    .status = 401, .body = B_BAD_KEY, .www = 1 },
+
+	/* Invalid input: 422 only once the key is known to be live. */
+	{ DEL("/v2/e/p/models/m?digests=bad!"), .authorization = BEARER },
+	    .status = 422, .body = B_BAD_DIGEST, .checks = 1 },
+	{ DEL("/v2/e/p/models/m?digests=bad!"), .authorization = BASIC },
+	    .status = 422, .body = B_BAD_DIGEST, .checks = 1 },
+	{ DEL("/v2/e/p/models/m%2Fx"), .authorization = BEARER },
+	    .status = 422, .body = B_OID("m/x"), .checks = 1 },
+	{ DEL("/v2/e/p/models/m?digests=bad!"), .authorization = BEARER },
+	    .key_st = STORE_BAD_KEY,
+	    .status = 401, .body = B_BAD_KEY, .www = 1, .checks = 1 },
+	{ DEL("/v2/e/p/models/m?digests=bad!"), .authorization = BEARER },
+	    .key_st = STORE_UNAVAILABLE,
+	    .status = 503, .body = B_UNAVAILABLE, .retry = 1, .checks = 1 },
+	{ DEL("/v2/e/p/models/m?digests=bad!"), .authorization = BEARER },
+	    .key_st = STORE_ERROR, .status = 500, .body = B_INTERNAL,
+	    .checks = 1 },
+
+	/* Valid requests: the answer is the store's delete result. */
+	{ DEL("/v2/e/p/models/m"), .authorization = BEARER },
+	    .status = 200, .body = "{\"num_deleted\":2}", .deletes = 1 },
+	{ DEL("/v2/e/p/models/m?digests=v1&digests=latest"),
+	    .authorization = BASIC },
+	    .status = 200, .body = "{\"num_deleted\":2}", .deletes = 1 },
+	{ DEL("/v2/e/p/models/m"), .authorization = BEARER },
+	    .del_st = STORE_BAD_KEY,
+	    .status = 401, .body = B_BAD_KEY, .www = 1, .deletes = 1 },
+	{ DEL("/v2/e/p/models/m"), .authorization = BEARER },
+	    .del_st = STORE_FORBIDDEN,
+	    .status = 403, .body = B_FORBIDDEN, .deletes = 1 },
+	{ DEL("/v2/e/p/models/m"), .authorization = BEARER },
+	    .del_st = STORE_NO_PROJECT, .status = 404, .body = "{\"reason\":"
+	    "\"Project e/p not found\",\"error_type\":\"ProjectNotFound\"}",
+	    .deletes = 1 },
+	{ DEL("/v2/%65nt/my.proj/models/m"), .authorization = BEARER },
+	    .del_st = STORE_NO_PROJECT, .status = 404, .body = "{\"reason\":"
+	    "\"Project ent/my.proj not found\",\"error_type\":"
+	    "\"ProjectNotFound\"}", .deletes = 1 },
+	{ DEL("/v2/e/p/models/m"), .authorization = BEARER },
+	    .del_st = STORE_NOT_FOUND,
+	    .message = "Object m (None) not found when deleting.",
+	    .status = 404, .body = "{\"reason\":\"Object m (None) not found "
+	    "when deleting.\",\"error_type\":\"NotFoundError\"}",
+	    .deletes = 1 },
+	{ DEL("/v2/e/p/models/m?digests=v7&digests=v8"),
+	    .authorization = BEARER },
+	    .del_st = STORE_NOT_FOUND,
+	    .message = "Object m (['v7', 'v8']) not found when deleting.",
+	    .status = 404, .body = "{\"reason\":\"Object m (['v7', 'v8']) not "
+	    "found when deleting.\",\"error_type\":\"NotFoundError\"}",
+	    .deletes = 1 },
+	{ DEL("/v2/e/p/models/m"), .authorization = BEARER },
+	    .del_st = STORE_UNAVAILABLE,
+	    .status = 503, .body = B_UNAVAILABLE, .retry = 1, .deletes = 1 },
+	{ DEL("/v2/e/p/models/m"), .authorization = BEARER },
+	    .del_st = STORE_ERROR,
+	    .status = 500, .body = B_INTERNAL, .deletes = 1 },
+
+	/* MODELS_API_PREFIX: stripped, and nothing outside it is routed. */
+	{ .prefix = "/api", M("GET", "/api/health") },
+	    .status = 200, .body = "{\"status\":\"ok\"}", .healths = 1 },
+	{ .prefix = "/api", DEL("/api/v2/e/p/models/m"),
+	    .authorization = BEARER },
+	    .status = 200, .body = "{\"num_deleted\":2}", .deletes = 1 },
+	{ .prefix = "/api", M("GET", "/health") },
+	    .status = 404, .body = B_NOT_FOUND },
+	{ .prefix = "/api", M("GET", "/apix/health") },
+	    .status = 404, .body = B_NOT_FOUND },
+	{ .prefix = "/api", M("GET", "/xyz/health") },
+	    .status = 404, .body = B_NOT_FOUND },
+	{ .prefix = "/api", M("GET", "/API/health") },
+	    .status = 404, .body = B_NOT_FOUND },
+	{ .prefix = "/api", M("GET", "/api") },
+	    .status = 404, .body = B_NOT_FOUND },
+	{ .prefix = "/api", M("GET", "/api/api/health") },
+	    .status = 404, .body = B_NOT_FOUND },
+	{ .prefix = "/api", DEL("/api/v2/e/p/models/m/?digests=v1") },
+	    .status = 307, .body = "",
+	    .location = "/api/v2/e/p/models/m?digests=v1" },
+
+	/* Without REQUEST_URI: SCRIPT_NAME + PATH_INFO, QUERY_STRING. */
+	{ .req = { .method = "GET", .script_name = "", .path_info = "/health" },
+	    .status = 200, .body = "{\"status\":\"ok\"}", .healths = 1 },
+	{ .req = { .method = "GET", .path_info = "/health" },
+	    .status = 200, .body = "{\"status\":\"ok\"}", .healths = 1 },
+	{ .req = { .method = "GET", .script_name = "/health" },
+	    .status = 200, .body = "{\"status\":\"ok\"}", .healths = 1 },
+	{ .req = { .method = "DELETE", .script_name = "/v2",
+	    .path_info = "/e/p/models/m", .query_string = "digests=bad!",
+	    .authorization = BEARER },
+	    .status = 422, .body = B_BAD_DIGEST, .checks = 1 },
+	/* PATH_INFO is already decoded: "%41" there is not decoded again. */
+	{ .req = { .method = "DELETE", .path_info = "/v2/e/p/models/m%41",
+	    .authorization = BEARER },
+	    .status = 422, .body = B_OID("m%41"), .checks = 1 },
+	{ .req = { .method = "GET" },
+	    .status = 404, .body = B_NOT_FOUND },
+	{ .prefix = "/api", .req = { .method = "GET", .script_name = "/api",
+	    .path_info = "/health" },
+	    .status = 200, .body = "{\"status\":\"ok\"}", .healths = 1 },
+	/* REQUEST_URI wins when both are there. */
+	{ .req = { .method = "GET", .request_uri = "/health",
+	    .script_name = "/x", .path_info = "/nothing" },
+	    .status = 200, .body = "{\"status\":\"ok\"}", .healths = 1 },
+};
+
+static void
+label_of(char *buf, size_t size, const struct app_case *c)
+{
+	const struct request *q = &c->req;
+
+	if (q->request_uri != NULL)
+		snprintf(buf, size, "%s%s%s %s %s auth=%s",
+		    c->prefix ? "[prefix " : "", c->prefix ? c->prefix : "",
+		    c->prefix ? "]" : "", q->method ? q->method : "(null)",
+		    q->request_uri, q->authorization ? q->authorization : "-");
+	else
+		snprintf(buf, size, "%s%s%s %s SCRIPT_NAME=%s PATH_INFO=%s "
+		    "QUERY_STRING=%s auth=%s",
+		    c->prefix ? "[prefix " : "", c->prefix ? c->prefix : "",
+		    c->prefix ? "]" : "", q->method ? q->method : "(null)",
+		    q->script_name ? q->script_name : "(null)",
+		    q->path_info ? q->path_info : "(null)",
+		    q->query_string ? q->query_string : "(null)",
+		    q->authorization ? q->authorization : "-");
+}
+
+static void
+run(const struct app_case *c)
+{
+	struct fake f = { .key_st = c->key_st, .del_st = c->del_st,
+	    .health_st = c->health_st, .message = c->message };
+	struct response r;
+	char label[512], what[600];
+
+	label_of(label, sizeof(label), c);
+	handle(c->prefix, &c->req, &f, &r);
+
+#define FIELD(name) (snprintf(what, sizeof(what), "%s: %s", label, name), what)
+	T_INT(FIELD("status"), c->status, r.status);
+	T_MEM(FIELD("body"), c->body, strlen(c->body), r.body,
+	    r.body ? r.body_len : 0);
+	T_STR(FIELD("allow"), c->allow, r.allow);
+	T_INT(FIELD("www_authenticate"), c->www, r.www_authenticate);
+	T_INT(FIELD("retry_after"), c->retry, r.retry_after);
+	T_STR(FIELD("location"), c->location, r.location);
+	T_INT(FIELD("check_key calls"), c->checks, f.checks);
+	T_INT(FIELD("delete_model calls"), c->deletes, f.deletes);
+	T_INT(FIELD("health calls"), c->healths, f.healths);
+#undef FIELD
+	resp_free(&r);
+}
+
+static int
+id_char_ok(char c)
+{
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+	    (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+}
+
+/* X-Request-Id: the client's when 1-64 of [A-Za-z0-9._-], else a new one. */
+struct id_case {
+	const char	*given;
+	int		 kept;
+};
+
+#define ID64 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789ABCDEF"
+
+static const struct id_case id_cases[] = {
+	{ "abc-1.2_X", 1 },
+	{ "a", 1 },
+	{ ID64, 1 },
+	{ "...", 1 },
+	{ NULL, 0 },
+	{ "", 0 },
+	{ ID64 "x", 0 },
+	{ "a b", 0 },
+	{ "a/b", 0 },
+	{ "a:b", 0 },
+	{ "\xc3\xa9", 0 },
+	{ "abc\n", 0 },
+};
+
+static void
+test_request_id(void)
+{
+	char prev[RESP_REQUEST_ID_MAX + 1] = "";
+	char label[160], in[100];
+
+	for (size_t i = 0; i < T_LEN(id_cases); i++) {
+		const struct id_case *c = &id_cases[i];
+		struct request req = { .method = "GET", .request_uri = "/health",
+		    .request_id = c->given };
+		struct fake f = { 0 };
+		struct response r;
+		size_t n;
+
+		snprintf(label, sizeof(label), "X-Request-Id %s",
+		    c->given ? t_label(in, sizeof(in), c->given,
+		    strlen(c->given)) : "(absent)");
+		handle(NULL, &req, &f, &r);
+		n = strlen(r.request_id);
+		if (c->kept) {
+			T_STR(label, c->given, r.request_id);
+		} else {
+			size_t good = 0;
+
+			while (good < n && id_char_ok(r.request_id[good]))
+				good++;
+			/* A fresh id is itself a valid one, and not the last. */
+			T_INT(label, 1, n >= 1 && n <= RESP_REQUEST_ID_MAX);
+			T_INT(label, n, good);
+			T_INT(label, 1, strcmp(r.request_id, prev) != 0);
+			T_INT(label, 1, c->given == NULL ||
+			    strcmp(r.request_id, c->given) != 0);
+			memcpy(prev, r.request_id, sizeof(prev));
+		}
+		resp_free(&r);
+	}
+
+	/* Every answer carries it, a 404 or a 307 included. */
+	{
+		struct request req = { .method = "DELETE",
+		    .request_uri = "/nothing", .request_id = "rid-404" };
+		struct fake f = { 0 };
+		struct response r;
+
+		handle(NULL, &req, &f, &r);
+		T_STR("X-Request-Id on a 404", "rid-404", r.request_id);
+		resp_free(&r);
+		req.request_uri = "/health/";
+		req.request_id = "rid-307";
+		handle(NULL, &req, &f, &r);
+		T_STR("X-Request-Id on a 307", "rid-307", r.request_id);
+		resp_free(&r);
+	}
+}
+
+/* What the store is handed: decoded params, references, id, key hash. */
+static void
+test_delete_args(void)
+{
+	unsigned char want_hash[AUTH_HASH_LEN];
+	struct fake f = { 0 };
+	struct response r;
+	struct request req = { .method = "DELETE",
+	    .request_uri = "/v2/%65nt/p%2Eq/models/m%C3%A9?digests=v1&x=y&"
+	    "%64igests=latest&digests=v1", .authorization = BEARER,
+	    .request_id = "rid" };
+	const char *label = "DELETE /v2/%65nt/p%2Eq/models/m%C3%A9?digests=v1"
+	    "&x=y&%64igests=latest&digests=v1";
+
+	auth_hash_key(KEY, AUTH_KEY_LEN, want_hash);
+	handle(NULL, &req, &f, &r);
+	T_INT(label, 200, r.status);
+	T_INT(label, 1, f.deletes);
+	T_STR(label, "ent", f.entity);
+	T_STR(label, "p.q", f.project);
+	T_STR(label, "m\xc3\xa9", f.object_id);
+	T_STR(label, "rid", f.request_id);
+	T_MEM(label, (const char *)want_hash, AUTH_HASH_LEN,
+	    (const char *)f.hash, AUTH_HASH_LEN);
+	T_INT(label, 0, f.refs_null);
+	/* As sent: duplicates kept, in order, names decoded. */
+	if (T_INT(label, 3, f.nrefs)) {
+		T_STR(label, "v1", f.refs[0]);
+		T_STR(label, "latest", f.refs[1]);
+		T_STR(label, "v1", f.refs[2]);
+	}
+	T_INT(label, FAKE_NUM_DELETED, r.num_deleted);
+	T_INT(label, FAKE_KEY_ID, r.key_id);
+	resp_free(&r);
+
+	/* No digests at all: delete every version (refs NULL). */
+	memset(&f, 0, sizeof(f));
+	req.request_uri = "/v2/e/p/models/m?other=1";
+	req.authorization = BASIC;
+	label = "DELETE /v2/e/p/models/m?other=1 (Basic)";
+	handle(NULL, &req, &f, &r);
+	T_INT(label, 200, r.status);
+	T_INT(label, 1, f.refs_null);
+	T_INT(label, 0, f.nrefs);
+	T_MEM(label, (const char *)want_hash, AUTH_HASH_LEN,
+	    (const char *)f.hash, AUTH_HASH_LEN);
+	resp_free(&r);
+
+	/* One digest is still a list of references, not "every version". */
+	memset(&f, 0, sizeof(f));
+	req.request_uri = "/v2/e/p/models/m?digests=latest";
+	label = "DELETE /v2/e/p/models/m?digests=latest";
+	handle(NULL, &req, &f, &r);
+	T_INT(label, 200, r.status);
+	T_INT(label, 0, f.refs_null);
+	if (T_INT(label, 1, f.nrefs))
+		T_STR(label, "latest", f.refs[0]);
+	resp_free(&r);
+
+	/* A refused delete reports no count; the key it knew, it keeps. */
+	memset(&f, 0, sizeof(f));
+	f.del_st = STORE_FORBIDDEN;
+	req.request_uri = "/v2/e/p/models/m";
+	label = "DELETE /v2/e/p/models/m (forbidden)";
+	handle(NULL, &req, &f, &r);
+	T_INT(label, 403, r.status);
+	T_INT(label, -1, r.num_deleted);
+	T_INT(label, FAKE_KEY_ID, r.key_id);
+	resp_free(&r);
+
+	/* The 422 path hands check_key the same hash. */
+	memset(&f, 0, sizeof(f));
+	req.request_uri = "/v2/e/p/models/m?digests=bad!";
+	label = "DELETE /v2/e/p/models/m?digests=bad! (check_key hash)";
+	handle(NULL, &req, &f, &r);
+	T_INT(label, 422, r.status);
+	T_MEM(label, (const char *)want_hash, AUTH_HASH_LEN,
+	    (const char *)f.hash, AUTH_HASH_LEN);
+	T_INT(label, FAKE_KEY_ID, r.key_id);
+	resp_free(&r);
+}
+
+/* HEAD answers headers only; GET the body too. */
+static void
+test_head(void)
+{
+	struct request req = { .method = "HEAD", .request_uri = "/health" };
+	struct fake f = { 0 };
+	struct response r;
+
+	handle(NULL, &req, &f, &r);
+	T_INT("HEAD /health omit_body", 1, r.omit_body);
+	T_INT("HEAD /health status", 200, r.status);
+	resp_free(&r);
+	req.method = "GET";
+	handle(NULL, &req, &f, &r);
+	T_INT("GET /health omit_body", 0, r.omit_body);
+	resp_free(&r);
+}
+
+void
+test_app(void)
+{
+	for (size_t i = 0; i < T_LEN(cases); i++)
+		run(&cases[i]);
+	test_request_id();
+	test_delete_args();
+	test_head();
+}

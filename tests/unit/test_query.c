@@ -1,0 +1,149 @@
+#include "query.h"
+#include "t.h"
+
+#define MAXV 4
+
+/*
+ * Expected values are what Python 3.11's
+ *   [v for k, v in parse_qsl(qs, keep_blank_values=True) if k == "digests"]
+ * gives (Starlette's parser), except that undecodable bytes stay bytes: the
+ * validator reports them (CONTRACT.md section 3).
+ */
+struct query_case {
+	const char	*qs;
+	size_t		 n;
+	const char	*vals[MAXV];
+};
+
+static const struct query_case cases[] = {
+	{ "", 0, { NULL } },
+	{ "digests=a", 1, { "a" } },
+	{ "digests=a&digests=b", 2, { "a", "b" } },
+	/* ';' is no separator. */
+	{ "digests=a;digests=b", 1, { "a;digests=b" } },
+	{ "a=1;digests=2", 0, { NULL } },
+	/* Blank values are kept, with or without '='. */
+	{ "digests", 1, { "" } },
+	{ "digests=", 1, { "" } },
+	{ "=&digests", 1, { "" } },
+	/* Names are decoded before they are compared. */
+	{ "%64igests=x", 1, { "x" } },
+	{ "dig%65sts", 1, { "" } },
+	{ "digests%3Dv1", 0, { NULL } },	/* '=' is found before decoding */
+	{ "Digests=a", 0, { NULL } },
+	{ "digests+=a", 0, { NULL } },
+	{ "digests%00=a", 0, { NULL } },
+	{ "digest=a&digestss=b", 0, { NULL } },
+	/* Values: '+' is a space, escapes decode once, bad ones stay. */
+	{ "digests=a+b", 1, { "a b" } },
+	{ "digests=%2B", 1, { "+" } },
+	{ "digests=%41%42", 1, { "AB" } },
+	{ "digests=%e6%97%a5", 1, { "\xe6\x97\xa5" } },
+	{ "digests=%FF", 1, { "\xff" } },
+	{ "digests=%G1", 1, { "%G1" } },
+	{ "digests=%", 1, { "%" } },
+	{ "digests=%4", 1, { "%4" } },
+	{ "digests=%%34%31", 1, { "%41" } },
+	{ "digests=%2541", 1, { "%41" } },
+	{ "digests=%26", 1, { "&" } },
+	{ "digests=a=b", 1, { "a=b" } },
+	/* Empty pieces are skipped; other keys ignored; duplicates kept. */
+	{ "&&digests=a&&", 1, { "a" } },
+	{ "&", 0, { NULL } },
+	{ "other=1&digests=a&x", 1, { "a" } },
+	{ "x=1&y", 0, { NULL } },
+	{ "digests=a&digests=a", 2, { "a", "a" } },
+	{ "digests=v1&other=&digests=&digests=latest", 3,
+	    { "v1", "", "latest" } },
+};
+
+static void
+run(const struct query_case *c)
+{
+	struct query q;
+	char label[256], what[300];
+
+	snprintf(label, sizeof(label), "query_parse(\"%s\")", c->qs);
+	T_INT(label, 0, query_parse(c->qs, strlen(c->qs), &q));
+	snprintf(what, sizeof(what), "%s n", label);
+	T_INT(what, c->n, q.n);
+	snprintf(what, sizeof(what), "%s present", label);
+	T_INT(what, c->n > 0, q.present);
+	for (size_t i = 0; i < c->n && i < q.n; i++) {
+		snprintf(what, sizeof(what), "%s item %zu", label, i);
+		T_MEM(what, c->vals[i], strlen(c->vals[i]), q.items[i].val,
+		    q.items[i].len);
+		/* Callers use val as a C string too. */
+		T_INT(what, q.items[i].len, strlen(q.items[i].val));
+	}
+	query_free(&q);
+}
+
+/* raw is the value as sent: the validator echoes it for bad UTF-8. */
+struct raw_case {
+	const char	*qs;
+	size_t		 index;
+	const char	*raw;
+};
+
+static const struct raw_case raw_cases[] = {
+	{ "digests=%FF+a", 0, "%FF+a" },
+	{ "x=1&digests=v1&digests=%e6", 1, "%e6" },
+	{ "digests", 0, "" },
+	{ "%64igests=a%3Db", 0, "a%3Db" },
+};
+
+void
+test_query(void)
+{
+	for (size_t i = 0; i < T_LEN(cases); i++)
+		run(&cases[i]);
+
+	for (size_t i = 0; i < T_LEN(raw_cases); i++) {
+		const struct raw_case *c = &raw_cases[i];
+		struct query q;
+		char label[256];
+
+		snprintf(label, sizeof(label), "query_parse(\"%s\") raw %zu",
+		    c->qs, c->index);
+		query_parse(c->qs, strlen(c->qs), &q);
+		if (T_INT(label, 1, q.n > c->index))
+			T_MEM(label, c->raw, strlen(c->raw),
+			    q.items[c->index].raw, q.items[c->index].raw_len);
+		query_free(&q);
+	}
+
+	/* More items than the first allocation holds, all kept in order. */
+	{
+		char qs[2000], want[32];
+		size_t o = 0, bad;
+		struct query q;
+
+		for (int i = 0; i < 150; i++)
+			o += (size_t)snprintf(qs + o, sizeof(qs) - o,
+			    "%sdigests=v%d", i ? "&" : "", i);
+		query_parse(qs, o, &q);
+		T_INT("query_parse(150 x digests=vN) n", 150, q.n);
+		/* One check for the lot: the index of the first wrong item. */
+		for (bad = 0; bad < q.n; bad++) {
+			snprintf(want, sizeof(want), "v%zu", bad);
+			if (strcmp(want, q.items[bad].val) != 0)
+				break;
+		}
+		T_INT("query_parse(150 x digests=vN) first wrong item", q.n,
+		    bad);
+		query_free(&q);
+	}
+
+	/* The length bounds the query: what follows it is not read. */
+	{
+		struct query q;
+
+		query_parse("digests=ab", 9, &q);
+		T_INT("query_parse(\"digests=ab\", 9) n", 1, q.n);
+		if (q.n == 1)
+			T_STR("query_parse(\"digests=ab\", 9)", "a",
+			    q.items[0].val);
+		query_free(&q);
+	}
+}

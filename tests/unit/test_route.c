@@ -1,0 +1,140 @@
+#include <stdlib.h>
+
+#include "route.h"
+#include "t.h"
+
+#define NF ROUTE_NOT_FOUND
+#define MODEL ROUTE_MODEL
+#define HEALTH ROUTE_HEALTH
+
+/* Decoded params are compared only for ROUTE_MODEL; raw only when given. */
+struct route_case {
+	const char	*path;
+	enum route_kind	 kind;
+	size_t		 trailing;
+	const char	*entity, *project, *object_id;
+	const char	*raw_object_id;
+};
+
+static const struct route_case cases[] = {
+	{ "/v2/e/p/models/m", MODEL, 0, "e", "p", "m", "m" },
+	{ "/health", HEALTH, 0, NULL, NULL, NULL, NULL },
+	/* Split first, then decode: "%2F" stays inside its segment. */
+	{ "/v2/e/p/models/m%2Fx", MODEL, 0, "e", "p", "m/x", "m%2Fx" },
+	{ "/v2/e%2Fe/p%2f/models/%2F", MODEL, 0, "e/e", "p/", "/", "%2F" },
+	/* Literal segments match after decoding. */
+	{ "/v2/e/p/%6Dodels/m", MODEL, 0, "e", "p", "m", "m" },
+	{ "/%762/e/p/models/m", MODEL, 0, "e", "p", "m", "m" },
+	{ "/%68ealth", HEALTH, 0, NULL, NULL, NULL, NULL },
+	{ "/%68%65%61%6c%74%68", HEALTH, 0, NULL, NULL, NULL, NULL },
+	/* Params are decoded once, '+' is not a space, bad escapes stay. */
+	{ "/v2/%65/%2570/models/a+b", MODEL, 0, "e", "%70", "a+b", "a+b" },
+	{ "/v2/e/p/models/%G1%", MODEL, 0, "e", "p", "%G1%", "%G1%" },
+	{ "/v2/e/p/models/%C3%A9", MODEL, 0, "e", "p", "\xc3\xa9", "%C3%A9" },
+	{ "/v2/e/p/models/%FF", MODEL, 0, "e", "p", "\xff", "%FF" },
+	{ "/v2/e/p/models/.", MODEL, 0, "e", "p", ".", "." },
+	/* A decoded '/' in a literal segment is no match. */
+	{ "/health%2F", NF, 0, NULL, NULL, NULL, NULL },
+	{ "/v2/e/p/models%2Fm", NF, 0, NULL, NULL, NULL, NULL },
+	{ "/v2%2Fe/p/models/m/x", NF, 0, NULL, NULL, NULL, NULL },
+	/* Trailing slashes are cut and counted; the route still matches. */
+	{ "/v2/e/p/models/m/", MODEL, 1, "e", "p", "m", "m" },
+	{ "/v2/e/p/models/m///", MODEL, 3, "e", "p", "m", "m" },
+	{ "/health/", HEALTH, 1, NULL, NULL, NULL, NULL },
+	{ "/health//", HEALTH, 2, NULL, NULL, NULL, NULL },
+	/* Empty segments anywhere are no route. */
+	{ "//health", NF, 0, NULL, NULL, NULL, NULL },
+	{ "//v2/e/p/models/m", NF, 0, NULL, NULL, NULL, NULL },
+	{ "/v2//e/p/models/m", NF, 0, NULL, NULL, NULL, NULL },
+	{ "/v2/e//models/m", NF, 0, NULL, NULL, NULL, NULL },
+	{ "/v2/e/p//m", NF, 0, NULL, NULL, NULL, NULL },
+	{ "/v2/e/p/models//m", NF, 0, NULL, NULL, NULL, NULL },
+	{ "/v2/e/p/models//", NF, 0, NULL, NULL, NULL, NULL },
+	{ "/v2//p/models/m/", NF, 0, NULL, NULL, NULL, NULL },
+	/* Nothing, the root, and paths without a leading '/'. */
+	{ "", NF, 0, NULL, NULL, NULL, NULL },
+	{ "/", NF, 0, NULL, NULL, NULL, NULL },
+	{ "//", NF, 0, NULL, NULL, NULL, NULL },
+	{ "health", NF, 0, NULL, NULL, NULL, NULL },
+	{ "v2/e/p/models/m", NF, 0, NULL, NULL, NULL, NULL },
+	/* Wrong segment count or literals. */
+	{ "/v2/e/p/models", NF, 0, NULL, NULL, NULL, NULL },
+	{ "/v2/e/p/models/", NF, 0, NULL, NULL, NULL, NULL },
+	{ "/v2/e/p/models/m/x", NF, 0, NULL, NULL, NULL, NULL },
+	{ "/v2/e/p/models/m/x/", NF, 0, NULL, NULL, NULL, NULL },
+	{ "/v2/e/p/models/m/x/y", NF, 0, NULL, NULL, NULL, NULL },
+	{ "/v1/e/p/models/m", NF, 0, NULL, NULL, NULL, NULL },
+	{ "/V2/e/p/models/m", NF, 0, NULL, NULL, NULL, NULL },
+	{ "/v2/e/p/model/m", NF, 0, NULL, NULL, NULL, NULL },
+	{ "/v2/e/p/Models/m", NF, 0, NULL, NULL, NULL, NULL },
+	{ "/v2/e/p/objects/m", NF, 0, NULL, NULL, NULL, NULL },
+	{ "/Health", NF, 0, NULL, NULL, NULL, NULL },
+	{ "/healthz", NF, 0, NULL, NULL, NULL, NULL },
+	{ "/health/x", NF, 0, NULL, NULL, NULL, NULL },
+	{ "/v2", NF, 0, NULL, NULL, NULL, NULL },
+};
+
+static void
+check_param(const char *label, const char *name, const char *want,
+    const struct route_param *p)
+{
+	char what[256];
+
+	snprintf(what, sizeof(what), "%s %s", label, name);
+	T_MEM(what, want, strlen(want), p->val, p->len);
+	/* Callers use val as a C string too. */
+	T_INT(what, strlen(want), p->val ? strlen(p->val) : 0);
+}
+
+static void
+run(const struct route_case *c)
+{
+	struct route r;
+	char label[256];
+	int rc;
+
+	snprintf(label, sizeof(label), "route_match(\"%s\")", c->path);
+	rc = route_match(c->path, strlen(c->path), &r);
+	T_INT(label, 0, rc);
+	T_INT(label, c->kind, r.kind);
+	if (c->kind != NF)
+		T_INT(label, c->trailing, r.trailing);
+	if (c->kind == MODEL && r.kind == MODEL) {
+		check_param(label, "entity", c->entity, &r.entity);
+		check_param(label, "project", c->project, &r.project);
+		check_param(label, "object_id", c->object_id, &r.object_id);
+		T_MEM(label, c->raw_object_id, strlen(c->raw_object_id),
+		    r.object_id.raw, r.object_id.raw_len);
+	}
+	route_free(&r);
+}
+
+void
+test_route(void)
+{
+	for (size_t i = 0; i < T_LEN(cases); i++)
+		run(&cases[i]);
+
+	/* The length bounds the path: what follows it is not read. */
+	{
+		const char *s = "/healthy";
+		struct route r;
+
+		T_INT("route_match(\"/healthy\", 7)", 0,
+		    route_match(s, 7, &r));
+		T_INT("route_match(\"/healthy\", 7)", HEALTH, r.kind);
+		route_free(&r);
+	}
+	/* raw points into the given path, so the caller can echo it as sent. */
+	{
+		const char *s = "/v2/%65/p/models/m";
+		struct route r;
+
+		route_match(s, strlen(s), &r);
+		T_INT("route_match(\"/v2/%65/p/models/m\") entity.raw offset",
+		    4, r.entity.raw - s);
+		T_INT("route_match(\"/v2/%65/p/models/m\") entity.raw_len",
+		    3, r.entity.raw_len);
+		route_free(&r);
+	}
+}
