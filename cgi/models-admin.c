@@ -295,6 +295,7 @@ cmd_model_add(int argc, char **argv)
 	const char *pos[3], *val = "{}";
 	int npos = 0;
 	struct json_tokener *tok;
+	enum json_tokener_error err;
 	struct json_object *obj;
 	const char *canon;
 	char digest[44];
@@ -321,10 +322,13 @@ cmd_model_add(int argc, char **argv)
 		bad_args("out of memory");
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
 	obj = json_tokener_parse_ex(tok, val, (int)strlen(val) + 1);
-	if (obj == NULL || json_tokener_get_error(tok) != json_tokener_success)
-		bad_args("--val is not valid JSON: %s",
-		    json_tokener_error_desc(json_tokener_get_error(tok)));
+	err = json_tokener_get_error(tok);
 	json_tokener_free(tok);
+	if (obj == NULL || err != json_tokener_success) {
+		json_object_put(obj);
+		bad_args("--val is not valid JSON: %s",
+		    json_tokener_error_desc(err));
+	}
 	canon = json_object_to_json_string_ext(obj,
 	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
 	if (canon == NULL)

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# make run: the embedded dev stack. A PostgreSQL cluster in .run/pg (made
+# on first use, kept afterwards), migrations, demo data, models-api under
+# spawn-fcgi and lighttpd on 127.0.0.1:${PORT:-8080}. Writes .run/env,
+# prints a curl command, and stays in the foreground; Ctrl-C stops all it
+# started (a cluster that was already running is left running).
+set -eu
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+RUN=$ROOT/.run
+PORT=${PORT:-8080}
+FRONT=${FRONT:-lighttpd}
+. "$ROOT/deploy/stack.sh"
+
+case $FRONT in
+lighttpd) ;;
+*)	echo "make run: FRONT=$FRONT is not supported yet (lighttpd is)" >&2
+	exit 2 ;;
+esac
+
+mkdir -p "$RUN"
+chmod 755 "$RUN"
+# A unix socket path must fit in 107 bytes; deep checkouts use /tmp.
+SOCK=$RUN/sock
+if [ ${#SOCK} -gt 80 ]; then
+	SOCK=$(mktemp -d /tmp/models-run.XXXXXX)
+	chmod 755 "$SOCK"
+fi
+
+STARTED_PG=0
+stop_all() {
+	trap - INT TERM EXIT
+	echo
+	echo "stopping"
+	stack_stop_pid "$RUN/lighttpd/lighttpd.pidfile"
+	stack_stop_pid "$RUN/models-api.pid"
+	[ "$STARTED_PG" = 1 ] && stack_pg_stop "$RUN/pg"
+	exit 0
+}
+trap stop_all INT TERM EXIT
+
+if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+	echo "make run: port $PORT is in use; try PORT=8081 make run" >&2
+	exit 1
+fi
+
+stack_pg_init "$RUN/pg"
+if as_pg "$PGBIN/pg_ctl" -D "$RUN/pg" status >/dev/null 2>&1; then
+	echo "PostgreSQL in .run/pg is already running; using it"
+	SOCK=$(sed -n 5p "$RUN/pg/postmaster.pid")
+	DATABASE_URL="postgresql:///models?host=$SOCK&user=postgres"
+	export DATABASE_URL
+else
+	stack_pg_start "$RUN/pg" "$SOCK"
+	STARTED_PG=1
+fi
+
+"$ROOT/build/models-admin" migrate
+for i in 0 1 2; do
+	"$ROOT/build/models-admin" model add demo models my-model \
+	    --val "{\"demo\":$i}" >/dev/null
+done
+KEY=$("$ROOT/build/models-admin" key create demo)
+
+stack_app_start "$RUN/models-api.sock" "$RUN/models-api.log" \
+    "$RUN/models-api.pid"
+stack_lighttpd_start "$RUN/lighttpd" "$PORT" "$RUN/models-api.sock"
+URL="http://127.0.0.1:$PORT"
+
+cat >"$RUN/env" <<EOV
+DATABASE_URL='$DATABASE_URL'
+MODELS_API_URL='$URL'
+MODELS_API_DEMO_KEY='$KEY'
+EOV
+
+cat <<EOM
+
+models-api is up behind lighttpd at $URL
+  database:   $DATABASE_URL
+  access log: .run/models-api.log
+  settings:   .run/env (source it for DATABASE_URL, MODELS_API_URL, MODELS_API_DEMO_KEY)
+  versions:   $ROOT/build/models-admin model list demo models
+
+Delete version 0 of the demo model (a second run answers 404):
+
+  curl -X DELETE -u api:$KEY '$URL/v2/demo/models/models/my-model?digests=v0'
+
+Ctrl-C stops everything this started.
+EOM
+
+wait "$(cat "$RUN/lighttpd/lighttpd.pidfile")" || true

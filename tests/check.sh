@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# make check: unit tests and the end-to-end suite, first on the normal build,
+# then on the AddressSanitizer + UndefinedBehaviorSanitizer build. Sums the
+# "N passed, N failed" line of every stage; the last line is the total.
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT" || exit 1
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+PASSED=0
+FAILED=0
+
+# stage NAME COMMAND...: runs one suite, echoes its output, adds its counts.
+# A suite that dies without its closing line counts as one failure.
+stage() {
+	local name=$1 out line rc
+	shift
+	echo "== $name"
+	out=$("$@" 2>&1)
+	rc=$?
+	echo "$out" | grep -v -E '^[0-9]+ passed, [0-9]+ failed$'
+	line=$(echo "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -n 1)
+	if [ -z "$line" ]; then
+		echo "$name: no result line (exit $rc)"
+		FAILED=$((FAILED + 1))
+		return
+	fi
+	echo "$name: $line"
+	PASSED=$((PASSED + $(echo "$line" | cut -d' ' -f1)))
+	FAILED=$((FAILED + $(echo "$line" | cut -d' ' -f3)))
+	if [ "$rc" -ne 0 ] && [ "$(echo "$line" | cut -d' ' -f3)" = 0 ]; then
+		echo "$name: exit $rc despite no failures"
+		FAILED=$((FAILED + 1))
+	fi
+}
+
+stage "unit" build/unit-tests
+stage "end-to-end (lighttpd)" env BUILD="$ROOT/build" tests/e2e/run.sh
+stage "unit (asan+ubsan)" build/asan/unit-tests
+stage "end-to-end (lighttpd, asan+ubsan)" env BUILD="$ROOT/build/asan" tests/e2e/run.sh
+
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
