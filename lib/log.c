@@ -41,10 +41,19 @@ void
 log_access(const struct request *req, const struct response *resp,
     long long micros)
 {
-	const char *uri = req->request_uri ? req->request_uri :
-	    req->path_info ? req->path_info : "";
-	size_t plen = strcspn(uri, "?");
+	const char *uri = req->request_uri;
 	char path[LOG_PATH_MAX * 3 + 1], method[16 * 3 + 1], when[64];
+	char joined[LOG_PATH_MAX + 1];
+	size_t plen;
+
+	/* Without REQUEST_URI the app routed SCRIPT_NAME + PATH_INFO. */
+	if (uri == NULL) {
+		snprintf(joined, sizeof(joined), "%s%s",
+		    req->script_name ? req->script_name : "",
+		    req->path_info ? req->path_info : "");
+		uri = joined;
+	}
+	plen = strcspn(uri, "?");
 	char deleted[24] = "-", key[24] = "-", line[sizeof(path) + 256];
 	const char *m = req->method ? req->method : "-";
 	int n;
