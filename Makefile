@@ -3,6 +3,7 @@
 #   make          build build/models-api and build/models-admin
 #   make check    install missing Debian packages, build, run every test
 #   make run      the dev stack: PostgreSQL + models-api + lighttpd
+#   make bench    the benchmark report (tests/bench)
 #
 # BUILD and SAN=1 select the sanitizer build (build/asan) that check uses.
 
@@ -69,6 +70,11 @@ check: deps
 	$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all build/asan/unit-tests
 	@tests/check.sh
 
+bench:
+	@tools/install-deps.sh wrk valgrind
+	$(MAKE) --no-print-directory all
+	@tests/bench/run.sh
+
 run: deps
 	$(MAKE) --no-print-directory all
 	@deploy/dev-stack.sh
@@ -76,6 +82,6 @@ run: deps
 clean:
 	rm -rf build
 
-.PHONY: all deps check run clean
+.PHONY: all deps check bench run clean
 
 -include $(wildcard $(BUILD)/obj/*.d)

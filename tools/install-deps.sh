@@ -1,9 +1,10 @@
 #!/bin/sh
 # Installs the Debian packages the build, the tests and the dev stack need,
-# when any is missing. Needs root or sudo for that; does nothing otherwise.
+# plus any named as arguments (make bench adds its tools), when any is
+# missing. Needs root or sudo for that; does nothing otherwise.
 set -eu
 PKGS="gcc make pkg-config libfcgi-dev libfcgi-bin libjson-c-dev libpq-dev
-libssl-dev postgresql spawn-fcgi lighttpd curl"
+libssl-dev postgresql spawn-fcgi lighttpd curl $*"
 
 missing=""
 for p in $PKGS; do
