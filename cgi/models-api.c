@@ -174,26 +174,68 @@ serve(struct worker *w)
 }
 
 /*
- * Waits until fd (the listening socket, or a kept-alive front connection)
- * is readable. Signals reach a worker only inside ppoll, so the SIGUSR2
- * that announces a stop either interrupts this wait or is pending until the
- * next one: it can never cut into request I/O, and never be lost. Returns
- * 0 when readable, -1 when stopping.
+ * Waits until one of fds[0..n) is readable and returns its index, or -1
+ * when stopping. Signals reach a worker only inside ppoll, so the SIGUSR2
+ * that announces a stop either interrupts this wait or is pending until
+ * the next one: it can never cut into request I/O, and is never lost.
+ * timeout_ms < 0 waits indefinitely; a timeout returns n.
  */
 static int
-wait_readable(int fd)
+wait_readable(struct pollfd *fds, int n, int timeout_ms)
 {
-	struct pollfd p = { fd, POLLIN, 0 };
+	struct timespec ts = { timeout_ms / 1000, (timeout_ms % 1000) * 1000000L };
+	int rc;
 
 	for (;;) {
 		if (atomic_load(&stopping))
 			return -1;
-		if (ppoll(&p, 1, NULL, &wait_mask) > 0)
-			return 0;
-		if (errno != EINTR) {
+		rc = ppoll(fds, (nfds_t)n, timeout_ms < 0 ? NULL : &ts, &wait_mask);
+		if (rc == 0)
+			return n;
+		if (rc > 0) {
+			for (int i = 0; i < n; i++)
+				if (fds[i].revents)
+					return i;
+		}
+		if (rc < 0 && errno != EINTR) {
 			log_error("poll: %s", strerror(errno));
 			return -1;
 		}
+	}
+}
+
+/*
+ * A worker whose front connection is kept alive (nginx fastcgi_keep_conn)
+ * waits for the next request on it, but must not sit there while new
+ * connections queue: the front may hold more connections than there are
+ * workers. So it watches the listening socket too, and when a connection
+ * waits there and no other worker is accepting, it gives up its idle kept
+ * connection and accepts. Returns 0 to read the kept connection, 1 when it
+ * now holds accept_lock with the kept connection closed, -1 when stopping.
+ */
+static int
+wait_kept(struct worker *w)
+{
+	struct pollfd fds[2] = {
+		{ w->req.ipcFd, POLLIN, 0 }, { listen_fd, POLLIN, 0 }
+	};
+
+	for (;;) {
+		switch (wait_readable(fds, 2, -1)) {
+		case 0:
+			return 0;
+		case 1:
+			break;
+		default:
+			return -1;
+		}
+		if (pthread_mutex_trylock(&accept_lock) == 0) {
+			FCGX_Free(&w->req, 1);
+			return 1;
+		}
+		/* Someone is accepting it; look again shortly. */
+		if (wait_readable(fds, 1, 10) == 0)
+			return 0;
 	}
 }
 
@@ -203,18 +245,26 @@ worker_main(void *arg)
 	struct worker *w = arg;
 
 	for (;;) {
-		int rc, kept;
+		struct pollfd lfd = { listen_fd, POLLIN, 0 };
+		int rc = -1;
 
 		FCGX_Finish_r(&w->req);
-		/* A kept front connection is ours alone: no lock needed. */
-		kept = w->req.ipcFd >= 0;
-		if (!kept)
+		if (w->req.ipcFd >= 0) {
+			rc = wait_kept(w);
+			if (rc < 0)
+				break;
+			if (rc == 0) {
+				/* Reads the next request on the kept connection. */
+				rc = FCGX_Accept_r(&w->req);
+				if (rc == 0)
+					serve(w);
+				continue;
+			}
+		} else {
 			pthread_mutex_lock(&accept_lock);
-		rc = wait_readable(kept ? w->req.ipcFd : listen_fd);
-		if (rc == 0)
-			rc = FCGX_Accept_r(&w->req);
-		if (!kept)
-			pthread_mutex_unlock(&accept_lock);
+		}
+		rc = wait_readable(&lfd, 1, -1) == 0 ? FCGX_Accept_r(&w->req) : -1;
+		pthread_mutex_unlock(&accept_lock);
 		if (atomic_load(&stopping))
 			break;
 		if (rc == 0) {

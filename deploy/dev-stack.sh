@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # make run: the embedded dev stack. A PostgreSQL cluster in .run/pg (made
 # on first use, kept afterwards), migrations, demo data, models-api under
-# spawn-fcgi and lighttpd on 127.0.0.1:${PORT:-8080}. Writes .run/env,
+# spawn-fcgi and a front server on 127.0.0.1:${PORT:-8080}: FRONT=lighttpd
+# (default), nginx, apache, or cgi (lighttpd running the app as plain CGI,
+# one process per request). Writes .run/env,
 # prints a curl command, and stays in the foreground; Ctrl-C stops all it
 # started (a cluster that was already running is left running).
 set -eu
@@ -12,8 +14,8 @@ FRONT=${FRONT:-lighttpd}
 . "$ROOT/deploy/stack.sh"
 
 case $FRONT in
-lighttpd) ;;
-*)	echo "make run: FRONT=$FRONT is not supported yet (lighttpd is)" >&2
+lighttpd|nginx|apache|cgi) ;;
+*)	echo "make run: FRONT must be lighttpd, nginx, apache or cgi" >&2
 	exit 2 ;;
 esac
 
@@ -31,7 +33,7 @@ stop_all() {
 	trap - INT TERM EXIT
 	echo
 	echo "stopping"
-	stack_stop_pid "$RUN/lighttpd/lighttpd.pidfile"
+	stack_stop_pid "$RUN/front/front.pidfile"
 	stack_stop_pid "$RUN/models-api.pid"
 	[ "$STARTED_PG" = 1 ] && stack_pg_stop "$RUN/pg"
 	exit 0
@@ -61,9 +63,12 @@ for i in 0 1 2; do
 done
 KEY=$("$ROOT/build/models-admin" key create demo)
 
-stack_app_start "$RUN/models-api.sock" "$RUN/models-api.log" \
-    "$RUN/models-api.pid"
-stack_lighttpd_start "$RUN/lighttpd" "$PORT" "$RUN/models-api.sock"
+if [ "$FRONT" != cgi ]; then
+	stack_app_start "$RUN/models-api.sock" "$RUN/models-api.log" \
+	    "$RUN/models-api.pid"
+fi
+stack_front_start "$FRONT" "$RUN/front" "$PORT" "$RUN/models-api.sock" \
+    "$RUN/models-api.log"
 URL="http://127.0.0.1:$PORT"
 
 cat >"$RUN/env" <<EOV
@@ -74,7 +79,7 @@ EOV
 
 cat <<EOM
 
-models-api is up behind lighttpd at $URL
+models-api is up behind $FRONT at $URL
   database:   $DATABASE_URL
   access log: .run/models-api.log
   settings:   .run/env (source it for DATABASE_URL, MODELS_API_URL, MODELS_API_DEMO_KEY)
@@ -87,4 +92,4 @@ Delete version 0 of the demo model (a second run answers 404):
 Ctrl-C stops everything this started.
 EOM
 
-wait "$(cat "$RUN/lighttpd/lighttpd.pidfile")" || true
+wait "$(cat "$RUN/front/front.pidfile")" || true

@@ -1,5 +1,6 @@
 # Shell functions that start and stop the parts of a local stack: a
-# throwaway PostgreSQL cluster, models-api under spawn-fcgi, and lighttpd.
+# throwaway PostgreSQL cluster, models-api under spawn-fcgi, and a front
+# server (lighttpd, lighttpd CGI, nginx or Apache).
 # Sourced by deploy/dev-stack.sh (make run) and tests/e2e/run.sh. Needs
 # ROOT (the source tree) set; the build is taken from $BUILD (default
 # $ROOT/build).
@@ -58,7 +59,13 @@ stack_pg_stop() {
 stack_app_start() {
 	local sock=$1 log=$2 pidfile=$3
 	rm -f "$sock"
-	spawn-fcgi -n -s "$sock" -M 0660 -- "$BUILD/models-api" 2>>"$log" &
+	# As root, the socket belongs to www-data, the front servers' user.
+	if [ "$(id -u)" -eq 0 ]; then
+		set -- -U www-data -G www-data
+	else
+		set --
+	fi
+	spawn-fcgi -n -s "$sock" -M 0660 "$@" -- "$BUILD/models-api" 2>>"$log" &
 	echo $! >"$pidfile"
 	local i=0
 	while [ ! -S "$sock" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
@@ -80,17 +87,57 @@ stack_stop_pid() {
 	rm -f "$1"
 }
 
-# stack_lighttpd_start DIR PORT SOCKET: lighttpd in the foreground, in the
-# background of this shell; config and logs in DIR.
-stack_lighttpd_start() {
-	local dir=$1 port=$2 sock=$3
-	mkdir -p "$dir/www"
-	sed -e "s|@DIR@|$dir|g" -e "s|@PORT@|$port|g" -e "s|@SOCKET@|$sock|g" \
-	    "$ROOT/deploy/lighttpd/dev.conf.in" >"$dir/lighttpd.conf"
+# sed_value TEXT: TEXT made safe as a sed replacement (with "|" delimiter).
+sed_value() {
+	printf '%s' "$1" | sed -e 's/[\\&|]/\\&/g'
+}
+
+# stack_front_start FRONT DIR PORT SOCKET APPLOG: starts a front server on
+# 127.0.0.1:PORT in the background of this shell, config and logs in DIR.
+# FRONT: lighttpd (mod_fastcgi), cgi (lighttpd mod_cgi: the app runs per
+# request, its stderr to APPLOG), nginx or apache (both talk FastCGI to
+# SOCKET). As root, nginx and Apache workers run as www-data.
+stack_front_start() {
+	local front=$1 dir=$2 port=$3 sock=$4 applog=$5 tmpl user=""
+	mkdir -p "$dir/www" "$dir/tmp"
+	case $front in
+	lighttpd) tmpl=$ROOT/deploy/lighttpd/dev.conf.in ;;
+	cgi)	tmpl=$ROOT/deploy/lighttpd/dev-cgi.conf.in
+		mkdir -p "$dir/cgi-root"
+		ln -sf "$BUILD/models-api" "$dir/cgi-root/models-api" ;;
+	nginx)	tmpl=$ROOT/deploy/nginx/dev.conf.in
+		[ "$(id -u)" -eq 0 ] && user="user www-data www-data;" ;;
+	apache)	tmpl=$ROOT/deploy/apache/dev.conf.in
+		[ "$(id -u)" -eq 0 ] && user="User www-data\nGroup www-data" ;;
+	*)	echo "unknown front server: $front" >&2; return 1 ;;
+	esac
+	sed -e "s|@DIR@|$(sed_value "$dir")|g" -e "s|@PORT@|$port|g" \
+	    -e "s|@SOCKET@|$(sed_value "$sock")|g" \
+	    -e "s|@USER_LINE@|$user|g" \
+	    -e "s|@APPLOG@|$(sed_value "$applog")|g" \
+	    -e "s|@DATABASE_URL@|$(sed_value "${DATABASE_URL:-}")|g" \
+	    -e "s|@TIMEOUT_MS@|${MODELS_API_STATEMENT_TIMEOUT_MS:-5000}|g" \
+	    -e "s|@ASAN_OPTIONS@|$(sed_value "${ASAN_OPTIONS:-}")|g" \
+	    -e "s|@UBSAN_OPTIONS@|$(sed_value "${UBSAN_OPTIONS:-}")|g" \
+	    "$tmpl" >"$dir/front.conf"
 	echo ok >"$dir/www/static.txt"
-	lighttpd -D -f "$dir/lighttpd.conf" 2>>"$dir/lighttpd-error.log" &
-	echo $! >"$dir/lighttpd.pidfile"
-	stack_wait_port "$port"
+	case $front in
+	lighttpd|cgi)
+		lighttpd -D -f "$dir/front.conf" 2>>"$dir/front-error.log" & ;;
+	nginx)	nginx -e "$dir/error.log" -p "$dir" -c "$dir/front.conf" \
+		    2>>"$dir/front-error.log" & ;;
+	apache)	apache2 -f "$dir/front.conf" -DFOREGROUND \
+		    2>>"$dir/front-error.log" & ;;
+	esac
+	echo $! >"$dir/front.pidfile"
+	stack_wait_port "$port" || { cat "$dir/front-error.log" >&2; return 1; }
+}
+
+# stack_lighttpd_start DIR PORT SOCKET: lighttpd with mod_fastcgi (kept for
+# callers from before stack_front_start; its pid also in lighttpd.pidfile).
+stack_lighttpd_start() {
+	stack_front_start lighttpd "$1" "$2" "$3" /dev/null &&
+	    cp "$1/front.pidfile" "$1/lighttpd.pidfile"
 }
 
 # stack_wait_port PORT: waits until something answers on 127.0.0.1:PORT.

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# make check: unit tests and the end-to-end suite, first on the normal build,
-# then on the AddressSanitizer + UndefinedBehaviorSanitizer build. Sums the
+# make check: unit tests, and the end-to-end suite through every front server
+# (lighttpd FastCGI, lighttpd CGI, nginx, Apache) on the normal build; then
+# unit tests and the lighttpd suite again on the AddressSanitizer +
+# UndefinedBehaviorSanitizer build. Sums the
 # "N passed, N failed" line of every stage; the last line is the total.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -36,7 +38,10 @@ stage() {
 }
 
 stage "unit" build/unit-tests
-stage "end-to-end (lighttpd)" env BUILD="$ROOT/build" tests/e2e/run.sh
+for front in lighttpd cgi nginx apache; do
+	stage "end-to-end ($front)" env BUILD="$ROOT/build" FRONT=$front \
+	    tests/e2e/run.sh
+done
 stage "unit (asan+ubsan)" build/asan/unit-tests
 stage "end-to-end (lighttpd, asan+ubsan)" env BUILD="$ROOT/build/asan" tests/e2e/run.sh
 

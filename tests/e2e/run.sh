@@ -3,11 +3,13 @@
 # lighttpd in front, and real HTTP requests with curl. Covers CONTRACT.md
 # sections 1-6. Last line: "N passed, N failed".
 #
-# BUILD selects the binaries (build or build/asan). KEEP=1 keeps the
+# BUILD selects the binaries (build or build/asan); FRONT the front server
+# (lighttpd, cgi, nginx, apache; see deploy/stack.sh). KEEP=1 keeps the
 # temporary directory (logs, cluster) for a look afterwards.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
+FRONT=${FRONT:-lighttpd}
 . "$ROOT/deploy/stack.sh"
 . "$ROOT/tests/e2e/lib.sh"
 
@@ -17,7 +19,7 @@ APPLOG=$T/app.log
 ADMIN=$BUILD/models-admin
 
 cleanup() {
-	stack_stop_pid "$T/lt/lighttpd.pidfile"
+	stack_stop_pid "$T/front/front.pidfile"
 	stack_stop_pid "$T/app.pid"
 	stack_pg_stop "$T/pg" immediate
 	if [ "${KEEP:-0}" = 1 ]; then
@@ -36,9 +38,12 @@ stack_pg_start "$T/pg" "$T/sock" "-c fsync=off" || exit 1
 "$ADMIN" migrate >/dev/null || { echo "migrate failed"; exit 1; }
 # A short statement timeout, so the lock-wait case below is quick.
 export MODELS_API_STATEMENT_TIMEOUT_MS=1500 MODELS_API_THREADS=4
-stack_app_start "$T/app.sock" "$APPLOG" "$T/app.pid" || exit 1
+if [ "$FRONT" != cgi ]; then
+	stack_app_start "$T/app.sock" "$APPLOG" "$T/app.pid" || exit 1
+fi
 PORT=$(stack_free_port)
-stack_lighttpd_start "$T/lt" "$PORT" "$T/app.sock" || { echo "lighttpd failed"; exit 1; }
+stack_front_start "$FRONT" "$T/front" "$PORT" "$T/app.sock" "$APPLOG" ||
+    { echo "$FRONT failed to start"; exit 1; }
 BASE="http://127.0.0.1:$PORT"
 
 # --- data -----------------------------------------------------------------
@@ -76,7 +81,13 @@ expect "POST health" 405 '{"detail":"Method Not Allowed"}'
 expect_hdr "POST health Allow" Allow "GET, HEAD"
 req GET /health;				expect "health" 200 '{"status":"ok"}'
 expect_hdr "health type" Content-Type "application/json"
-expect_hdr "health length" Content-Length "15"
+if [ "$FRONT" = apache ]; then
+	# mod_proxy_fcgi drops the app's Content-Length and streams the body
+	# chunked (README: known limits); everything else passes through.
+	expect_hdr "health framing (apache)" Transfer-Encoding "chunked"
+else
+	expect_hdr "health length" Content-Length "15"
+fi
 req HEAD /health;				expect "HEAD health" 200 ""
 req DELETE '/v2/acme/proj/models/m1/?digests=latest&x=%2F'
 expect "trailing slash" 307 ""
@@ -260,9 +271,9 @@ expect_eq "stale connections replaced" "200 200 200 200 200 200 200 200 " "$CODE
 # --- 7. the access log ----------------------------------------------------
 LINE=$(grep ' e2e-latest.1 ' "$APPLOG" | head -n 1)
 expect_eq "access log line" "DELETE /v2/acme/proj/models/m1 200 1" \
-    "$(echo "$LINE" | awk '{ print $3, $4, $5, $6 }')"
+    "$(echo "$LINE" | sed 's/.* e2e-latest.1 //' | awk '{ print $1, $2, $3, $4 }')"
 LEAKED=0
-for k in $KEYS; do grep -q "$k" "$APPLOG" "$T/lt/lighttpd-error.log" && LEAKED=1; done
+for k in $KEYS; do grep -rqF "$k" "$APPLOG" "$T/front" && LEAKED=1; done
 expect_eq "no key in any log" 0 "$LEAKED"
 
 # --- models-admin ---------------------------------------------------------
