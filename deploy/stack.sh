@@ -54,6 +54,30 @@ stack_pg_stop() {
 	as_pg "$PGBIN/pg_ctl" -D "$1" -m "${2:-fast}" -w stop >/dev/null 2>&1 || true
 }
 
+# stack_pgbouncer_start DIR PGSOCKDIR: PgBouncer (transaction pooling) on a
+# unix socket in DIR, in front of the cluster whose socket is in PGSOCKDIR;
+# prints the DATABASE_URL that goes through it. Runs as the cluster's user
+# (PgBouncer refuses root).
+stack_pgbouncer_start() {
+	local dir=$1 pgsock=$2 i=0
+	mkdir -p "$dir"
+	sed -e "s|@DIR@|$(sed_value "$dir")|g" -e "s|@PGSOCK@|$(sed_value "$pgsock")|g" \
+	    "$ROOT/deploy/pgbouncer/dev.ini.in" >"$dir/pgbouncer.ini"
+	echo '"postgres" ""' >"$dir/users.txt"
+	[ "$(id -u)" -eq 0 ] && chown -R "$PG_USER" "$dir"
+	as_pg pgbouncer -d "$dir/pgbouncer.ini" >/dev/null 2>&1 || return 1
+	while [ ! -S "$dir/.s.PGSQL.6432" ] && [ $i -lt 100 ]; do
+		sleep 0.05; i=$((i + 1))
+	done
+	echo "postgresql:///models?host=$dir&port=6432&user=postgres"
+}
+
+# stack_pgbouncer_stop DIR
+stack_pgbouncer_stop() {
+	[ -f "$1/pgbouncer.pid" ] && kill -TERM "$(cat "$1/pgbouncer.pid")" 2>/dev/null
+	return 0
+}
+
 # stack_app_start SOCKET LOG PIDFILE: runs models-api under spawn-fcgi on a
 # unix socket (mode 0660), stderr (the access log) to LOG.
 stack_app_start() {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make check: unit tests, and the end-to-end suite through every front server
-# (lighttpd FastCGI, lighttpd CGI, nginx, Apache) on the normal build; then
+# (lighttpd FastCGI, lighttpd CGI, nginx, Apache) and once through PgBouncer
+# in transaction-pooling mode, on the normal build; then
 # unit tests and the lighttpd suite again on the AddressSanitizer +
 # UndefinedBehaviorSanitizer build. Sums the
 # "N passed, N failed" line of every stage; the last line is the total.
@@ -42,6 +43,8 @@ for front in lighttpd cgi nginx apache; do
 	stage "end-to-end ($front)" env BUILD="$ROOT/build" FRONT=$front \
 	    tests/e2e/run.sh
 done
+stage "end-to-end (lighttpd, pgbouncer)" env BUILD="$ROOT/build" PGBOUNCER=1 \
+    tests/e2e/run.sh
 stage "unit (asan+ubsan)" build/asan/unit-tests
 stage "end-to-end (lighttpd, asan+ubsan)" env BUILD="$ROOT/build/asan" tests/e2e/run.sh
 

@@ -4,7 +4,9 @@
 # sections 1-6. Last line: "N passed, N failed".
 #
 # BUILD selects the binaries (build or build/asan); FRONT the front server
-# (lighttpd, cgi, nginx, apache; see deploy/stack.sh). KEEP=1 keeps the
+# (lighttpd, cgi, nginx, apache; see deploy/stack.sh). PGBOUNCER=1 puts
+# PgBouncer (transaction pooling) between the app and PostgreSQL; the test
+# tools still talk to PostgreSQL directly. KEEP=1 keeps the
 # temporary directory (logs, cluster) for a look afterwards.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -21,6 +23,7 @@ ADMIN=$BUILD/models-admin
 cleanup() {
 	stack_stop_pid "$T/front/front.pidfile"
 	stack_stop_pid "$T/app.pid"
+	stack_pgbouncer_stop "$T/bouncer"
 	stack_pg_stop "$T/pg" immediate
 	if [ "${KEEP:-0}" = 1 ]; then
 		echo "kept $T" >&2
@@ -38,12 +41,18 @@ stack_pg_start "$T/pg" "$T/sock" "-c fsync=off" || exit 1
 "$ADMIN" migrate >/dev/null || { echo "migrate failed"; exit 1; }
 # A short statement timeout, so the lock-wait case below is quick.
 export MODELS_API_STATEMENT_TIMEOUT_MS=1500 MODELS_API_THREADS=4
+APP_URL=$DATABASE_URL
+if [ "${PGBOUNCER:-0}" = 1 ]; then
+	APP_URL=$(stack_pgbouncer_start "$T/bouncer" "$T/sock") ||
+	    { echo "pgbouncer failed to start"; exit 1; }
+fi
 if [ "$FRONT" != cgi ]; then
-	stack_app_start "$T/app.sock" "$APPLOG" "$T/app.pid" || exit 1
+	DATABASE_URL=$APP_URL stack_app_start "$T/app.sock" "$APPLOG" \
+	    "$T/app.pid" || exit 1
 fi
 PORT=$(stack_free_port)
-stack_front_start "$FRONT" "$T/front" "$PORT" "$T/app.sock" "$APPLOG" ||
-    { echo "$FRONT failed to start"; exit 1; }
+DATABASE_URL=$APP_URL stack_front_start "$FRONT" "$T/front" "$PORT" \
+    "$T/app.sock" "$APPLOG" || { echo "$FRONT failed to start"; exit 1; }
 BASE="http://127.0.0.1:$PORT"
 
 # --- data -----------------------------------------------------------------
@@ -258,6 +267,8 @@ expect "database down" 503 '{"reason":"Service temporarily unavailable","error_t
 expect_hdr "database down Retry-After" Retry-After "1"
 req GET /health;				expect "health, database down" 503 '{"status":"unavailable"}'
 stack_pg_start "$T/pg" "$T/sock" "-c fsync=off"
+# PgBouncer itself waits server_login_retry (1 s) after a failed login.
+[ "${PGBOUNCER:-0}" = 1 ] && sleep 1.2
 req DELETE /v2/acme/proj/models/locked -H "$B"
 expect "first request after restart" 200 '{"num_deleted":1}'
 # Every worker holds a connection now; restart again: none may surface.

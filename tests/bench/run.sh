@@ -1,0 +1,404 @@
+#!/usr/bin/env bash
+# make bench: models-api against the ceilings of what it is built on.
+#
+# Starts its own stack (a throwaway PostgreSQL cluster in /tmp with the
+# default durability settings, models-api under spawn-fcgi, lighttpd with
+# tests/bench/lighttpd.conf.in), loads data, then measures at 16 concurrent
+# connections through lighttpd (wrk, BENCH_DURATION seconds each):
+#
+#   hit     DELETE ...?digests=v0, each request a different existing version
+#   miss    DELETE ...?digests=v999999 on a model that has versions (404
+#           after the full database round trip)
+#   401     DELETE without credentials
+#   422     DELETE ...?digests=bad! with a live key (one key-check round trip)
+#   health  GET /health (SELECT 1)
+#
+# against the ceilings, in the same run on the same PostgreSQL: pgbench
+# sending the statements of lib/db.c with the same protocol (-M extended:
+# unnamed statement, Parse/Bind/Execute/Sync, one round trip) over as many
+# connections as the app opens (MODELS_API_THREADS), and lighttpd serving a
+# small static file for the paths that never reach the database. Then
+# instructions per request (callgrind) for a 401 and a 422, and the app's
+# resident size after 1k and after 100k requests. One table, and a verdict
+# for each of the targets of the performance issue.
+#
+# Environment: BENCH_DURATION (seconds per run, default 6), MODELS_API_THREADS
+# (app workers = database connections = pgbench clients, default 4),
+# BENCH_HIT_VERSIONS (versions loaded per hit run, default 50000), KEEP=1
+# (keep the temporary directory: logs, pgbench logs, callgrind files).
+# Exit status: 0 when every run measured what it meant to (whether or not
+# the targets hold), 1 otherwise.
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+BENCH=$ROOT/tests/bench
+. "$ROOT/deploy/stack.sh"
+
+DUR=${BENCH_DURATION:-6}
+THREADS=${MODELS_API_THREADS:-4}
+NVERS=${BENCH_HIT_VERSIONS:-50000}
+CONNS=16			# wrk connections, as the issue asks
+WRK_THREADS=2			# one per core of the target machine
+PGB_JOBS=2
+WARM_EACH=200			# warm-up requests per kind, 5 kinds: 1000
+MEM_AT=100000			# the second memory reading, in requests
+export MODELS_API_THREADS=$THREADS
+
+for tool in wrk valgrind callgrind_annotate pgbench curl lighttpd spawn-fcgi; do
+	command -v "$tool" >/dev/null 2>&1 || [ -x "$PGBIN/$tool" ] ||
+	    { echo "bench: $tool not found" >&2; exit 1; }
+done
+PGBENCH=$PGBIN/pgbench
+[ -x "$PGBENCH" ] || PGBENCH=$(command -v pgbench)
+
+T=$(mktemp -d /tmp/models-bench.XXXXXX)
+chmod 755 "$T"
+APPLOG=$T/app.log
+CG_PID=""
+START_S=$(date +%s)
+
+cleanup() {
+	if [ -n "$CG_PID" ] && kill -0 "$CG_PID" 2>/dev/null; then
+		kill -TERM "$CG_PID" 2>/dev/null
+		wait "$CG_PID" 2>/dev/null
+	fi
+	stack_stop_pid "$T/lt/lighttpd.pidfile"
+	stack_stop_pid "$T/app.pid"
+	stack_pg_stop "$T/pg" immediate
+	if [ "${KEEP:-0}" = 1 ]; then
+		echo "kept $T" >&2
+	else
+		rm -rf "$T"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+FAILED=0
+fail() { echo "bench: $*" >&2; FAILED=1; }
+die() { echo "bench: $*" >&2; exit 1; }
+psql_q() { "$PGBIN/psql" "$DATABASE_URL" -X -Atqc "$1"; }
+log_lines() { wc -l <"$APPLOG"; }
+app_pid() { cat "$T/app.pid"; }
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$(app_pid)/status"; }
+# status_counts FROM: "200:n 404:n ..." for access-log lines after line FROM.
+status_counts() {
+	tail -n +"$(($1 + 1))" "$APPLOG" |
+	    awk 'NF == 8 && $5 ~ /^[0-9][0-9][0-9]$/ { c[$5]++ }
+		END { for (s in c) printf "%s:%d ", s, c[s] }' |
+	    tr ' ' '\n' | sort | tr '\n' ' ' | sed 's/ $//'
+}
+
+# --- the stack --------------------------------------------------------------
+echo "bench: starting the stack in $T" >&2
+LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
+stack_pg_init "$T/pg" || die "initdb failed"
+# No extra options: fsync, synchronous_commit, full_page_writes and
+# shared_buffers stay at PostgreSQL's defaults, so a hit pays a real WAL
+# flush at commit, as it would in production.
+stack_pg_start "$T/pg" "$T/sock" || die "PostgreSQL did not start"
+PGVER=$(psql_q "SHOW server_version" | cut -d' ' -f1)
+PGSET=$(psql_q "SELECT string_agg(name || '=' || setting, ', ' ORDER BY name) FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'shared_buffers')")
+"$BUILD/models-admin" migrate >/dev/null || die "migrate failed"
+KEY=$("$BUILD/models-admin" key create bench) || die "key create failed"
+KH=$(printf %s "$KEY" | sha256sum | cut -c1-64)
+T0=$(date +%s)
+"$PGBIN/psql" "$DATABASE_URL" -X -q -v n="$NVERS" -f "$BENCH/load.sql" >/dev/null ||
+    die "loading data failed"
+LOAD_S=$(( $(date +%s) - T0 ))
+echo "bench: loaded $((2 * NVERS + 3)) versions in ${LOAD_S}s" >&2
+
+stack_app_start "$T/app.sock" "$APPLOG" "$T/app.pid" || die "models-api did not start"
+[ "$(cat "/proc/$(app_pid)/comm" 2>/dev/null)" = models-api ] ||
+    die "pid $(app_pid) is not models-api"
+PORT=$(stack_free_port) || die "no free port"
+mkdir -p "$T/lt/www"
+echo ok >"$T/lt/www/static.txt"
+sed -e "s|@DIR@|$T/lt|g" -e "s|@PORT@|$PORT|g" -e "s|@SOCKET@|$T/app.sock|g" \
+    "$BENCH/lighttpd.conf.in" >"$T/lt/lighttpd.conf"
+lighttpd -D -f "$T/lt/lighttpd.conf" 2>>"$T/lt/lighttpd-error.log" &
+echo $! >"$T/lt/lighttpd.pidfile"
+stack_wait_port "$PORT" || die "lighttpd did not start"
+BASE="http://127.0.0.1:$PORT"
+AUTH="Bearer $KEY"
+
+HIT_PATH=/v2/bench/hitw/models/
+MISS_PATH='/v2/bench/miss/models/m?digests=v999999'
+P401=/v2/bench/miss/models/m
+P422='/v2/bench/miss/models/m?digests=bad!'
+
+# --- warm-up: 1000 requests, 16 at a time, every kind -----------------------
+# The hit ones take the top WARM_EACH models of hitw; the wrk hit run walks
+# up from model 0 and stops far below.
+warm() {	# METHOD AUTH PATH...
+	local method=$1 auth=$2 cfg=$T/warm.cfg
+	shift 2
+	: >"$cfg"
+	for p in "$@"; do
+		printf 'url = "%s%s"\noutput = /dev/null\n' "$BASE" "$p" >>"$cfg"
+	done
+	curl -s --parallel --parallel-max "$CONNS" -X "$method" \
+	    ${auth:+-H "Authorization: $auth"} -K "$cfg" -w '%{http_code}\n'
+}
+WARM_FROM=$(log_lines)
+{
+	warm DELETE "$AUTH" $(seq -f "${HIT_PATH}%.0f?digests=v0" \
+	    $((NVERS - WARM_EACH)) $((NVERS - 1)))
+	warm DELETE "$AUTH" $(for _ in $(seq 1 $WARM_EACH); do echo "$MISS_PATH"; done)
+	warm DELETE "" $(for _ in $(seq 1 $WARM_EACH); do echo "$P401"; done)
+	warm DELETE "$AUTH" $(for _ in $(seq 1 $WARM_EACH); do echo "$P422"; done)
+	warm GET "" $(for _ in $(seq 1 $WARM_EACH); do echo /health; done)
+} >"$T/warm.codes"
+sleep 0.2
+WARM_CODES=$(status_counts "$WARM_FROM")
+[ "$WARM_CODES" = "200:$((2 * WARM_EACH)) 401:$WARM_EACH 404:$WARM_EACH 422:$WARM_EACH" ] ||
+    fail "warm-up statuses: $WARM_CODES"
+MEM1_N=$(log_lines)
+MEM1_KB=$(rss_kb)
+MEM2_N=""; MEM2_KB=""
+
+# Takes the second memory reading once MEM_AT requests have been served.
+mem_check() {
+	local n
+	[ -n "$MEM2_N" ] && return
+	n=$(log_lines)
+	if [ "$n" -ge "$MEM_AT" ]; then
+		MEM2_N=$n
+		MEM2_KB=$(rss_kb)
+	fi
+}
+
+# --- the runs -----------------------------------------------------------------
+declare -A RPS P50 P99 NOTE
+
+# wrk_run NAME METHOD PATH AUTH EXPECT [HIT_PREFIX]: EXPECT is the one status
+# every request must get (checked in the app's access log; for the static
+# file, wrk's own count of non-2xx answers).
+wrk_run() {
+	local name=$1 method=$2 path=$3 auth=$4 expect=$5 hit=${6:-} from out
+	local n secs p50 p99 sockerr non2xx codes
+	from=$(log_lines)
+	echo "bench: wrk $name" >&2
+	out=$(BENCH_METHOD=$method BENCH_PATH=$path BENCH_AUTH=$auth \
+	    BENCH_HIT_PREFIX=$hit BENCH_THREADS=$WRK_THREADS BENCH_HIT_BASE=0 \
+	    wrk -t"$WRK_THREADS" -c"$CONNS" -d"${DUR}s" --timeout 5s \
+	    -s "$BENCH/wrk.lua" "$BASE" 2>&1)
+	read -r _ n secs p50 p99 sockerr non2xx <<<"$(echo "$out" | grep '^RESULT ')"
+	if [ -z "${p99:-}" ]; then
+		fail "wrk $name: no result: $out"
+		return
+	fi
+	RPS[$name]=$(awk -v n="$n" -v s="$secs" 'BEGIN { printf "%.0f", n / s }')
+	P50[$name]=$p50
+	P99[$name]=$p99
+	[ "$sockerr" = 0 ] || fail "wrk $name: $sockerr socket errors"
+	sleep 0.2
+	if [ "$expect" = static ]; then
+		[ "$non2xx" = 0 ] || fail "wrk $name: $non2xx non-2xx answers"
+	else
+		codes=$(status_counts "$from")
+		[[ $codes =~ ^$expect:[0-9]+$ ]] ||
+		    fail "wrk $name: expected only $expect, the log has: $codes"
+		NOTE[$name]=$codes
+	fi
+	mem_check
+}
+
+# pgbench_run NAME SCRIPT VAR=VALUE...: -M extended, THREADS clients.
+pgbench_run() {
+	local name=$1 script=$2 out d=$T/pgb/$1 args=()
+	shift 2
+	for v in "$@"; do args+=(-D "$v"); done
+	mkdir -p "$d"
+	echo "bench: pgbench $name" >&2
+	out=$(cd "$d" && "$PGBENCH" -n -M extended -c "$THREADS" -j "$PGB_JOBS" \
+	    -T "$DUR" -l "${args[@]}" -f "$BENCH/$script" "$DATABASE_URL" 2>&1)
+	if ! echo "$out" | grep -q '^number of failed transactions: 0 '; then
+		fail "pgbench $name: $(echo "$out" | tail -n 5)"
+		return
+	fi
+	RPS[$name]=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\) (without.*/\1/p' |
+	    awk '{ printf "%.0f", $1 }')
+	# Per-transaction log: field 3 is the latency in microseconds.
+	cat "$d"/pgbench_log.* | awk '{ print $3 }' | sort -n >"$d/lat"
+	local n
+	n=$(wc -l <"$d/lat")
+	P50[$name]=$(sed -n "$(( (n + 1) / 2 ))p" "$d/lat")
+	P99[$name]=$(sed -n "$(( (n * 99 + 99) / 100 ))p" "$d/lat")
+	NOTE[$name]="$n transactions"
+}
+
+PGB_COMMON=("kh=\\x$KH" "entity=bench" "rid=0123456789abcdef")
+
+wrk_run health GET /health "" 200
+pgbench_run pg_health health.sql
+
+wrk_run miss DELETE "$MISS_PATH" "$AUTH" 404
+pgbench_run pg_miss delete-miss.sql "${PGB_COMMON[@]}" project=miss oid=m \
+    'refs={v999999}'
+psql_q "SELECT status, num_deleted, message FROM delete_model('\\x$KH', 'bench', 'miss', 'm', '{v999999}', 'x')" |
+    grep -q "^4|0|Object m (\['v999999'\]) not found when deleting.$" ||
+    fail "pgbench miss statement does not answer 404"
+
+psql_q CHECKPOINT
+wrk_run hit DELETE "" "$AUTH" 200 "$HIT_PATH"
+psql_q CHECKPOINT
+AUDIT0=$(psql_q "SELECT count(*) FROM delete_audit WHERE project = 'hitp'")
+pgbench_run pg_hit delete-hit.sql "${PGB_COMMON[@]}" project=hitp \
+    'refs={v0}' n=0 nclients="$THREADS"
+# Every pgbench hit transaction must have deleted one version.
+if [ -n "${NOTE[pg_hit]:-}" ]; then
+	DELETED=$(psql_q "SELECT count(*) FROM delete_audit WHERE project = 'hitp'")
+	[ "$((DELETED - AUDIT0))" = "${NOTE[pg_hit]%% *}" ] ||
+	    fail "pgbench hit: ${NOTE[pg_hit]}, but $((DELETED - AUDIT0)) deletes"
+fi
+
+pgbench_run pg_key check-key.sql "kh=\\x$KH"
+wrk_run 401 DELETE "$P401" "" 401
+wrk_run 422 DELETE "$P422" "$AUTH" 422
+wrk_run static GET /static.txt "" static
+
+# --- memory -------------------------------------------------------------------
+# Top up to MEM_AT requests with 401s if the runs fell short (bounded).
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+	mem_check
+	[ -n "$MEM2_N" ] && break
+	BENCH_METHOD=DELETE BENCH_PATH=$P401 wrk -t"$WRK_THREADS" -c"$CONNS" \
+	    -d3s -s "$BENCH/wrk.lua" "$BASE" >/dev/null 2>&1
+done
+MEMEND_N=$(log_lines)
+MEMEND_KB=$(rss_kb)
+HWM_KB=$(awk '/^VmHWM:/ { print $2 }' "/proc/$(app_pid)/status")
+NTASKS=$(ls "/proc/$(app_pid)/task" | wc -l)
+APP_ERRORS=$(grep -c ' models-api: ' "$APPLOG")
+[ "$APP_ERRORS" = 0 ] || fail "the app logged $APP_ERRORS errors, e.g. $(grep -m1 ' models-api: ' "$APPLOG")"
+
+# The graceful stop the README promises: exit status 0.
+kill -TERM "$(app_pid)"
+for _ in $(seq 1 200); do kill -0 "$(app_pid)" 2>/dev/null || break; sleep 0.05; done
+kill -KILL "$(app_pid)" 2>/dev/null
+wait "$(app_pid)" 2>/dev/null
+APP_RC=$?
+rm -f "$T/app.pid"
+[ "$APP_RC" = 0 ] || fail "models-api exited with $APP_RC on SIGTERM"
+
+# --- instructions per request (callgrind) -------------------------------------
+# CGI mode: one request per process. Collection is on only inside run_cgi
+# (the request: handler, headers, output, access log), so loading, dynamic
+# linking and exit are excluded; LD_BIND_NOW moves symbol binding to start-up.
+# The database is excluded by toggling collection off again inside
+# db_check_key (the 422's key check: connect, round trip), so a 422 counts
+# everything but the database call. What remains still includes first-use
+# costs that a long-running worker pays once (heap set-up, time zone file,
+# OpenSSL's provider initialisation on the first SHA-256), so the same
+# requests are also counted in a FastCGI server: collection inside serve()
+# (minus db_check_key), 10 requests vs 110, the difference over 100.
+# Each sets CG_N to the instructions counted (globals, not $(...), so that
+# fail and the cleanup trap see what they do).
+cg_count() { sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$1" | tail -n 1; }
+cgi_run() {	# NAME URI [AUTH]
+	env -i PATH=/usr/bin:/bin LD_BIND_NOW=1 REQUEST_METHOD=DELETE \
+	    REQUEST_URI="$2" ${3:+HTTP_AUTHORIZATION="$3"} \
+	    DATABASE_URL="$DATABASE_URL" \
+	    valgrind --tool=callgrind --callgrind-out-file="$T/cg.cgi.$1.out" \
+	    --toggle-collect=run_cgi --toggle-collect=db_check_key \
+	    "$BUILD/models-api" </dev/null >"$T/cg.cgi.$1.resp" 2>"$T/cg.cgi.$1.log"
+	head -n 1 "$T/cg.cgi.$1.resp" | grep -q "^Status: $1 " ||
+	    fail "callgrind CGI $1: $(head -n 1 "$T/cg.cgi.$1.resp")"
+	CG_N=$(cg_count "$T/cg.cgi.$1.log")
+}
+cgsrv_run() {	# NAME COUNT URI [AUTH]
+	local name=$1 count=$2 uri=$3 auth=${4:-} cfg=$T/cg.cfg codes i
+	rm -f "$T/app.sock"
+	MODELS_API_THREADS=1 valgrind --tool=callgrind \
+	    --callgrind-out-file="$T/cg.srv.$name.$count.out" \
+	    --toggle-collect=serve --toggle-collect=db_check_key \
+	    "$BUILD/models-api" --listen "unix:$T/app.sock" \
+	    2>"$T/cg.srv.$name.$count.log" &
+	CG_PID=$!
+	for i in $(seq 1 400); do
+		[ -S "$T/app.sock" ] && break
+		sleep 0.05
+	done
+	: >"$cfg"
+	for i in $(seq 1 "$count"); do
+		printf 'url = "%s%s"\noutput = /dev/null\n' "$BASE" "$uri" >>"$cfg"
+	done
+	codes=$(curl -s -X DELETE ${auth:+-H "Authorization: $auth"} -K "$cfg" \
+	    -w '%{http_code}\n' | sort | uniq -c | awk '{ printf "%s:%s", $2, $1 }')
+	kill -TERM "$CG_PID"
+	wait "$CG_PID"
+	CG_PID=""
+	[ "$codes" = "$name:$count" ] || fail "callgrind server $name: $codes"
+	CG_N=$(cg_count "$T/cg.srv.$name.$count.log")
+}
+echo "bench: callgrind" >&2
+cgi_run 401 "$P401";			CG_CGI_401=$CG_N
+cgi_run 422 "$P422" "$AUTH";		CG_CGI_422=$CG_N
+cgsrv_run 401 10 "$P401";		a=$CG_N
+cgsrv_run 401 110 "$P401";		CG_SRV_401=$(( (CG_N - a) / 100 ))
+cgsrv_run 422 10 "$P422" "$AUTH";	a=$CG_N
+cgsrv_run 422 110 "$P422" "$AUTH";	CG_SRV_422=$(( (CG_N - a) / 100 ))
+
+# --- the report -----------------------------------------------------------------
+ms() { awk -v u="${1:-}" 'BEGIN { if (u == "") print "-"; else printf "%.2f", u / 1000 }'; }
+pct() { awk -v a="${1:-}" -v b="${2:-}" 'BEGIN { if (a == "" || b == "" || b == 0) print "-"; else printf "%.0f%%", 100 * a / b }'; }
+verdict() {	# ENDPOINT CEILING MIN_PERCENT
+	awk -v a="${1:-}" -v b="${2:-}" -v m="$3" 'BEGIN {
+		if (a == "" || b == "" || b == 0) print "no data";
+		else if (100 * a / b >= m) print "holds";
+		else print "MISSED" }'
+}
+num() { printf "%'d" "${1:-0}" 2>/dev/null || echo "${1:-0}"; }
+row() {	# LABEL ENDPOINT CEILING_LABEL CEILING TARGET
+	local t="" v=""
+	if [ -n "$5" ]; then
+		t=">= $5%"
+		v=$(verdict "${RPS[$2]:-}" "${RPS[$4]:-}" "$5")
+	fi
+	printf '%-9s %8s %8s %8s   %-18s %8s %8s %8s   %6s  %-7s %s\n' "$1" \
+	    "${RPS[$2]:--}" "$(ms "${P50[$2]:-}")" "$(ms "${P99[$2]:-}")" \
+	    "$3" "${RPS[$4]:--}" "$(ms "${P50[$4]:-}")" "$(ms "${P99[$4]:-}")" \
+	    "$(pct "${RPS[$2]:-}" "${RPS[$4]:-}")" "$t" "$v"
+}
+
+export LC_NUMERIC=C.UTF-8
+GROWTH=""
+[ -n "$MEM2_KB" ] && GROWTH=$((MEM2_KB - MEM1_KB))
+MEMV="no data"
+[ -n "$GROWTH" ] && { [ "$GROWTH" -le 0 ] && MEMV=holds || MEMV=MISSED; }
+
+echo
+echo "make bench  $(date -u +%Y-%m-%dT%H:%M:%SZ)  $(nproc) cores ($(sed -n 's/^model name\t*: //p' /proc/cpuinfo | head -n 1)), load average before start: $LOADAVG"
+echo "stack: PostgreSQL $PGVER ($PGSET; defaults), lighttpd $(lighttpd -v 2>/dev/null | sed -n 's/^lighttpd\/\([^ ]*\).*/\1/p') -> FastCGI unix socket -> models-api (spawn-fcgi, MODELS_API_THREADS=$THREADS)"
+echo "endpoint: wrk -t$WRK_THREADS -c$CONNS -d${DUR}s through lighttpd; ceilings: pgbench -M extended -c$THREADS -j$PGB_JOBS -T$DUR (the app's statements, one connection per app worker), lighttpd static file (wrk as for the endpoint)"
+echo "latencies in ms; ratio = endpoint req/s / ceiling req/s"
+echo
+printf '%-9s %8s %8s %8s   %-18s %8s %8s %8s   %6s  %-7s %s\n' \
+    path req/s p50 p99 ceiling req/s p50 p99 ratio target verdict
+row "hit 200" hit "pgbench delete" pg_hit 80
+row "miss 404" miss "pgbench delete" pg_miss 60
+row "401" 401 "lighttpd static" static 50
+row "422" 422 "lighttpd static" static 50
+row "422" 422 "pgbench key check" pg_key ""
+row "health" health "pgbench SELECT 1" pg_health ""
+echo
+echo "instructions per request (callgrind; database calls excluded):"
+printf '  %-4s CGI mode (run_cgi) %10s   FastCGI steady state (serve) %8s\n' \
+    401 "$(num "$CG_CGI_401")" "$(num "$CG_SRV_401")"
+printf '  %-4s CGI mode (run_cgi) %10s   FastCGI steady state (serve) %8s\n' \
+    422 "$(num "$CG_CGI_422")" "$(num "$CG_SRV_422")"
+echo "  (CGI mode includes one-time start-up work of the first request: heap, time zone, OpenSSL init)"
+echo
+echo "memory: VmRSS of models-api (one process, $NTASKS threads: $THREADS workers + main)"
+echo "  after $(num "$MEM1_N") requests: $MEM1_KB kB; after $(num "${MEM2_N:-0}") requests: ${MEM2_KB:--} kB; at the end, $(num "$MEMEND_N") requests: $MEMEND_KB kB (peak $HWM_KB kB)"
+echo
+echo "statuses in the access log: hit ${NOTE[hit]:-}, miss ${NOTE[miss]:-}, 401 ${NOTE[401]:-}, 422 ${NOTE[422]:-}, health ${NOTE[health]:-}"
+echo "targets: hit >= 80% of pgbench: $(verdict "${RPS[hit]:-}" "${RPS[pg_hit]:-}" 80);" \
+    "miss >= 60% of pgbench: $(verdict "${RPS[miss]:-}" "${RPS[pg_miss]:-}" 60);" \
+    "401 >= 50% of static: $(verdict "${RPS[401]:-}" "${RPS[static]:-}" 50);" \
+    "422 >= 50% of static: $(verdict "${RPS[422]:-}" "${RPS[static]:-}" 50);" \
+    "no memory growth (1k -> 100k): $MEMV (${GROWTH:--} kB)"
+echo "bench took $(( $(date +%s) - START_S ))s (data load ${LOAD_S}s)"
+[ "$FAILED" = 0 ] || echo "bench: some runs did not measure what they should (see above)"
+exit "$FAILED"
