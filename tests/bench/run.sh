@@ -4,28 +4,35 @@
 # Starts its own stack (a throwaway PostgreSQL cluster in /tmp with the
 # default durability settings, models-api under spawn-fcgi, lighttpd with
 # tests/bench/lighttpd.conf.in), loads data, then measures at 16 concurrent
-# connections through lighttpd (wrk, BENCH_DURATION seconds each):
+# connections through lighttpd (wrk):
 #
-#   hit     DELETE ...?digests=v0, each request a different existing version
-#   miss    DELETE ...?digests=v999999 on a model that has versions (404
-#           after the full database round trip)
+#   hit     DELETE .../models/N?digests=v0, every request a different
+#           existing version (N counts up, per wrk thread)
+#   miss    DELETE ...?digests=v999999 on a model that has versions: the 404
+#           after the full database round trip
 #   401     DELETE without credentials
 #   422     DELETE ...?digests=bad! with a live key (one key-check round trip)
 #   health  GET /health (SELECT 1)
 #
 # against the ceilings, in the same run on the same PostgreSQL: pgbench
 # sending the statements of lib/db.c with the same protocol (-M extended:
-# unnamed statement, Parse/Bind/Execute/Sync, one round trip) over as many
-# connections as the app opens (MODELS_API_THREADS), and lighttpd serving a
-# small static file for the paths that never reach the database. Then
-# instructions per request (callgrind) for a 401 and a 422, and the app's
-# resident size after 1k and after 100k requests. One table, and a verdict
-# for each of the targets of the performance issue.
+# unnamed statement, Parse/Bind/Describe/Execute/Sync, one round trip) over
+# as many connections as the app opens (MODELS_API_THREADS), and lighttpd
+# serving a small static file for the paths that never reach the database.
+# Every measurement is taken in BENCH_ROUNDS rounds, endpoint and ceiling
+# alternating, and the best round of each is reported: this machine's speed
+# drifts by tens of percent from one few-second run to the next, and
+# alternating rounds let both sides see the same conditions.
 #
-# Environment: BENCH_DURATION (seconds per run, default 6), MODELS_API_THREADS
-# (app workers = database connections = pgbench clients, default 4),
-# BENCH_HIT_VERSIONS (versions loaded per hit run, default 50000), KEEP=1
-# (keep the temporary directory: logs, pgbench logs, callgrind files).
+# Also: CPU per request of every process involved (from /proc), instructions
+# per request (callgrind) for a 401 and a 422, and the app's resident size
+# after 1k and after 100k requests.
+#
+# Environment: BENCH_DURATION (seconds per run, default 5), BENCH_ROUNDS
+# (default 2), MODELS_API_THREADS (app workers = database connections =
+# pgbench clients, default 4), BENCH_HIT_VERSIONS (versions loaded for each
+# side's hit runs, default 60000), KEEP=1 (keep the temporary directory:
+# logs, pgbench logs, callgrind files).
 # Exit status: 0 when every run measured what it meant to (whether or not
 # the targets hold), 1 otherwise.
 set -u
@@ -34,9 +41,10 @@ BUILD=${BUILD:-$ROOT/build}
 BENCH=$ROOT/tests/bench
 . "$ROOT/deploy/stack.sh"
 
-DUR=${BENCH_DURATION:-6}
+DUR=${BENCH_DURATION:-5}
+ROUNDS=${BENCH_ROUNDS:-2}
 THREADS=${MODELS_API_THREADS:-4}
-NVERS=${BENCH_HIT_VERSIONS:-50000}
+NVERS=${BENCH_HIT_VERSIONS:-60000}
 CONNS=16			# wrk connections, as the issue asks
 WRK_THREADS=2			# one per core of the target machine
 PGB_JOBS=2
@@ -44,12 +52,18 @@ WARM_EACH=200			# warm-up requests per kind, 5 kinds: 1000
 MEM_AT=100000			# the second memory reading, in requests
 export MODELS_API_THREADS=$THREADS
 
-for tool in wrk valgrind callgrind_annotate pgbench curl lighttpd spawn-fcgi; do
-	command -v "$tool" >/dev/null 2>&1 || [ -x "$PGBIN/$tool" ] ||
-	    { echo "bench: $tool not found" >&2; exit 1; }
+for v in DUR ROUNDS THREADS NVERS; do
+	case ${!v} in
+	'' | *[!0-9]* | 0) echo "bench: $v must be a positive integer" >&2; exit 1 ;;
+	esac
+done
+[ "$ROUNDS" -le 5 ] || { echo "bench: at most 5 rounds" >&2; exit 1; }
+[ "$NVERS" -gt $((WARM_EACH * 2)) ] || { echo "bench: BENCH_HIT_VERSIONS too small" >&2; exit 1; }
+for tool in wrk valgrind callgrind_annotate curl lighttpd spawn-fcgi; do
+	command -v "$tool" >/dev/null 2>&1 || { echo "bench: $tool not found" >&2; exit 1; }
 done
 PGBENCH=$PGBIN/pgbench
-[ -x "$PGBENCH" ] || PGBENCH=$(command -v pgbench)
+[ -x "$PGBENCH" ] || { echo "bench: pgbench not found" >&2; exit 1; }
 
 T=$(mktemp -d /tmp/models-bench.XXXXXX)
 chmod 755 "$T"
@@ -89,7 +103,64 @@ status_counts() {
 	    tr ' ' '\n' | sort | tr '\n' ' ' | sed 's/ $//'
 }
 
-# --- the stack --------------------------------------------------------------
+# --- CPU accounting -----------------------------------------------------------
+# Where the time goes: microseconds of CPU (user + system, from /proc) per
+# request for the app, lighttpd, PostgreSQL (the postmaster, its live
+# children and the children it has reaped), the load generator (wrk or
+# pgbench: this shell's reaped children, from `times`) and the whole machine
+# (/proc/stat), whose rest is "other" (kernel threads, interrupts, anything
+# else running on the machine).
+TCK=$(getconf CLK_TCK)
+declare -a F
+stat_fields() {	# FILE: F[] = the fields after "pid (comm)", F[0] = field 3
+	local line
+	read -r line <"$1" 2>/dev/null || return 1
+	line=${line##*) }
+	read -r -a F <<<"$line"
+}
+proc_ticks() {	# PID: utime + stime
+	if stat_fields "/proc/$1/stat"; then echo $((F[11] + F[12])); else echo 0; fi
+}
+pg_ticks() {
+	local pm sum=0 f
+	pm=$(head -n 1 "$T/pg/postmaster.pid" 2>/dev/null) || { echo 0; return; }
+	for f in /proc/[0-9]*/stat; do
+		stat_fields "$f" || continue
+		[ "${F[1]}" = "$pm" ] && sum=$((sum + F[11] + F[12]))
+	done
+	stat_fields "/proc/$pm/stat" || { echo 0; return; }
+	echo $((sum + F[11] + F[12] + F[13] + F[14]))
+}
+cpu_snap() {	# sets CS_APP CS_LT CS_PG (ticks) CS_CLI (us) CS_BUSY CS_IDLE (ticks)
+	local -a c
+	if [ -f "$T/app.pid" ]; then CS_APP=$(proc_ticks "$(app_pid)"); else CS_APP=0; fi
+	CS_LT=$(proc_ticks "$(cat "$T/lt/lighttpd.pidfile")")
+	CS_PG=$(pg_ticks)
+	times >"$T/times"
+	CS_CLI=$(awk 'NR == 2 { n = 0; for (i = 1; i <= 2; i++) {
+		split($i, a, "m"); n += a[1] * 60 + a[2] } printf "%.0f", n * 1e6 }' "$T/times")
+	read -r -a c </proc/stat
+	CS_BUSY=$((c[1] + c[2] + c[3] + c[6] + c[7] + c[8]))
+	CS_IDLE=$((c[4] + c[5]))
+}
+cpu_begin() {
+	cpu_snap
+	B_APP=$CS_APP B_LT=$CS_LT B_PG=$CS_PG B_CLI=$CS_CLI B_BUSY=$CS_BUSY B_IDLE=$CS_IDLE
+}
+cpu_end() { cpu_snap; }
+# cpu_line N: "app lighttpd postgres client other total idle", us per request.
+cpu_line() {
+	local n=$1 a l p c t i
+	a=$(( (CS_APP - B_APP) * 1000000 / TCK / n ))
+	l=$(( (CS_LT - B_LT) * 1000000 / TCK / n ))
+	p=$(( (CS_PG - B_PG) * 1000000 / TCK / n ))
+	c=$(( (CS_CLI - B_CLI) / n ))
+	t=$(( (CS_BUSY - B_BUSY) * 1000000 / TCK / n ))
+	i=$(( (CS_IDLE - B_IDLE) * 1000000 / TCK / n ))
+	echo "$a $l $p $c $((t - a - l - p - c)) $t $i"
+}
+
+# --- the stack ------------------------------------------------------------------
 echo "bench: starting the stack in $T" >&2
 LOADAVG=$(cut -d' ' -f1-3 /proc/loadavg)
 stack_pg_init "$T/pg" || die "initdb failed"
@@ -98,7 +169,7 @@ stack_pg_init "$T/pg" || die "initdb failed"
 # flush at commit, as it would in production.
 stack_pg_start "$T/pg" "$T/sock" || die "PostgreSQL did not start"
 PGVER=$(psql_q "SHOW server_version" | cut -d' ' -f1)
-PGSET=$(psql_q "SELECT string_agg(name || '=' || setting, ', ' ORDER BY name) FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'shared_buffers')")
+PGSET=$(psql_q "SELECT string_agg(name || '=' || current_setting(name), ', ' ORDER BY name) FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'shared_buffers', 'wal_sync_method')")
 "$BUILD/models-admin" migrate >/dev/null || die "migrate failed"
 KEY=$("$BUILD/models-admin" key create bench) || die "key create failed"
 KH=$(printf %s "$KEY" | sha256sum | cut -c1-64)
@@ -127,9 +198,9 @@ MISS_PATH='/v2/bench/miss/models/m?digests=v999999'
 P401=/v2/bench/miss/models/m
 P422='/v2/bench/miss/models/m?digests=bad!'
 
-# --- warm-up: 1000 requests, 16 at a time, every kind -----------------------
-# The hit ones take the top WARM_EACH models of hitw; the wrk hit run walks
-# up from model 0 and stops far below.
+# --- warm-up: 1000 requests, 16 at a time, every kind ---------------------------
+# The hit ones take the top WARM_EACH models of hitw; the wrk hit runs walk
+# up from model 0.
 warm() {	# METHOD AUTH PATH...
 	local method=$1 auth=$2 cfg=$T/warm.cfg
 	shift 2
@@ -137,17 +208,19 @@ warm() {	# METHOD AUTH PATH...
 	for p in "$@"; do
 		printf 'url = "%s%s"\noutput = /dev/null\n' "$BASE" "$p" >>"$cfg"
 	done
-	curl -s --parallel --parallel-max "$CONNS" -X "$method" \
-	    ${auth:+-H "Authorization: $auth"} -K "$cfg" -w '%{http_code}\n'
+	curl -s --no-progress-meter --parallel --parallel-max "$CONNS" \
+	    -X "$method" ${auth:+-H "Authorization: $auth"} -K "$cfg" \
+	    -w '%{http_code}\n'
 }
+repeat() { for _ in $(seq 1 "$1"); do echo "$2"; done; }
 WARM_FROM=$(log_lines)
 {
 	warm DELETE "$AUTH" $(seq -f "${HIT_PATH}%.0f?digests=v0" \
 	    $((NVERS - WARM_EACH)) $((NVERS - 1)))
-	warm DELETE "$AUTH" $(for _ in $(seq 1 $WARM_EACH); do echo "$MISS_PATH"; done)
-	warm DELETE "" $(for _ in $(seq 1 $WARM_EACH); do echo "$P401"; done)
-	warm DELETE "$AUTH" $(for _ in $(seq 1 $WARM_EACH); do echo "$P422"; done)
-	warm GET "" $(for _ in $(seq 1 $WARM_EACH); do echo /health; done)
+	warm DELETE "$AUTH" $(repeat $WARM_EACH "$MISS_PATH")
+	warm DELETE "" $(repeat $WARM_EACH "$P401")
+	warm DELETE "$AUTH" $(repeat $WARM_EACH "$P422")
+	warm GET "" $(repeat $WARM_EACH /health)
 } >"$T/warm.codes"
 sleep 0.2
 WARM_CODES=$(status_counts "$WARM_FROM")
@@ -168,29 +241,39 @@ mem_check() {
 	fi
 }
 
-# --- the runs -----------------------------------------------------------------
-declare -A RPS P50 P99 NOTE
+# --- the runs -------------------------------------------------------------------
+# Per name, the best round: req/s, p50 and p99 (us), CPU line, statuses.
+declare -A RPS P50 P99 CPU NOTE ALL
 
-# wrk_run NAME METHOD PATH AUTH EXPECT [HIT_PREFIX]: EXPECT is the one status
-# every request must get (checked in the app's access log; for the static
-# file, wrk's own count of non-2xx answers).
+# keep NAME RPS P50 P99 CPU NOTE: records a round, keeps the best.
+keep() {
+	ALL[$1]="${ALL[$1]:+${ALL[$1]} }$2"
+	if [ -z "${RPS[$1]:-}" ] || [ "$2" -gt "${RPS[$1]}" ]; then
+		RPS[$1]=$2 P50[$1]=$3 P99[$1]=$4 CPU[$1]=$5 NOTE[$1]=$6
+	fi
+}
+
+# wrk_run NAME METHOD PATH AUTH EXPECT [HIT_PREFIX HIT_BASE]: EXPECT is the
+# one status every request must get (checked in the app's access log; for
+# the static file, wrk's own count of non-2xx answers).
 wrk_run() {
-	local name=$1 method=$2 path=$3 auth=$4 expect=$5 hit=${6:-} from out
-	local n secs p50 p99 sockerr non2xx codes
+	local name=$1 method=$2 path=$3 auth=$4 expect=$5 hit=${6:-} hbase=${7:-0}
+	local from out n secs p50 p99 sockerr non2xx codes="" rps cpu
 	from=$(log_lines)
-	echo "bench: wrk $name" >&2
+	echo "bench: round $R: wrk $name" >&2
+	cpu_begin
 	out=$(BENCH_METHOD=$method BENCH_PATH=$path BENCH_AUTH=$auth \
-	    BENCH_HIT_PREFIX=$hit BENCH_THREADS=$WRK_THREADS BENCH_HIT_BASE=0 \
+	    BENCH_HIT_PREFIX=$hit BENCH_THREADS=$WRK_THREADS BENCH_HIT_BASE=$hbase \
 	    wrk -t"$WRK_THREADS" -c"$CONNS" -d"${DUR}s" --timeout 5s \
 	    -s "$BENCH/wrk.lua" "$BASE" 2>&1)
+	cpu_end
 	read -r _ n secs p50 p99 sockerr non2xx <<<"$(echo "$out" | grep '^RESULT ')"
-	if [ -z "${p99:-}" ]; then
+	if [ -z "${p99:-}" ] || [ "${n:-0}" -eq 0 ]; then
 		fail "wrk $name: no result: $out"
 		return
 	fi
-	RPS[$name]=$(awk -v n="$n" -v s="$secs" 'BEGIN { printf "%.0f", n / s }')
-	P50[$name]=$p50
-	P99[$name]=$p99
+	cpu=$(cpu_line "$n")
+	rps=$(awk -v n="$n" -v s="$secs" 'BEGIN { printf "%.0f", n / s }')
 	[ "$sockerr" = 0 ] || fail "wrk $name: $sockerr socket errors"
 	sleep 0.2
 	if [ "$expect" = static ]; then
@@ -198,67 +281,77 @@ wrk_run() {
 	else
 		codes=$(status_counts "$from")
 		[[ $codes =~ ^$expect:[0-9]+$ ]] ||
-		    fail "wrk $name: expected only $expect, the log has: $codes"
-		NOTE[$name]=$codes
+		    fail "wrk $name: expected only $expect, the log has: $codes${hit:+ (too few versions loaded? BENCH_HIT_VERSIONS)}"
 	fi
+	keep "$name" "$rps" "$p50" "$p99" "$cpu" "$codes"
 	mem_check
 }
 
 # pgbench_run NAME SCRIPT VAR=VALUE...: -M extended, THREADS clients.
 pgbench_run() {
-	local name=$1 script=$2 out d=$T/pgb/$1 args=()
+	local name=$1 script=$2 out d=$T/pgb/$1.$R args=() n rps cpu
 	shift 2
 	for v in "$@"; do args+=(-D "$v"); done
 	mkdir -p "$d"
-	echo "bench: pgbench $name" >&2
+	echo "bench: round $R: pgbench $name" >&2
+	cpu_begin
 	out=$(cd "$d" && "$PGBENCH" -n -M extended -c "$THREADS" -j "$PGB_JOBS" \
 	    -T "$DUR" -l "${args[@]}" -f "$BENCH/$script" "$DATABASE_URL" 2>&1)
+	cpu_end
 	if ! echo "$out" | grep -q '^number of failed transactions: 0 '; then
 		fail "pgbench $name: $(echo "$out" | tail -n 5)"
 		return
 	fi
-	RPS[$name]=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\) (without.*/\1/p' |
+	rps=$(echo "$out" | sed -n 's/^tps = \([0-9.]*\) (without.*/\1/p' |
 	    awk '{ printf "%.0f", $1 }')
 	# Per-transaction log: field 3 is the latency in microseconds.
 	cat "$d"/pgbench_log.* | awk '{ print $3 }' | sort -n >"$d/lat"
-	local n
 	n=$(wc -l <"$d/lat")
-	P50[$name]=$(sed -n "$(( (n + 1) / 2 ))p" "$d/lat")
-	P99[$name]=$(sed -n "$(( (n * 99 + 99) / 100 ))p" "$d/lat")
-	NOTE[$name]="$n transactions"
+	[ "$n" -gt 0 ] || { fail "pgbench $name: no transactions"; return; }
+	cpu=$(cpu_line "$n")
+	PGB_N=$n
+	keep "$name" "$rps" "$(sed -n "$(( (n + 1) / 2 ))p" "$d/lat")" \
+	    "$(sed -n "$(( (n * 99 + 99) / 100 ))p" "$d/lat")" "$cpu" "$n transactions"
 }
 
 PGB_COMMON=("kh=\\x$KH" "entity=bench" "rid=0123456789abcdef")
-
-wrk_run health GET /health "" 200
-pgbench_run pg_health health.sql
-
-wrk_run miss DELETE "$MISS_PATH" "$AUTH" 404
-pgbench_run pg_miss delete-miss.sql "${PGB_COMMON[@]}" project=miss oid=m \
-    'refs={v999999}'
 psql_q "SELECT status, num_deleted, message FROM delete_model('\\x$KH', 'bench', 'miss', 'm', '{v999999}', 'x')" |
     grep -q "^4|0|Object m (\['v999999'\]) not found when deleting.$" ||
-    fail "pgbench miss statement does not answer 404"
+    fail "the miss statement does not answer 404"
+# The highest hit model number used so far on one side, warm-up excluded.
+hit_max() {
+	psql_q "SELECT coalesce(max(object_id::bigint), -1) FROM delete_audit
+	    WHERE project = '$1' AND object_id::bigint < $((NVERS - WARM_EACH))"
+}
 
-psql_q CHECKPOINT
-wrk_run hit DELETE "" "$AUTH" 200 "$HIT_PATH"
-psql_q CHECKPOINT
-AUDIT0=$(psql_q "SELECT count(*) FROM delete_audit WHERE project = 'hitp'")
-pgbench_run pg_hit delete-hit.sql "${PGB_COMMON[@]}" project=hitp \
-    'refs={v0}' n=0 nclients="$THREADS"
-# Every pgbench hit transaction must have deleted one version.
-if [ -n "${NOTE[pg_hit]:-}" ]; then
-	DELETED=$(psql_q "SELECT count(*) FROM delete_audit WHERE project = 'hitp'")
-	[ "$((DELETED - AUDIT0))" = "${NOTE[pg_hit]%% *}" ] ||
-	    fail "pgbench hit: ${NOTE[pg_hit]}, but $((DELETED - AUDIT0)) deletes"
-fi
+for R in $(seq 1 "$ROUNDS"); do
+	wrk_run health GET /health "" 200
+	pgbench_run pg_health health.sql
 
-pgbench_run pg_key check-key.sql "kh=\\x$KH"
-wrk_run 401 DELETE "$P401" "" 401
-wrk_run 422 DELETE "$P422" "$AUTH" 422
-wrk_run static GET /static.txt "" static
+	wrk_run miss DELETE "$MISS_PATH" "$AUTH" 404
+	pgbench_run pg_miss delete-miss.sql "${PGB_COMMON[@]}" project=miss \
+	    oid=m 'refs={v999999}'
 
-# --- memory -------------------------------------------------------------------
+	psql_q CHECKPOINT >/dev/null
+	wrk_run hit DELETE "" "$AUTH" 200 "$HIT_PATH" $(( $(hit_max hitw) + 1 ))
+	psql_q CHECKPOINT >/dev/null
+	# Transaction n of client c deletes model n * THREADS + c: start above
+	# the last round's.
+	AUDIT0=$(psql_q "SELECT count(*) FROM delete_audit WHERE project = 'hitp'")
+	PGB_N=0
+	pgbench_run pg_hit delete-hit.sql "${PGB_COMMON[@]}" project=hitp \
+	    'refs={v0}' n=$(( $(hit_max hitp) / THREADS + 1 )) nclients="$THREADS"
+	DELETED=$(( $(psql_q "SELECT count(*) FROM delete_audit WHERE project = 'hitp'") - AUDIT0 ))
+	[ "$DELETED" = "$PGB_N" ] ||
+	    fail "pgbench hit: $PGB_N transactions but $DELETED deletes (too few versions loaded? BENCH_HIT_VERSIONS)"
+
+	pgbench_run pg_key check-key.sql "kh=\\x$KH"
+	wrk_run 401 DELETE "$P401" "" 401
+	wrk_run 422 DELETE "$P422" "$AUTH" 422
+	wrk_run static GET /static.txt "" static
+done
+
+# --- memory ---------------------------------------------------------------------
 # Top up to MEM_AT requests with 401s if the runs fell short (bounded).
 for _ in 1 2 3 4 5 6 7 8 9 10; do
 	mem_check
@@ -271,7 +364,8 @@ MEMEND_KB=$(rss_kb)
 HWM_KB=$(awk '/^VmHWM:/ { print $2 }' "/proc/$(app_pid)/status")
 NTASKS=$(ls "/proc/$(app_pid)/task" | wc -l)
 APP_ERRORS=$(grep -c ' models-api: ' "$APPLOG")
-[ "$APP_ERRORS" = 0 ] || fail "the app logged $APP_ERRORS errors, e.g. $(grep -m1 ' models-api: ' "$APPLOG")"
+[ "$APP_ERRORS" = 0 ] ||
+    fail "the app logged $APP_ERRORS errors, e.g. $(grep -m1 ' models-api: ' "$APPLOG")"
 
 # The graceful stop the README promises: exit status 0.
 kill -TERM "$(app_pid)"
@@ -282,21 +376,21 @@ APP_RC=$?
 rm -f "$T/app.pid"
 [ "$APP_RC" = 0 ] || fail "models-api exited with $APP_RC on SIGTERM"
 
-# --- instructions per request (callgrind) -------------------------------------
+# --- instructions per request (callgrind) ---------------------------------------
 # CGI mode: one request per process. Collection is on only inside run_cgi
 # (the request: handler, headers, output, access log), so loading, dynamic
 # linking and exit are excluded; LD_BIND_NOW moves symbol binding to start-up.
 # The database is excluded by toggling collection off again inside
 # db_check_key (the 422's key check: connect, round trip), so a 422 counts
 # everything but the database call. What remains still includes first-use
-# costs that a long-running worker pays once (heap set-up, time zone file,
-# OpenSSL's provider initialisation on the first SHA-256), so the same
-# requests are also counted in a FastCGI server: collection inside serve()
-# (minus db_check_key), 10 requests vs 110, the difference over 100.
-# Each sets CG_N to the instructions counted (globals, not $(...), so that
-# fail and the cleanup trap see what they do).
+# costs that a long-running worker pays once (heap set-up, the time zone,
+# OpenSSL's initialisation on the first SHA-256), so the same requests are
+# also counted in a FastCGI server: collection inside serve() (minus
+# db_check_key), 10 requests against 110, the difference over 100.
+# Each function sets CG_N (globals, not $(...), so that fail and the
+# cleanup trap see what they do).
 cg_count() { sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$1" | tail -n 1; }
-cgi_run() {	# NAME URI [AUTH]
+cgi_run() {	# STATUS URI [AUTH]
 	env -i PATH=/usr/bin:/bin LD_BIND_NOW=1 REQUEST_METHOD=DELETE \
 	    REQUEST_URI="$2" ${3:+HTTP_AUTHORIZATION="$3"} \
 	    DATABASE_URL="$DATABASE_URL" \
@@ -307,14 +401,14 @@ cgi_run() {	# NAME URI [AUTH]
 	    fail "callgrind CGI $1: $(head -n 1 "$T/cg.cgi.$1.resp")"
 	CG_N=$(cg_count "$T/cg.cgi.$1.log")
 }
-cgsrv_run() {	# NAME COUNT URI [AUTH]
-	local name=$1 count=$2 uri=$3 auth=${4:-} cfg=$T/cg.cfg codes i
+cgsrv_run() {	# STATUS COUNT URI [AUTH]
+	local st=$1 count=$2 uri=$3 auth=${4:-} cfg=$T/cg.cfg codes i
 	rm -f "$T/app.sock"
 	MODELS_API_THREADS=1 valgrind --tool=callgrind \
-	    --callgrind-out-file="$T/cg.srv.$name.$count.out" \
+	    --callgrind-out-file="$T/cg.srv.$st.$count.out" \
 	    --toggle-collect=serve --toggle-collect=db_check_key \
 	    "$BUILD/models-api" --listen "unix:$T/app.sock" \
-	    2>"$T/cg.srv.$name.$count.log" &
+	    2>"$T/cg.srv.$st.$count.log" &
 	CG_PID=$!
 	for i in $(seq 1 400); do
 		[ -S "$T/app.sock" ] && break
@@ -329,8 +423,8 @@ cgsrv_run() {	# NAME COUNT URI [AUTH]
 	kill -TERM "$CG_PID"
 	wait "$CG_PID"
 	CG_PID=""
-	[ "$codes" = "$name:$count" ] || fail "callgrind server $name: $codes"
-	CG_N=$(cg_count "$T/cg.srv.$name.$count.log")
+	[ "$codes" = "$st:$count" ] || fail "callgrind server $st: $codes"
+	CG_N=$(cg_count "$T/cg.srv.$st.$count.log")
 }
 echo "bench: callgrind" >&2
 cgi_run 401 "$P401";			CG_CGI_401=$CG_N
@@ -349,20 +443,26 @@ verdict() {	# ENDPOINT CEILING MIN_PERCENT
 		else if (100 * a / b >= m) print "holds";
 		else print "MISSED" }'
 }
-num() { printf "%'d" "${1:-0}" 2>/dev/null || echo "${1:-0}"; }
-row() {	# LABEL ENDPOINT CEILING_LABEL CEILING TARGET
-	local t="" v=""
+row() {	# LABEL ENDPOINT CEILING_LABEL CEILING TARGET [again]
+	local t="" v="" r=${RPS[$2]:--} a b
+	a=$(ms "${P50[$2]:-}") b=$(ms "${P99[$2]:-}")
 	if [ -n "$5" ]; then
 		t=">= $5%"
 		v=$(verdict "${RPS[$2]:-}" "${RPS[$4]:-}" "$5")
 	fi
-	printf '%-9s %8s %8s %8s   %-18s %8s %8s %8s   %6s  %-7s %s\n' "$1" \
-	    "${RPS[$2]:--}" "$(ms "${P50[$2]:-}")" "$(ms "${P99[$2]:-}")" \
+	[ -n "${6:-}" ] && r=\" a=\" b=\"
+	printf '%-9s %8s %8s %8s   %-18s %8s %8s %8s  %6s  %-7s %s\n' "$1" \
+	    "$r" "$a" "$b" \
 	    "$3" "${RPS[$4]:--}" "$(ms "${P50[$4]:-}")" "$(ms "${P99[$4]:-}")" \
 	    "$(pct "${RPS[$2]:-}" "${RPS[$4]:-}")" "$t" "$v"
 }
+cpurow() {	# LABEL NAME
+	local -a c
+	read -r -a c <<<"${CPU[$2]:-- - - - - - -}"
+	printf '  %-20s %10s %9s %9s %7s %6s %6s %5s   %s\n' "$1" "${c[@]}" \
+	    "${ALL[$2]:--}"
+}
 
-export LC_NUMERIC=C.UTF-8
 GROWTH=""
 [ -n "$MEM2_KB" ] && GROWTH=$((MEM2_KB - MEM1_KB))
 MEMV="no data"
@@ -370,35 +470,50 @@ MEMV="no data"
 
 echo
 echo "make bench  $(date -u +%Y-%m-%dT%H:%M:%SZ)  $(nproc) cores ($(sed -n 's/^model name\t*: //p' /proc/cpuinfo | head -n 1)), load average before start: $LOADAVG"
-echo "stack: PostgreSQL $PGVER ($PGSET; defaults), lighttpd $(lighttpd -v 2>/dev/null | sed -n 's/^lighttpd\/\([^ ]*\).*/\1/p') -> FastCGI unix socket -> models-api (spawn-fcgi, MODELS_API_THREADS=$THREADS)"
+echo "stack: PostgreSQL $PGVER ($PGSET: the defaults), lighttpd $(lighttpd -v 2>/dev/null | sed -n 's/^lighttpd\/\([^ ]*\).*/\1/p') -> FastCGI, unix socket -> models-api (spawn-fcgi, MODELS_API_THREADS=$THREADS)"
 echo "endpoint: wrk -t$WRK_THREADS -c$CONNS -d${DUR}s through lighttpd; ceilings: pgbench -M extended -c$THREADS -j$PGB_JOBS -T$DUR (the app's statements, one connection per app worker), lighttpd static file (wrk as for the endpoint)"
-echo "latencies in ms; ratio = endpoint req/s / ceiling req/s"
+echo "pgbench sends the key hash as hex text (it has no binary parameters; the app sends it binary) and a fixed request id"
+echo "best of $ROUNDS rounds each, endpoint and ceiling alternating; latencies in ms; ratio = endpoint req/s / ceiling req/s"
 echo
-printf '%-9s %8s %8s %8s   %-18s %8s %8s %8s   %6s  %-7s %s\n' \
+printf '%-9s %8s %8s %8s   %-18s %8s %8s %8s  %6s  %-7s %s\n' \
     path req/s p50 p99 ceiling req/s p50 p99 ratio target verdict
 row "hit 200" hit "pgbench delete" pg_hit 80
 row "miss 404" miss "pgbench delete" pg_miss 60
 row "401" 401 "lighttpd static" static 50
 row "422" 422 "lighttpd static" static 50
-row "422" 422 "pgbench key check" pg_key ""
+row "" 422 "pgbench key check" pg_key "" again
 row "health" health "pgbench SELECT 1" pg_health ""
 echo
-echo "instructions per request (callgrind; database calls excluded):"
-printf '  %-4s CGI mode (run_cgi) %10s   FastCGI steady state (serve) %8s\n' \
-    401 "$(num "$CG_CGI_401")" "$(num "$CG_SRV_401")"
-printf '  %-4s CGI mode (run_cgi) %10s   FastCGI steady state (serve) %8s\n' \
-    422 "$(num "$CG_CGI_422")" "$(num "$CG_SRV_422")"
-echo "  (CGI mode includes one-time start-up work of the first request: heap, time zone, OpenSSL init)"
+echo "CPU per request in microseconds (user + system, from /proc; $(nproc) cores = $(( $(nproc) * 1000000 )) us per second), best round:"
+printf '  %-20s %10s %9s %9s %7s %6s %6s %5s   %s\n' run models-api lighttpd postgres client other total idle "req/s of each round"
+cpurow "hit (wrk)" hit
+cpurow "hit (pgbench)" pg_hit
+cpurow "miss (wrk)" miss
+cpurow "miss (pgbench)" pg_miss
+cpurow "422 (wrk)" 422
+cpurow "key check (pgbench)" pg_key
+cpurow "401 (wrk)" 401
+cpurow "static file (wrk)" static
+cpurow "health (wrk)" health
+cpurow "SELECT 1 (pgbench)" pg_health
+echo "  (client: wrk or pgbench; other: the rest of the machine's busy time: kernel threads, interrupts, other processes)"
+echo
+echo "instructions per request (callgrind, database calls excluded):"
+printf '  %-4s CGI mode (run_cgi): %9s   FastCGI worker, steady state (serve): %7s\n' \
+    401 "$CG_CGI_401" "$CG_SRV_401"
+printf '  %-4s CGI mode (run_cgi): %9s   FastCGI worker, steady state (serve): %7s\n' \
+    422 "$CG_CGI_422" "$CG_SRV_422"
+echo "  (CGI mode includes the once-per-process work of a first request: heap set-up, time zone, OpenSSL initialisation)"
 echo
 echo "memory: VmRSS of models-api (one process, $NTASKS threads: $THREADS workers + main)"
-echo "  after $(num "$MEM1_N") requests: $MEM1_KB kB; after $(num "${MEM2_N:-0}") requests: ${MEM2_KB:--} kB; at the end, $(num "$MEMEND_N") requests: $MEMEND_KB kB (peak $HWM_KB kB)"
+echo "  after $MEM1_N requests: $MEM1_KB kB; after ${MEM2_N:--} requests: ${MEM2_KB:--} kB; at the end, after $MEMEND_N requests: $MEMEND_KB kB (peak $HWM_KB kB)"
 echo
-echo "statuses in the access log: hit ${NOTE[hit]:-}, miss ${NOTE[miss]:-}, 401 ${NOTE[401]:-}, 422 ${NOTE[422]:-}, health ${NOTE[health]:-}"
+echo "statuses in the access log (best rounds): hit ${NOTE[hit]:-}, miss ${NOTE[miss]:-}, 401 ${NOTE[401]:-}, 422 ${NOTE[422]:-}, health ${NOTE[health]:-}"
 echo "targets: hit >= 80% of pgbench: $(verdict "${RPS[hit]:-}" "${RPS[pg_hit]:-}" 80);" \
     "miss >= 60% of pgbench: $(verdict "${RPS[miss]:-}" "${RPS[pg_miss]:-}" 60);" \
     "401 >= 50% of static: $(verdict "${RPS[401]:-}" "${RPS[static]:-}" 50);" \
     "422 >= 50% of static: $(verdict "${RPS[422]:-}" "${RPS[static]:-}" 50);" \
-    "no memory growth (1k -> 100k): $MEMV (${GROWTH:--} kB)"
+    "no memory growth 1k -> 100k: $MEMV (${GROWTH:--} kB)"
 echo "bench took $(( $(date +%s) - START_S ))s (data load ${LOAD_S}s)"
 [ "$FAILED" = 0 ] || echo "bench: some runs did not measure what they should (see above)"
 exit "$FAILED"
