@@ -11,6 +11,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -135,25 +136,48 @@ put_all(const char *buf, size_t len, FCGX_Stream *out)
 	return 0;
 }
 
+/*
+ * Picks the CGI variables the handler reads out of the FastCGI
+ * environment in one pass (FCGX_GetParam would scan it once per name).
+ */
+static void
+read_params(char **env, struct request *r)
+{
+	static const struct { const char *name; size_t len; size_t off; } want[] = {
+#define P(n, f) { n "=", sizeof(n), offsetof(struct request, f) }
+		P("REQUEST_METHOD", method),
+		P("REQUEST_URI", request_uri),
+		P("SCRIPT_NAME", script_name),
+		P("PATH_INFO", path_info),
+		P("QUERY_STRING", query_string),
+		P("HTTP_AUTHORIZATION", authorization),
+		P("HTTP_X_REQUEST_ID", request_id),
+#undef P
+	};
+
+	memset(r, 0, sizeof(*r));
+	for (; env != NULL && *env != NULL; env++)
+		for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+			if (strncmp(*env, want[i].name, want[i].len) == 0) {
+				*(const char **)((char *)r + want[i].off) =
+				    *env + want[i].len;
+				break;
+			}
+}
+
 /* Serves one accepted FastCGI request. */
 static void
 serve(struct worker *w)
 {
-	char **env = w->req.envp, *hdr, drain[4096];
-	struct request r = {
-		FCGX_GetParam("REQUEST_METHOD", env),
-		FCGX_GetParam("REQUEST_URI", env),
-		FCGX_GetParam("SCRIPT_NAME", env),
-		FCGX_GetParam("PATH_INFO", env),
-		FCGX_GetParam("QUERY_STRING", env),
-		FCGX_GetParam("HTTP_AUTHORIZATION", env),
-		FCGX_GetParam("HTTP_X_REQUEST_ID", env),
-	};
+	char *hdr, drain[4096];
+	struct request r;
 	struct store st = { &db_store_ops, &w->db };
 	struct response resp;
 	long long t0 = now_us();
 	size_t hlen;
+	int failed;
 
+	read_params(w->req.envp, &r);
 	/* No body is read; drain any so a kept connection stays in step. */
 	while (FCGX_GetStr(drain, sizeof(drain), w->req.in) > 0)
 		;
@@ -162,15 +186,24 @@ serve(struct worker *w)
 		resp_internal_error(&resp);
 		hdr = resp_headers(&resp, &hlen);
 	}
-	if (hdr == NULL || put_all(hdr, hlen, w->req.out) != 0 ||
+	failed = hdr == NULL || put_all(hdr, hlen, w->req.out) != 0 ||
 	    (!resp.omit_body && put_all(resp.body, resp.body_len,
-	    w->req.out) != 0) || FCGX_FFlush(w->req.out) != 0)
+	    w->req.out) != 0);
+	if (failed)
 		log_error("response not delivered: %s",
 		    hdr ? "front server went away" : "out of memory");
 	free(hdr);
+	/* Before finishing: r points into the request's environment. */
 	log_access(&r, &resp, now_us() - t0);
 	log_set_request(NULL);
 	resp_free(&resp);
+	/*
+	 * Finishing sends the buffered response and the end-of-request record
+	 * in one write: lighttpd closes the connection as soon as it has the
+	 * whole body, so a separate flush first would leave the end record to
+	 * a dead socket (EPIPE on most requests).
+	 */
+	FCGX_Finish_r(&w->req);
 }
 
 /*

@@ -11,18 +11,27 @@
 /* Longest path logged in full; the rest is cut, the line stays one line. */
 #define LOG_PATH_MAX 2048
 
+/* Formats the current UTC time with microseconds into buf (>= 32 bytes). */
 static void
 now_utc(char *buf, size_t cap)
 {
+	/* The date and time to the second change once a second: cache them. */
+	static _Thread_local time_t cached_sec = -1;
+	static _Thread_local char cached[24];
+	static _Thread_local size_t cached_len;
 	struct timespec ts;
-	struct tm tm;
-
-	size_t n;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	n = strftime(buf, cap, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, cap - n, ".%06dZ", (int)(ts.tv_nsec / 1000) % 1000000);
+	if (ts.tv_sec != cached_sec) {
+		struct tm tm;
+		gmtime_r(&ts.tv_sec, &tm);
+		cached_len = strftime(cached, sizeof(cached),
+		    "%Y-%m-%dT%H:%M:%S", &tm);
+		cached_sec = ts.tv_sec;
+	}
+	memcpy(buf, cached, cached_len);
+	snprintf(buf + cached_len, cap - cached_len, ".%06dZ",
+	    (int)(ts.tv_nsec / 1000) % 1000000);
 }
 
 static void

@@ -192,6 +192,9 @@ req DELETE "$P?digests=v7&digests=v8" -H "$B"
 expect "none resolved" 404 "{\"reason\":\"Object m1 (['v7', 'v8']) not found when deleting.\",\"error_type\":\"NotFoundError\"}"
 req DELETE "$P?digests=v9&digests=v0&digests=zz9zz9zz9zz9zz9zz9zz9zz9zz9zz9zz9zz9zz9zz9z&digests=v9" -H "$B"
 expect "some resolved" 404 "{\"reason\":\"Delete request contains 4 digests, but found 1 objects to delete. Diff digests: {'v9', 'zz9zz9zz9zz9zz9zz9zz9zz9zz9zz9zz9zz9zz9zz9z'}\",\"error_type\":\"NotFoundError\"}"
+UPPER=$(printf 'B%.0s' $(seq 1 43)); LOWER=$(printf 'a%.0s' $(seq 1 43))
+req DELETE "$P?digests=$LOWER&digests=v0&digests=$UPPER" -H "$B"
+expect "diff sorted by code point" 404 "{\"reason\":\"Delete request contains 3 digests, but found 1 objects to delete. Diff digests: {'$UPPER', '$LOWER'}\",\"error_type\":\"NotFoundError\"}"
 expect_eq "404 deleted nothing" 3 "$("$ADMIN" model list acme proj m1 | wc -l)"
 req DELETE "$P?digests=latest&digests=$M1_2&digests=v02" -H "$B" -H "X-Request-Id: e2e-latest.1"
 expect "latest = its digest = v02, once" 200 '{"num_deleted":1}'
