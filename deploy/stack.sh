@@ -128,7 +128,16 @@ stack_front_start() {
 	lighttpd) tmpl=$ROOT/deploy/lighttpd/dev.conf.in ;;
 	cgi)	tmpl=$ROOT/deploy/lighttpd/dev-cgi.conf.in
 		mkdir -p "$dir/cgi-root"
-		ln -sf "$BUILD/models-api" "$dir/cgi-root/models-api" ;;
+		if [ -n "${VALGRIND_LOG:-}" ]; then
+			# Every request under memcheck; reports in VALGRIND_LOG.*
+			printf '#!/bin/sh
+exec valgrind -q --leak-check=full --errors-for-leak-kinds=definite --log-file=%s.%%p %s
+' \
+			    "$VALGRIND_LOG" "$BUILD/models-api" >"$dir/cgi-root/models-api"
+			chmod 755 "$dir/cgi-root/models-api"
+		else
+			ln -sf "$BUILD/models-api" "$dir/cgi-root/models-api"
+		fi ;;
 	nginx)	tmpl=$ROOT/deploy/nginx/dev.conf.in
 		[ "$(id -u)" -eq 0 ] && user="user www-data www-data;" ;;
 	apache)	tmpl=$ROOT/deploy/apache/dev.conf.in

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make check: unit tests, and the end-to-end suite through every front server
 # (lighttpd FastCGI, lighttpd CGI, nginx, Apache) and once through PgBouncer
-# in transaction-pooling mode, on the normal build; then
+# in transaction-pooling mode, and through lighttpd CGI with every request
+# under valgrind memcheck, on the normal build; then
 # unit tests and the lighttpd suite again on the AddressSanitizer +
 # UndefinedBehaviorSanitizer build. Sums the
 # "N passed, N failed" line of every stage; the last line is the total.
@@ -45,6 +46,8 @@ for front in lighttpd cgi nginx apache; do
 done
 stage "end-to-end (lighttpd, pgbouncer)" env BUILD="$ROOT/build" PGBOUNCER=1 \
     tests/e2e/run.sh
+stage "end-to-end (cgi, valgrind memcheck)" env BUILD="$ROOT/build" FRONT=cgi \
+    VALGRIND=1 tests/e2e/run.sh
 stage "unit (asan+ubsan)" build/asan/unit-tests
 stage "end-to-end (lighttpd, asan+ubsan)" env BUILD="$ROOT/build/asan" tests/e2e/run.sh
 

@@ -41,6 +41,11 @@ stack_pg_start "$T/pg" "$T/sock" "-c fsync=off" || exit 1
 "$ADMIN" migrate >/dev/null || { echo "migrate failed"; exit 1; }
 # A short statement timeout, so the lock-wait case below is quick.
 export MODELS_API_STATEMENT_TIMEOUT_MS=1500 MODELS_API_THREADS=4
+# VALGRIND=1 (with FRONT=cgi) runs every request under memcheck.
+if [ "${VALGRIND:-0}" = 1 ]; then
+	[ "$FRONT" = cgi ] || { echo "VALGRIND=1 needs FRONT=cgi"; exit 1; }
+	export VALGRIND_LOG=$T/valgrind
+fi
 APP_URL=$DATABASE_URL
 if [ "${PGBOUNCER:-0}" = 1 ]; then
 	APP_URL=$(stack_pgbouncer_start "$T/bouncer" "$T/sock") ||
@@ -302,6 +307,14 @@ expect_eq "database error" 1 $?
 expect_eq "key list format" 1 "$("$ADMIN" key list acme | grep -cE '^[0-9]+ acme read [0-9-]{10}T[0-9:]{8}Z$')"
 expect_eq "revoked marked" 1 "$("$ADMIN" key list acme | grep -c ' revoked$')"
 expect_eq "migrate idempotent" "" "$("$ADMIN" migrate)"
+
+# --- valgrind reports (VALGRIND=1 with FRONT=cgi) -------------------------
+if [ -n "${VALGRIND_LOG:-}" ]; then
+	NVG=$(ls "$VALGRIND_LOG".* 2>/dev/null | wc -l)
+	expect_eq "valgrind ran per request" 1 $(( NVG > 100 ))
+	expect_eq "valgrind: no errors, nothing definitely lost" "" \
+	    "$(cat "$VALGRIND_LOG".* 2>/dev/null | head -n 40)"
+fi
 
 # --- sanitizer reports ----------------------------------------------------
 stack_stop_pid "$T/app.pid"
