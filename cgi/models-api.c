@@ -468,6 +468,14 @@ main(int argc, char **argv)
 	int rc;
 
 	load_config(argc, argv);
+	/* A bug in a network-facing parser should not come with root. */
+	if (geteuid() == 0 && (getenv("MODELS_API_ALLOW_ROOT") == NULL ||
+	    strcmp(getenv("MODELS_API_ALLOW_ROOT"), "1") != 0)) {
+		fprintf(stderr, "models-api: refusing to run as root: run it as "
+		    "an unprivileged user (spawn-fcgi -u, systemd User=), or set "
+		    "MODELS_API_ALLOW_ROOT=1\n");
+		return 2;
+	}
 	if (FCGX_Init() != 0) {
 		fprintf(stderr, "models-api: FCGX_Init failed\n");
 		return 1;

@@ -83,9 +83,10 @@ stack_pgbouncer_stop() {
 stack_app_start() {
 	local sock=$1 log=$2 pidfile=$3
 	rm -f "$sock"
-	# As root, the socket belongs to www-data, the front servers' user.
+	# As root, the app runs as www-data (it refuses root) and the socket
+	# belongs to www-data, the front servers' user.
 	if [ "$(id -u)" -eq 0 ]; then
-		set -- -U www-data -G www-data
+		set -- -u www-data -g www-data -U www-data -G www-data
 	else
 		set --
 	fi
@@ -120,13 +121,15 @@ sed_value() {
 # 127.0.0.1:PORT in the background of this shell, config and logs in DIR.
 # FRONT: lighttpd (mod_fastcgi), cgi (lighttpd mod_cgi: the app runs per
 # request, its stderr to APPLOG), nginx or apache (both talk FastCGI to
-# SOCKET). As root, nginx and Apache workers run as www-data.
+# SOCKET). As root, every front server's workers run as www-data.
 stack_front_start() {
 	local front=$1 dir=$2 port=$3 sock=$4 applog=$5 tmpl user=""
 	mkdir -p "$dir/www" "$dir/tmp"
 	case $front in
-	lighttpd) tmpl=$ROOT/deploy/lighttpd/dev.conf.in ;;
+	lighttpd) tmpl=$ROOT/deploy/lighttpd/dev.conf.in
+		[ "$(id -u)" -eq 0 ] && user='server.username = "www-data"\nserver.groupname = "www-data"' ;;
 	cgi)	tmpl=$ROOT/deploy/lighttpd/dev-cgi.conf.in
+		[ "$(id -u)" -eq 0 ] && user='server.username = "www-data"\nserver.groupname = "www-data"'
 		mkdir -p "$dir/cgi-root"
 		if [ -n "${VALGRIND_LOG:-}" ]; then
 			# Every request under memcheck; reports in VALGRIND_LOG.*
@@ -154,6 +157,12 @@ exec valgrind -q --leak-check=full --errors-for-leak-kinds=definite --log-file=%
 	    -e "s|@UBSAN_OPTIONS@|$(sed_value "${UBSAN_OPTIONS:-}")|g" \
 	    "$tmpl" >"$dir/front.conf"
 	echo ok >"$dir/www/static.txt"
+	# lighttpd opens its logs after dropping to www-data.
+	if [ "$(id -u)" -eq 0 ]; then
+		touch "$applog" 2>/dev/null
+		chown -R www-data: "$dir"
+		[ -f "$applog" ] && chown www-data: "$applog"
+	fi
 	case $front in
 	lighttpd|cgi)
 		lighttpd -D -f "$dir/front.conf" 2>>"$dir/front-error.log" & ;;

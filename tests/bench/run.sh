@@ -392,6 +392,7 @@ rm -f "$T/app.pid"
 cg_count() { sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$1" | tail -n 1; }
 cgi_run() {	# STATUS URI [AUTH]
 	env -i PATH=/usr/bin:/bin LD_BIND_NOW=1 REQUEST_METHOD=DELETE \
+	    MODELS_API_ALLOW_ROOT=1 \
 	    REQUEST_URI="$2" ${3:+HTTP_AUTHORIZATION="$3"} \
 	    DATABASE_URL="$DATABASE_URL" \
 	    valgrind --tool=callgrind --callgrind-out-file="$T/cg.cgi.$1.out" \
@@ -404,7 +405,7 @@ cgi_run() {	# STATUS URI [AUTH]
 cgsrv_run() {	# STATUS COUNT URI [AUTH]
 	local st=$1 count=$2 uri=$3 auth=${4:-} cfg=$T/cg.cfg codes i
 	rm -f "$T/app.sock"
-	MODELS_API_THREADS=1 valgrind --tool=callgrind \
+	MODELS_API_THREADS=1 MODELS_API_ALLOW_ROOT=1 valgrind --tool=callgrind \
 	    --callgrind-out-file="$T/cg.srv.$st.$count.out" \
 	    --toggle-collect=serve --toggle-collect=db_check_key \
 	    "$BUILD/models-api" --listen "unix:$T/app.sock" \
