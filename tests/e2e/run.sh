@@ -191,6 +191,34 @@ req DELETE /v2/acme/nope/models/m1 -H "Authorization: Bearer $R"
 expect "403 before project 404" 403 "$FORB"
 expect_eq "nothing deleted by refusals" 3 "$("$ADMIN" model list acme proj m1 | wc -l)"
 
+# The whole matrix: key entity (acme, other) x role x revoked, on acme's
+# path. Only a live write or admin key of acme passes (here to a 404).
+for ent in acme other; do
+	for role in read write admin; do
+		K=$("$ADMIN" key create "$ent" --role "$role")
+		req DELETE /v2/acme/proj/models/nosuch -H "Authorization: Bearer $K"
+		if [ "$ent" = acme ] && [ "$role" != read ]; then
+			expect "matrix $ent/$role" 404 "$NOSUCH"
+		else
+			expect "matrix $ent/$role" 403 "$FORB"
+		fi
+		"$ADMIN" key revoke "$("$ADMIN" key list "$ent" | tail -n 1 | cut -d' ' -f1)"
+		req DELETE /v2/acme/proj/models/nosuch -H "Authorization: Bearer $K"
+		expect "matrix $ent/$role revoked" 401 "$BAD"
+		KEYS="$KEYS $K"
+	done
+done
+
+# SQL in every parameter: a 422 naming it, and the database unchanged.
+ROWS=$(psql_q "SELECT (SELECT count(*) FROM model_versions) || '/' || (SELECT count(*) FROM delete_audit) || '/' || (SELECT count(*) FROM api_keys)")
+INJ="x%27%3B%20DELETE%20FROM%20model_versions%3B--"
+for p in "/v2/$INJ/proj/models/m1" "/v2/acme/$INJ/models/m1" "/v2/acme/proj/models/$INJ" \
+    "/v2/acme/proj/models/m1?digests=$INJ" "/v2/acme/proj/models/m1?digests=v1%27)%20OR%201%3D1--"; do
+	req DELETE "$p" -H "$B"
+	expect_eq "injection $p" 422 "$CODE"
+done
+expect_eq "injection changed nothing" "$ROWS" "$(psql_q "SELECT (SELECT count(*) FROM model_versions) || '/' || (SELECT count(*) FROM delete_audit) || '/' || (SELECT count(*) FROM api_keys)")"
+
 # --- 5. deletion ----------------------------------------------------------
 P=/v2/acme/proj/models/m1
 req DELETE "$P?digests=v7&digests=v8" -H "$B"
@@ -256,6 +284,7 @@ expect_eq "race: audit matches" "$SUM" \
     "$(psql_q "SELECT coalesce(sum(num_deleted), 0) FROM delete_audit WHERE object_id = 'race'")"
 
 # --- 6. responses, timeouts, database loss --------------------------------
+BODY_503='{"reason":"Service temporarily unavailable","error_type":"ServiceUnavailable"}'
 "$ADMIN" model add acme proj locked --val '{}' >/dev/null
 "$PGBIN/psql" "$DATABASE_URL" -qc "BEGIN; SELECT 1 FROM models WHERE object_id = 'locked' FOR UPDATE; SELECT pg_sleep(6); COMMIT;" >/dev/null 2>&1 &
 LOCKER=$!
@@ -268,6 +297,29 @@ expect_hdr "row lock Retry-After" Retry-After "1"
 expect_eq "503 within the timeout" 1 $(( MS >= 1400 && MS < 4000 ))
 kill "$LOCKER" 2>/dev/null; wait "$LOCKER" 2>/dev/null
 expect_eq "timed-out delete deleted nothing" 1 "$("$ADMIN" model list acme proj locked | wc -l)"
+
+# Connection lost after the statement was sent: the outcome is unknown to
+# the app, so 503, and no silent retry (which would delete on its own once
+# the lock is gone).
+"$ADMIN" model add acme proj lost --val '{}' >/dev/null
+"$PGBIN/psql" "$DATABASE_URL" -qc "BEGIN; SELECT 1 FROM models WHERE object_id = 'lost' FOR UPDATE; SELECT pg_sleep(3); COMMIT;" >/dev/null 2>&1 &
+LOCKER=$!
+sleep 0.3
+curl -s -o "$T/lost.body" -w '%{http_code}' -X DELETE -H "$B" \
+    "$BASE/v2/acme/proj/models/lost" >"$T/lost.code" &
+CLIENT=$!
+for _ in $(seq 1 40); do
+	VICTIM=$(psql_q "SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%delete_model%' LIMIT 1")
+	[ -n "$VICTIM" ] && break
+	sleep 0.05
+done
+psql_q "SELECT pg_terminate_backend($VICTIM)" >/dev/null
+wait "$CLIENT"
+expect_eq "connection lost after sending" "503 $BODY_503" "$(cat "$T/lost.code") $(cat "$T/lost.body")"
+wait "$LOCKER"
+sleep 0.3
+expect_eq "lost delete not retried" 1 "$("$ADMIN" model list acme proj lost | wc -l)"
+expect_eq "lost delete left no audit row" 0 "$(psql_q "SELECT count(*) FROM delete_audit WHERE object_id = 'lost'")"
 
 stack_pg_stop "$T/pg" fast
 req DELETE /v2/acme/proj/models/locked -H "$B"
@@ -305,7 +357,8 @@ expect_eq "usage is one line" 1 "$(wc -l <"$T/err")"
 DATABASE_URL="postgresql:///models?host=$T/nowhere" "$ADMIN" key list 2>/dev/null
 expect_eq "database error" 1 $?
 expect_eq "key list format" 1 "$("$ADMIN" key list acme | grep -cE '^[0-9]+ acme read [0-9-]{10}T[0-9:]{8}Z$')"
-expect_eq "revoked marked" 1 "$("$ADMIN" key list acme | grep -c ' revoked$')"
+# X and the three acme keys of the matrix.
+expect_eq "revoked marked" 4 "$("$ADMIN" key list acme | grep -c ' revoked$')"
 expect_eq "migrate idempotent" "" "$("$ADMIN" migrate)"
 
 # --- valgrind reports (VALGRIND=1 with FRONT=cgi) -------------------------
