@@ -4,6 +4,7 @@
 #   make check    install missing Debian packages, build, run every test
 #   make run      the dev stack: PostgreSQL + models-api + lighttpd
 #   make bench    the benchmark report (tests/bench)
+#   make faults   long forms of the race and fault tests
 #
 # BUILD and SAN=1 select the sanitizer build (build/asan) that check uses.
 
@@ -75,6 +76,11 @@ bench:
 	$(MAKE) --no-print-directory all
 	@tests/bench/run.sh
 
+# The long forms of the fault and fuzz tests (make check runs short ones).
+faults: deps
+	$(MAKE) --no-print-directory all
+	@RACE_ROUNDS=$${RACE_ROUNDS:-30} tests/e2e/race.sh
+
 run: deps
 	$(MAKE) --no-print-directory all
 	@deploy/dev-stack.sh
@@ -82,6 +88,6 @@ run: deps
 clean:
 	rm -rf build
 
-.PHONY: all deps check bench run clean
+.PHONY: all deps check bench faults run clean
 
 -include $(wildcard $(BUILD)/obj/*.d)
