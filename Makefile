@@ -5,6 +5,7 @@
 #   make run      the dev stack: PostgreSQL + models-api + lighttpd
 #   make bench    the benchmark report (tests/bench)
 #   make faults   long forms of the race and fault tests
+#   make fuzz     every libFuzzer harness for FUZZ_SECONDS (default 300) each
 #
 # BUILD and SAN=1 select the sanitizer build (build/asan) that check uses.
 
@@ -81,6 +82,9 @@ faults: deps
 	$(MAKE) --no-print-directory all
 	@RACE_ROUNDS=$${RACE_ROUNDS:-30} tests/e2e/race.sh
 
+fuzz: deps
+	@FUZZ_SECONDS=$${FUZZ_SECONDS:-300} tests/fuzz/run.sh
+
 run: deps
 	$(MAKE) --no-print-directory all
 	@deploy/dev-stack.sh
@@ -88,6 +92,6 @@ run: deps
 clean:
 	rm -rf build
 
-.PHONY: all deps check bench faults run clean
+.PHONY: all deps check bench faults fuzz run clean
 
 -include $(wildcard $(BUILD)/obj/*.d)

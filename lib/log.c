@@ -55,16 +55,20 @@ log_access(const struct request *req, const struct response *resp,
 	char joined[LOG_PATH_MAX + 1];
 	size_t plen;
 
-	/* Without REQUEST_URI the app routed SCRIPT_NAME + PATH_INFO. */
+	/*
+	 * Without REQUEST_URI the app routed SCRIPT_NAME + PATH_INFO, already
+	 * decoded and without query: a '?' there is part of the path.
+	 */
 	if (uri == NULL) {
 		snprintf(joined, sizeof(joined), "%s%s",
 		    req->script_name ? req->script_name : "",
 		    req->path_info ? req->path_info : "");
 		uri = joined;
-	}
-	plen = strcspn(uri, "?");
+		plen = strlen(joined);
+	} else
+		plen = strcspn(uri, "?");
 	char deleted[24] = "-", key[24] = "-", line[sizeof(path) + 256];
-	const char *m = req->method ? req->method : "-";
+	const char *m = req->method && *req->method ? req->method : "-";
 	int n;
 
 	now_utc(when, sizeof(when));

@@ -27,7 +27,6 @@ route_match(const char *path, size_t len, struct route *r)
 		end--;
 	if (end == 1)
 		return 0;
-	r->trailing = len - end;
 
 	/* Split path[1..end) on '/'; any empty segment means no route. */
 	start = 1;
@@ -66,8 +65,8 @@ route_match(const char *path, size_t len, struct route *r)
 	if (r->kind == ROUTE_NOT_FOUND) {
 		free(r->buf);
 		r->buf = NULL;
-		r->trailing = 0;
-	}
+	} else
+		r->trailing = len - end;
 	return 0;
 }
 
