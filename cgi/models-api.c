@@ -390,7 +390,13 @@ run_fastcgi(void)
 	sigaddset(&stop_set, SIGINT);
 	sigaddset(&stop_set, SIGUSR1);
 	sigaddset(&stop_set, SIGUSR2);
-	pthread_sigmask(SIG_BLOCK, &stop_set, &wait_mask);
+	/*
+	 * wait_mask is the mask with all of them blocked but SIGUSR2: a worker
+	 * in ppoll must never take a stop signal meant for main's sigwait
+	 * (libfcgi's own handler would run, and stopping never be set).
+	 */
+	pthread_sigmask(SIG_BLOCK, &stop_set, NULL);
+	pthread_sigmask(SIG_SETMASK, NULL, &wait_mask);
 	sigdelset(&wait_mask, SIGUSR2);
 	sigdelset(&stop_set, SIGUSR2);
 

@@ -4,7 +4,7 @@
 # missing. Needs root or sudo for that; does nothing otherwise.
 set -eu
 PKGS="gcc make pkg-config libfcgi-dev libfcgi-bin libjson-c-dev libpq-dev
-libssl-dev postgresql spawn-fcgi lighttpd nginx-light apache2 pgbouncer valgrind clang libclang-rt-14-dev curl $*"
+libssl-dev postgresql spawn-fcgi lighttpd nginx-light apache2 pgbouncer valgrind clang libclang-rt-14-dev multiwatch python3 curl $*"
 
 missing=""
 for p in $PKGS; do

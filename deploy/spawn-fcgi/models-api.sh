@@ -27,7 +27,9 @@
 #   MODELS_API_BIN           /usr/local/bin/models-api
 #   MODELS_API_FORKS         2 worker processes
 #   MODELS_API_USER          models-api, the user the app runs as when this
-#   MODELS_API_GROUP         models-api  is started as root ("" keeps root)
+#   MODELS_API_GROUP         models-api  is started as root ("" keeps root,
+#                            which the app refuses without
+#                            MODELS_API_ALLOW_ROOT=1)
 #   MODELS_API_SOCKET_OWNER  www-data, owner and group of the socket when
 #                            started as root: the front server's user
 #   MODELS_API_ENV_FILE      /etc/models-api/env, KEY=VALUE lines (as for
@@ -55,6 +57,7 @@ if [ -r "$ENV_FILE" ]; then
 				echo "models-api.sh: bad line in $ENV_FILE: $key" >&2
 				exit 2 ;;
 			esac
+			# shellcheck disable=SC2163 # exports KEY=VALUE as written
 			export "$line" ;;
 		*)	echo "models-api.sh: bad line in $ENV_FILE" >&2
 			exit 2 ;;

@@ -44,7 +44,10 @@ export MODELS_API_STATEMENT_TIMEOUT_MS=1500 MODELS_API_THREADS=4
 # VALGRIND=1 (with FRONT=cgi) runs every request under memcheck.
 if [ "${VALGRIND:-0}" = 1 ]; then
 	[ "$FRONT" = cgi ] || { echo "VALGRIND=1 needs FRONT=cgi"; exit 1; }
-	export VALGRIND_LOG=$T/valgrind
+	# Written by the CGI program, which runs as www-data under root.
+	mkdir -p "$T/vg"
+	[ "$(id -u)" -eq 0 ] && chown www-data: "$T/vg"
+	export VALGRIND_LOG=$T/vg/valgrind
 fi
 APP_URL=$DATABASE_URL
 if [ "${PGBOUNCER:-0}" = 1 ]; then
