@@ -48,6 +48,7 @@ stage "end-to-end (lighttpd, pgbouncer)" env BUILD="$ROOT/build" PGBOUNCER=1 \
     tests/e2e/run.sh
 stage "processes (fd 0, systemd units, multiwatch, failover, SIGTERM)" \
     env BUILD="$ROOT/build" tests/e2e/procs.sh
+stage "hostile FastCGI records" env BUILD="$ROOT/build" tests/e2e/fcgi-hostile.sh
 stage "fuzzing (libFuzzer, 3 s per harness)" env FUZZ_SECONDS=3 tests/fuzz/run.sh
 stage "races (32 clients, 3 rounds)" env BUILD="$ROOT/build" RACE_ROUNDS=3 \
     tests/e2e/race.sh
