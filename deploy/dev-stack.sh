@@ -57,9 +57,13 @@ else
 fi
 
 "$ROOT/build/models-admin" migrate
+# Identical content returns the live version; after a delete it comes
+# back as a new version with the next index, never a reused one.
+FIRST=""
 for i in 0 1 2; do
-	"$ROOT/build/models-admin" model add demo models my-model \
-	    --val "{\"demo\":$i}" >/dev/null
+	V=$("$ROOT/build/models-admin" model add demo models my-model \
+	    --val "{\"demo\":$i}")
+	[ -n "$FIRST" ] || FIRST=${V#* }
 done
 KEY=$("$ROOT/build/models-admin" key create demo)
 
@@ -85,9 +89,9 @@ models-api is up behind $FRONT at $URL
   settings:   .run/env (source it for DATABASE_URL, MODELS_API_URL, MODELS_API_DEMO_KEY)
   versions:   $ROOT/build/models-admin model list demo models
 
-Delete version 0 of the demo model (a second run answers 404):
+Delete version $FIRST of the demo model (a second run answers 404):
 
-  curl -X DELETE -u api:$KEY '$URL/v2/demo/models/models/my-model?digests=v0'
+  curl -X DELETE -u api:$KEY '$URL/v2/demo/models/models/my-model?digests=v$FIRST'
 
 Ctrl-C stops everything this started.
 EOM
