@@ -175,13 +175,6 @@ exec valgrind -q --leak-check=full --errors-for-leak-kinds=definite --log-file=%
 	stack_wait_port "$port" || { cat "$dir/front-error.log" >&2; return 1; }
 }
 
-# stack_lighttpd_start DIR PORT SOCKET: lighttpd with mod_fastcgi (kept for
-# callers from before stack_front_start; its pid also in lighttpd.pidfile).
-stack_lighttpd_start() {
-	stack_front_start lighttpd "$1" "$2" "$3" /dev/null &&
-	    cp "$1/front.pidfile" "$1/lighttpd.pidfile"
-}
-
 # stack_wait_port PORT: waits until something answers on 127.0.0.1:PORT.
 stack_wait_port() {
 	local i=0

@@ -171,7 +171,6 @@ run(struct db *d, const char *sql, int nparams, const char *const *vals,
 		drop_if_stale(d);
 		if (ensure_connected(d) != 0)
 			return NOT_SENT;
-		d->round_trips++;
 		if (PQsendQueryParams(d->conn, sql, nparams, NULL, vals, lens,
 		    formats, 0) == 0) {
 			log_error("send failed: %s",

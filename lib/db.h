@@ -13,7 +13,6 @@ struct db {
 	PGconn		*conn;
 	const char	*url;		/* DATABASE_URL, or NULL for PG* */
 	int		 timeout_ms;	/* per statement, client-enforced */
-	unsigned long	 round_trips;	/* statements sent, for tests/bench */
 };
 
 extern const struct store_ops db_store_ops;
