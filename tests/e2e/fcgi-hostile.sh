@@ -12,19 +12,7 @@ BUILD=${BUILD:-$ROOT/build}
 . "$ROOT/deploy/stack.sh"
 . "$ROOT/tests/e2e/lib.sh"
 
-T=$(mktemp -d /tmp/models-fcgi.XXXXXX)
-chmod 755 "$T"
-cleanup() {
-	stack_stop_pid "$T/front/front.pidfile"
-	stack_stop_pid "$T/app.pid"
-	stack_pg_stop "$T/pg" immediate
-	rm -rf "$T"
-}
-trap cleanup EXIT
-
-stack_pg_init "$T/pg" || exit 1
-stack_pg_start "$T/pg" "$T/sock" "-c fsync=off" || exit 1
-"$BUILD/models-admin" migrate >/dev/null || exit 1
+test_stack_begin fcgi || exit 1
 MODELS_API_THREADS=2 stack_app_start "$T/app.sock" "$T/app.log" "$T/app.pid" || exit 1
 PID=$(cat "$T/app.pid")
 PORT=$(stack_free_port)

@@ -61,3 +61,31 @@ expect_eq() {
 		fail "$1" "expected '$2', got '$3'"
 	fi
 }
+
+# test_stack_begin NAME: makes the temporary directory $T (removed at exit,
+# kept with KEEP=1, after stopping what the stack functions started in it:
+# front server, app, PgBouncer, PostgreSQL) and a fresh, migrated cluster
+# in it with DATABASE_URL set. Returns non-zero if the cluster fails.
+test_stack_begin() {
+	T=$(mktemp -d "/tmp/models-$1.XXXXXX")
+	chmod 755 "$T"
+	trap test_stack_end EXIT
+	stack_pg_init "$T/pg" &&
+	    stack_pg_start "$T/pg" "$T/sock" "-c fsync=off" &&
+	    "$BUILD/models-admin" migrate >/dev/null
+}
+
+test_stack_end() {
+	stack_stop_pid "$T/front/front.pidfile"
+	stack_stop_pid "$T/app.pid"
+	stack_pgbouncer_stop "$T/bouncer"
+	stack_pg_stop "$T/pg" immediate
+	if [ "${KEEP:-0}" = 1 ]; then
+		echo "kept $T" >&2
+	else
+		rm -rf "$T"
+	fi
+}
+
+# psql_q SQL: one query against the test cluster, unaligned, no headers.
+psql_q() { "$PGBIN/psql" "$DATABASE_URL" -Atqc "$1"; }

@@ -88,7 +88,6 @@ trap cleanup EXIT
 trap 'echo "interrupted"; echo "$PASS passed, $((FAIL + 1)) failed"; exit 1' INT TERM
 
 now() { date +%s.%N; }
-psql_q() { "$PGBIN/psql" "$DATABASE_URL" -Atqc "$1"; }
 info() { printf 'info: %s\n' "$*"; }
 # abort WHAT: a part of the stack did not start; count it, end the run.
 abort() {

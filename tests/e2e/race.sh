@@ -15,20 +15,7 @@ VERSIONS=24
 . "$ROOT/deploy/stack.sh"
 . "$ROOT/tests/e2e/lib.sh"
 
-T=$(mktemp -d /tmp/models-race.XXXXXX)
-chmod 755 "$T"
-cleanup() {
-	stack_stop_pid "$T/front/front.pidfile"
-	stack_stop_pid "$T/app.pid"
-	stack_pg_stop "$T/pg" immediate
-	rm -rf "$T"
-}
-trap cleanup EXIT
-psql_q() { "$PGBIN/psql" "$DATABASE_URL" -Atqc "$1"; }
-
-stack_pg_init "$T/pg" || exit 1
-stack_pg_start "$T/pg" "$T/sock" "-c fsync=off" || exit 1
-"$BUILD/models-admin" migrate >/dev/null || exit 1
+test_stack_begin race || exit 1
 KEY=$("$BUILD/models-admin" key create race)
 MODELS_API_THREADS=8 stack_app_start "$T/app.sock" "$T/app.log" "$T/app.pid" || exit 1
 PORT=$(stack_free_port)

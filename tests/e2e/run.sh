@@ -15,30 +15,10 @@ FRONT=${FRONT:-lighttpd}
 . "$ROOT/deploy/stack.sh"
 . "$ROOT/tests/e2e/lib.sh"
 
-T=$(mktemp -d /tmp/models-e2e.XXXXXX)
-chmod 755 "$T"
+test_stack_begin e2e || { echo "PostgreSQL or migrate failed"; exit 1; }
 APPLOG=$T/app.log
 ADMIN=$BUILD/models-admin
 
-cleanup() {
-	stack_stop_pid "$T/front/front.pidfile"
-	stack_stop_pid "$T/app.pid"
-	stack_pgbouncer_stop "$T/bouncer"
-	stack_pg_stop "$T/pg" immediate
-	if [ "${KEEP:-0}" = 1 ]; then
-		echo "kept $T" >&2
-	else
-		rm -rf "$T"
-	fi
-}
-trap cleanup EXIT
-
-psql_q() { "$PGBIN/psql" "$DATABASE_URL" -Atqc "$1"; }
-
-# --- the stack ------------------------------------------------------------
-stack_pg_init "$T/pg" || exit 1
-stack_pg_start "$T/pg" "$T/sock" "-c fsync=off" || exit 1
-"$ADMIN" migrate >/dev/null || { echo "migrate failed"; exit 1; }
 # A short statement timeout, so the lock-wait case below is quick.
 export MODELS_API_STATEMENT_TIMEOUT_MS=1500 MODELS_API_THREADS=4
 # VALGRIND=1 (with FRONT=cgi) runs every request under memcheck.
