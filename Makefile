@@ -120,6 +120,7 @@ install: all
 	install -m 0644 deploy/lighttpd/50-models-api.conf \
 	    $(DESTDIR)$(DATADIR)/lighttpd/
 	install -m 0644 deploy/nginx/models-api.conf \
+	    deploy/nginx/models-api-upstream.conf \
 	    $(DESTDIR)$(DATADIR)/nginx/
 	install -m 0644 deploy/apache/models-api.conf \
 	    $(DESTDIR)$(DATADIR)/apache2/
