@@ -40,6 +40,8 @@ stage() {
 }
 
 stage "unit" build/unit-tests
+stage "command line (--help, --version, man pages)" env BUILD="$ROOT/build" \
+    tests/e2e/cli.sh
 for front in lighttpd cgi nginx apache; do
 	stage "end-to-end ($front)" env BUILD="$ROOT/build" FRONT=$front \
 	    tests/e2e/run.sh
