@@ -416,6 +416,14 @@ run_fastcgi(void)
 	sigaddset(&stop_set, SIGTERM);
 	sigaddset(&stop_set, SIGINT);
 	sigaddset(&stop_set, SIGUSR1);
+	/*
+	 * SIGHUP stops gracefully too: there is no log file to reopen (stderr
+	 * is a pipe, the journal or syslog) and no config file to reload (the
+	 * environment is fixed at exec), so the only useful meaning is "start
+	 * again with new settings", which the supervisor does after a clean
+	 * exit. Dying on it, the default, would cut requests in flight.
+	 */
+	sigaddset(&stop_set, SIGHUP);
 	sigaddset(&stop_set, SIGUSR2);
 	/*
 	 * wait_mask is the mask with all of them blocked but SIGUSR2: a worker
@@ -444,7 +452,8 @@ run_fastcgi(void)
 	do {
 		if (sigwait(&stop_set, &sig) != 0)
 			sig = 0;
-	} while (sig != SIGTERM && sig != SIGINT && sig != SIGUSR1);
+	} while (sig != SIGTERM && sig != SIGINT && sig != SIGUSR1 &&
+	    sig != SIGHUP);
 
 	/* Stop accepting; requests in flight finish, then each thread ends. */
 	atomic_store(&stopping, 1);
@@ -513,6 +522,8 @@ main(int argc, char **argv)
 		if (strcmp(argv[i], "--listen") == 0)
 			i++;	/* its value is an address, never an option */
 	}
+	/* stderr may be /dev/null (spawn-fcgi without -n) or the journal. */
+	log_init("models-api");
 	load_config(argc, argv);
 	/* A bug in a network-facing parser should not come with root. */
 	if (geteuid() == 0 && (getenv("MODELS_API_ALLOW_ROOT") == NULL ||

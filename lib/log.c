@@ -1,7 +1,12 @@
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -34,11 +39,71 @@ now_utc(char *buf, size_t cap)
 	    (int)(ts.tv_nsec / 1000) % 1000000);
 }
 
-static void
-write_line(const char *line, size_t len)
+/* Set once by log_init before any thread starts; read-only afterwards. */
+static enum log_sink sink = LOG_SINK_STDERR;
+
+/* True when fd 2 is /dev/null: what a detaching spawner leaves behind. */
+static int
+stderr_is_null(const struct stat *sb)
 {
+	return S_ISCHR(sb->st_mode) && major(sb->st_rdev) == 1 &&
+	    minor(sb->st_rdev) == 3;
+}
+
+/* True when fd 2 is the stream JOURNAL_STREAM names ("DEV:INO"). */
+static int
+stderr_is_journal(const struct stat *sb)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	char end;
+
+	if (js == NULL || sscanf(js, "%llu:%llu%c", &dev, &ino, &end) != 2)
+		return 0;
+	return (unsigned long long)sb->st_dev == dev &&
+	    (unsigned long long)sb->st_ino == ino;
+}
+
+enum log_sink
+log_init(const char *ident)
+{
+	struct stat sb;
+
+	if (fstat(2, &sb) != 0 || stderr_is_null(&sb)) {
+		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		sink = LOG_SINK_SYSLOG;
+	} else if (stderr_is_journal(&sb))
+		sink = LOG_SINK_JOURNAL;
+	else
+		sink = LOG_SINK_STDERR;
+	return sink;
+}
+
+/*
+ * Writes one line (ending in '\n') of the given syslog priority where
+ * log_init chose, in one write(2) (or one syslog(3) call).
+ */
+static void
+write_line(int prio, const char *line, size_t len)
+{
+	char buf[8 + 3 * 2048 + 512];
+
+	if (sink == LOG_SINK_SYSLOG) {
+		syslog(prio, "%.*s", (int)(len > 0 ? len - 1 : 0), line);
+		return;
+	}
+	if (sink == LOG_SINK_JOURNAL && len + 3 < sizeof(buf)) {
+		buf[0] = '<';
+		buf[1] = (char)('0' + prio);
+		buf[2] = '>';
+		memcpy(buf + 3, line, len);
+		line = buf;
+		len += 3;
+	}
 	while (len > 0) {
 		ssize_t n = write(2, line, len);
+		if (n < 0 && errno == EINTR)
+			continue;
 		if (n <= 0)
 			return;
 		line += n;
@@ -82,8 +147,8 @@ log_access(const struct request *req, const struct response *resp,
 	    resp->request_id, method, path[0] ? path : "-", resp->status,
 	    deleted, micros, key);
 	if (n > 0)
-		write_line(line, (size_t)n < sizeof(line) ? (size_t)n :
-		    sizeof(line) - 1);
+		write_line(LOG_INFO, line, (size_t)n < sizeof(line) ?
+		    (size_t)n : sizeof(line) - 1);
 }
 
 static _Thread_local const char *current_request;
@@ -112,6 +177,6 @@ log_error(const char *fmt, ...)
 	n = snprintf(line, sizeof(line), "%s models-api: %s %s\n", when,
 	    current_request ? current_request : "-", msg);
 	if (n > 0)
-		write_line(line, (size_t)n < sizeof(line) ? (size_t)n :
-		    sizeof(line) - 1);
+		write_line(LOG_ERR, line, (size_t)n < sizeof(line) ?
+		    (size_t)n : sizeof(line) - 1);
 }

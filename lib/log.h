@@ -5,6 +5,20 @@
 #include "respond.h"
 
 /*
+ * Decides once, at start, where log lines go (before any thread runs):
+ * - fd 2 closed or /dev/null (spawn-fcgi without -n does that): syslog,
+ *   facility daemon, so no line is silently lost;
+ * - fd 2 is the journal stream systemd named in JOURNAL_STREAM ("dev:ino"
+ *   of that stream, compared with fd 2's): each line starts with its
+ *   syslog priority, "<3>" errors, "<6>" access lines, which journald
+ *   stores as the priority and strips from the text;
+ * - otherwise plain lines on fd 2 (also without log_init).
+ * Returns the choice, for the caller to mention.
+ */
+enum log_sink { LOG_SINK_STDERR, LOG_SINK_JOURNAL, LOG_SINK_SYSLOG };
+enum log_sink log_init(const char *ident);
+
+/*
  * Writes one access-log line to fd 2 in a single write(2), so lines from
  * concurrent threads never interleave:
  *   TIME REQUEST_ID METHOD PATH STATUS NUM_DELETED MICROSECONDS KEY_ID

@@ -42,6 +42,8 @@ stage() {
 stage "unit" build/unit-tests
 stage "command line (--help, --version, man pages)" env BUILD="$ROOT/build" \
     tests/e2e/cli.sh
+stage "log destinations (plain, journald priorities, syslog), SIGHUP" \
+    env BUILD="$ROOT/build" tests/e2e/logs.sh
 for front in lighttpd cgi nginx apache; do
 	stage "end-to-end ($front)" env BUILD="$ROOT/build" FRONT=$front \
 	    tests/e2e/run.sh
