@@ -115,7 +115,7 @@ install: all
 	    sed 's|/usr/sbin/|$(SBINDIR)/|g' deploy/systemd/$$u \
 	        > $(DESTDIR)$(UNITDIR)/$$u && chmod 0644 $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
 	done
-	install -m 0644 deploy/systemd/models-api.sysusers \
+	install -m 0644 deploy/debian/models-api.sysusers \
 	    $(DESTDIR)$(SYSUSERSDIR)/models-api.conf
 	install -m 0644 deploy/lighttpd/50-models-api.conf \
 	    $(DESTDIR)$(DATADIR)/lighttpd/

@@ -64,6 +64,8 @@ stage "races (32 clients, 3 rounds)" env BUILD="$ROOT/build" RACE_ROUNDS=3 \
     tests/e2e/race.sh
 stage "end-to-end (cgi, valgrind memcheck)" env BUILD="$ROOT/build" FRONT=cgi \
     VALGRIND=1 tests/e2e/run.sh
+stage "Debian package (make deb, lintian, hardening, unpacked binaries through lighttpd)" \
+    tests/e2e/package.sh
 stage "unit (asan+ubsan)" build/asan/unit-tests
 stage "end-to-end (lighttpd, asan+ubsan)" env BUILD="$ROOT/build/asan" tests/e2e/run.sh
 
