@@ -8,7 +8,8 @@
 # started (a cluster that was already running is left running).
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-RUN=$ROOT/.run
+# MODELS_API_RUN_DIR: another place than .run (the tests use one in /tmp).
+RUN=${MODELS_API_RUN_DIR:-$ROOT/.run}
 PORT=${PORT:-8080}
 FRONT=${FRONT:-lighttpd}
 . "$ROOT/deploy/stack.sh"
@@ -75,7 +76,9 @@ stack_front_start "$FRONT" "$RUN/front" "$PORT" "$RUN/models-api.sock" \
     "$RUN/models-api.log"
 URL="http://127.0.0.1:$PORT"
 
-cat >"$RUN/env" <<EOV
+# It holds a write key: readable by its owner only.
+rm -f "$RUN/env"
+(umask 077 && cat >"$RUN/env") <<EOV
 DATABASE_URL='$DATABASE_URL'
 MODELS_API_URL='$URL'
 MODELS_API_DEMO_KEY='$KEY'

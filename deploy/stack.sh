@@ -8,36 +8,65 @@
 : "${BUILD:=$ROOT/build}"
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 
-# PostgreSQL refuses to run as root: root runs it as "postgres".
+# PostgreSQL refuses to run as root: root runs it as "postgres". The app
+# refuses root too: root runs it (and the front servers) as www-data.
 if [ "$(id -u)" -eq 0 ]; then
 	PG_USER=postgres
+	APP_USER=www-data
 	as_pg() { runuser -u postgres -- "$@"; }
 else
 	PG_USER=$(id -un)
+	APP_USER=$PG_USER
 	as_pg() { "$@"; }
 fi
 
-# stack_pg_init DIR: creates a cluster in DIR (if it has none) and a
-# database "models". Sockets only, no TCP; trust auth, for a local dev box.
+# stack_pg_init DIR: creates a cluster in DIR (if it has none). Sockets
+# only, no TCP; who may connect: see stack_pg_auth.
 stack_pg_init() {
 	local dir=$1
 	if [ ! -f "$dir/PG_VERSION" ]; then
 		mkdir -p "$dir"
 		[ "$(id -u)" -eq 0 ] && chown "$PG_USER" "$dir"
 		chmod 700 "$dir"
-		as_pg "$PGBIN/initdb" -D "$dir" -A trust -U postgres -E UTF8 \
+		as_pg "$PGBIN/initdb" -D "$dir" --auth-local=peer \
+		    --auth-host=scram-sha-256 -U postgres -E UTF8 \
 		    --locale=C.UTF-8 --no-sync >"$dir.initdb.log" 2>&1 ||
 		    { cat "$dir.initdb.log" >&2; return 1; }
 		rm -f "$dir.initdb.log"
 	fi
+	stack_pg_auth "$dir"
+}
+
+# stack_pg_auth DIR: only the cluster's owner, whoever runs the stack and
+# the app's user may connect, each as database user "postgres": peer
+# authentication (the kernel names the connecting OS user) through the
+# map "stack"; no TCP at all. Rewritten at every start, so a cluster made
+# by an older stack (trust auth) is brought in line.
+stack_pg_auth() {
+	local dir=$1
+	printf '%s\n' "# Written by deploy/stack.sh: unix socket, peer, map \"stack\" only." \
+	    "local all all peer map=stack" | as_pg tee "$dir/pg_hba.conf" >/dev/null
+	printf 'stack %s postgres\n' $(printf '%s\n' "$PG_USER" "$(id -un)" \
+	    "$APP_USER" | sort -u) | as_pg tee "$dir/pg_ident.conf" >/dev/null
+}
+
+# stack_pg_sockdir DIR: the socket directory, searchable only by the
+# cluster's owner and the app's group (0710): nobody else reaches the socket.
+stack_pg_sockdir() {
+	mkdir -p "$1"
+	if [ "$(id -u)" -eq 0 ]; then
+		chown "$PG_USER:$APP_USER" "$1" && chmod 0710 "$1"
+	else
+		chmod 0700 "$1"
+	fi
 }
 
 # stack_pg_start DIR SOCKDIR [EXTRA_OPTIONS]: starts the cluster, waits for
-# it, creates the database if needed, and sets DATABASE_URL.
+# it, creates the database "models" if needed, and sets DATABASE_URL.
 stack_pg_start() {
 	local dir=$1 sock=$2 extra=${3:-}
-	mkdir -p "$sock"
-	[ "$(id -u)" -eq 0 ] && chown "$PG_USER" "$sock"
+	stack_pg_sockdir "$sock" || return 1
+	stack_pg_auth "$dir"
 	as_pg "$PGBIN/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 \
 	    -o "-c listen_addresses='' -c unix_socket_directories='$sock' $extra" \
 	    start >/dev/null || { tail -n 20 "$dir/server.log" >&2; return 1; }

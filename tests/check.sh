@@ -66,6 +66,9 @@ stage "end-to-end (cgi, valgrind memcheck)" env BUILD="$ROOT/build" FRONT=cgi \
     VALGRIND=1 tests/e2e/run.sh
 stage "Debian package (make deb, lintian, hardening, unpacked binaries through lighttpd)" \
     tests/e2e/package.sh
+stage "dev stack: secrets and PostgreSQL access" tests/e2e/devstack.sh
+stage "install-deps: only what the target needs, no services enabled" \
+    tests/e2e/deps.sh
 stage "unit (asan+ubsan)" build/asan/unit-tests
 stage "end-to-end (lighttpd, asan+ubsan)" env BUILD="$ROOT/build/asan" tests/e2e/run.sh
 

@@ -2,9 +2,9 @@
 # Installs the Debian packages the make target at hand needs, when any is
 # missing, and nothing more:
 #
-#   tools/install-deps.sh [--for build|run|check|deb|bench|fuzz] [PKG...]
+#   tools/install-deps.sh [--for build|run|check|deb|bench|fuzz] [--print] [PKG...]
 #
-# (default: check). `run` takes only the front server FRONT names
+# (default: check; --print lists the packages and installs nothing). `run` takes only the front server FRONT names
 # (lighttpd by default, so `make run` needs no nginx or Apache). Extra
 # package names are added as given. Needs root or sudo to install; does
 # nothing when all are present.
@@ -40,7 +40,16 @@ bench)	PKGS="$CHECK wrk" ;;
 fuzz)	PKGS="$BUILD clang libclang-rt-14-dev" ;;
 *)	echo "install-deps: unknown target $TARGET" >&2; exit 2 ;;
 esac
+PRINT=0
+if [ "${1:-}" = --print ]; then
+	PRINT=1
+	shift
+fi
 PKGS="$PKGS $*"
+if [ $PRINT = 1 ]; then
+	echo $PKGS
+	exit 0
+fi
 
 missing=""
 for p in $PKGS; do
