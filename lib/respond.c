@@ -93,10 +93,12 @@ resp_reason(int status)
 	switch (status) {
 	case 200: return "OK";
 	case 307: return "Temporary Redirect";
+	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 413: return "Content Too Large";
 	case 422: return "Unprocessable Entity";
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
@@ -110,15 +112,21 @@ resp_headers(const struct response *r, size_t *len)
 	size_t cap = 512 + (r->location ? strlen(r->location) : 0);
 	char *h = malloc(cap);
 	int n;
+	char length[48] = "";
 
 	if (h == NULL)
 		return NULL;
+	/* A stream's length is unknown when its headers go out. */
+	if (!r->jsonl)
+		snprintf(length, sizeof(length), "Content-Length: %zu\r\n",
+		    r->body_len);
 	n = snprintf(h, cap, "Status: %d %s\r\n%s"
-	    "Content-Length: %zu\r\nX-Request-Id: %s\r\n"
+	    "%sX-Request-Id: %s\r\n"
 	    "%s%s%s%s%s%s%s%s\r\n",
 	    r->status, resp_reason(r->status),
+	    r->jsonl ? "Content-Type: application/jsonl\r\n" :
 	    r->body_len ? "Content-Type: application/json\r\n" : "",
-	    r->body_len, r->request_id,
+	    length, r->request_id,
 	    r->allow ? "Allow: " : "", r->allow ? r->allow : "",
 	    r->allow ? "\r\n" : "",
 	    r->www_authenticate ? "WWW-Authenticate: Basic\r\n" : "",
