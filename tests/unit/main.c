@@ -14,6 +14,7 @@ main(void)
 	test_base64();
 	test_auth();
 	test_validate();
+	test_objname();
 	test_respond();
 	test_app();
 
