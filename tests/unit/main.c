@@ -15,6 +15,7 @@ main(void)
 	test_auth();
 	test_validate();
 	test_objname();
+	test_body();
 	test_respond();
 	test_app();
 

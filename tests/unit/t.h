@@ -20,6 +20,7 @@ void test_base64(void);
 void test_auth(void);
 void test_validate(void);
 void test_objname(void);
+void test_body(void);
 void test_respond(void);
 void test_app(void);
 
