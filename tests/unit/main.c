@@ -14,6 +14,8 @@ main(void)
 	test_base64();
 	test_auth();
 	test_validate();
+	test_objname();
+	test_body();
 	test_respond();
 	test_app();
 

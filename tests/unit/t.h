@@ -19,6 +19,8 @@ void test_query(void);
 void test_base64(void);
 void test_auth(void);
 void test_validate(void);
+void test_objname(void);
+void test_body(void);
 void test_respond(void);
 void test_app(void);
 
