@@ -233,6 +233,12 @@ fcgi_write(void *ctx, const char *buf, size_t len)
 	return put_all(buf, len, ctx);
 }
 
+static int
+fcgi_flush(void *ctx)
+{
+	return FCGX_FFlush(ctx) == 0 ? 0 : -1;
+}
+
 /* Serves one accepted FastCGI request. */
 static void
 serve(struct worker *w)
@@ -240,7 +246,7 @@ serve(struct worker *w)
 	char *hdr, *body, drain[4096];
 	struct request r;
 	struct store st = { &db_store_ops, &w->db };
-	struct app_sink sink = { fcgi_write, w->req.out };
+	struct app_sink sink = { fcgi_write, fcgi_flush, w->req.out };
 	struct response resp;
 	long long t0 = now_us();
 	size_t hlen = 0;
@@ -533,6 +539,12 @@ stdout_write(void *ctx, const char *buf, size_t len)
 }
 
 static int
+stdout_flush(void *ctx)
+{
+	return fflush(ctx) == 0 ? 0 : -1;
+}
+
+static int
 run_cgi(void)
 {
 	struct request r = {
@@ -544,7 +556,7 @@ run_cgi(void)
 	};
 	struct db d;
 	struct store st = { &db_store_ops, &d };
-	struct app_sink sink = { stdout_write, stdout };
+	struct app_sink sink = { stdout_write, stdout_flush, stdout };
 	struct response resp;
 	long long t0 = now_us();
 	size_t hlen;

@@ -8,7 +8,6 @@
 #include "app.h"
 #include "auth.h"
 #include "body.h"
-#include "canon.h"
 #include "jparse.h"
 #include "log.h"
 #include "pct.h"
@@ -205,7 +204,7 @@ static int
 common_status(enum store_status s, const struct route *rt,
     struct response *resp, int *rc)
 {
-	char reason[512];
+	char reason[1024];
 
 	*rc = 0;
 	switch (s) {
@@ -285,7 +284,7 @@ read_row(void *arg, const struct store_version *v)
 {
 	struct read_ctx *c = arg;
 	struct json_object *o;
-	char reason[512], when[TIMEFMT_MAX], iso[TIMEFMT_MAX];
+	char reason[1024], when[TIMEFMT_MAX], iso[TIMEFMT_MAX];
 	char *text;
 	size_t len;
 
@@ -337,7 +336,12 @@ list_begin(void *arg)
 	c->resp->streamed = 1;
 	if ((h = resp_headers(c->resp, &len)) == NULL)
 		return -1;
-	rc = c->sink->write(c->sink->ctx, h, len);
+	/*
+	 * Out at once: a front server that saw the headers and the whole
+	 * body together would frame a small list with a Content-Length.
+	 */
+	rc = c->sink->write(c->sink->ctx, h, len) != 0 ||
+	    c->sink->flush(c->sink->ctx) != 0 ? -1 : 0;
 	free(h);
 	return rc;
 }
@@ -367,7 +371,7 @@ read_version(const struct route *rt, struct store *st,
 	    rt->object_id.val, rt->digest.val };
 	struct read_ctx c = { rt, resp };
 	enum store_status s;
-	char reason[512];
+	char reason[1024];
 	int rc;
 
 	s = st->ops->read_model(st->ctx, &r, &resp->key_id, read_row, &c);
@@ -444,48 +448,37 @@ static int
 create_version(const struct route *rt, const struct body_model *m,
     struct store *st, const unsigned char *hash, struct response *resp)
 {
-	char fd[44], digest[44], ref[1024];
-	struct json_object *val, *o;
-	char *sorted = NULL, *compact = NULL;
-	size_t slen, clen;
+	struct version_new v;
+	struct json_object *o;
 	long long index = -1;
 	enum store_status s;
-	int rc = -1;
+	char ref[1024];
+	int rc;
 
-	canon_digest(m->source, m->source_len, fd);
-	if ((val = body_model_value(m, fd)) == NULL)
+	if (version_prepare(m, &v) != 0)
 		return -1;
-	sorted = canon_sorted(val, &slen);
-	compact = canon_compact(val, &clen);
-	json_object_put(val);
-	if (sorted == NULL || compact == NULL)
-		goto done;
-	canon_digest(sorted, slen, digest);
 	{
 		struct store_create c = { hash, rt->entity.val, rt->project.val,
-		    m->object_id, digest, compact, fd, m->source,
+		    m->object_id, v.digest, v.val, v.source_digest, m->source,
 		    m->source_len };
 		s = st->ops->create_model(st->ctx, &c, &resp->key_id, &index);
 	}
+	free(v.val);
 	if (common_status(s, rt, resp, &rc) == 0)
-		goto done;
+		return rc;
 	if (s != STORE_OK)
-		goto done;
+		return -1;
 	snprintf(ref, sizeof(ref), "weave:///%s/%s/object/%s:%s",
-	    rt->entity.val, rt->project.val, m->object_id, digest);
+	    rt->entity.val, rt->project.val, m->object_id, v.digest);
 	if ((o = json_object_new_object()) == NULL ||
-	    resp_add(o, "digest", json_object_new_string(digest)) ||
+	    resp_add(o, "digest", json_object_new_string(v.digest)) ||
 	    resp_add(o, "object_id", json_object_new_string(m->object_id)) ||
 	    resp_add(o, "version_index", json_object_new_int64(index)) ||
 	    resp_add(o, "model_ref", json_object_new_string(ref))) {
 		json_object_put(o);
-		goto done;
+		return -1;
 	}
-	rc = resp_json(resp, 200, o);
-done:
-	free(sorted);
-	free(compact);
-	return rc;
+	return resp_json(resp, 200, o);
 }
 
 /* Everything after routing for the API routes. */

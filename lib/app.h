@@ -25,10 +25,12 @@ struct app_config {
 
 /*
  * Where a streamed response goes (the list): write returns 0 when all of
- * buf[0..len) went out, -1 when the client is gone.
+ * buf[0..len) went out, -1 when the client is gone; flush pushes out what
+ * is buffered (the headers, before the first row is fetched).
  */
 struct app_sink {
 	int	(*write)(void *ctx, const char *buf, size_t len);
+	int	(*flush)(void *ctx);
 	void	*ctx;
 };
 

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "canon.h"
 #include "respond.h"
 
 void
@@ -34,18 +35,13 @@ resp_static(struct response *r, int status, const char *json)
 int
 resp_json(struct response *r, int status, struct json_object *obj)
 {
-	const char *s;
 	size_t len;
-	char *copy;
+	/* FastAPI's rendering: numbers as Python prints them, UTF-8 kept. */
+	char *copy = canon_compact(obj, &len);
 
-	s = json_object_to_json_string_length(obj,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-	if (s == NULL || (copy = malloc(len + 1)) == NULL) {
-		json_object_put(obj);
-		return -1;
-	}
-	memcpy(copy, s, len + 1);
 	json_object_put(obj);
+	if (copy == NULL)
+		return -1;
 	free(r->owned);
 	r->status = status;
 	r->body = r->owned = copy;

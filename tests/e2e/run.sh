@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # End-to-end tests: a throwaway PostgreSQL, models-api under spawn-fcgi,
 # lighttpd in front, and real HTTP requests with curl. Covers CONTRACT.md
-# sections 1-6. Last line: "N passed, N failed".
+# sections 1-6 and 9 (tests/e2e/resource.sh). Last line: "N passed, N failed".
 #
 # BUILD selects the binaries (build or build/asan); FRONT the front server
 # (lighttpd, cgi, nginx, apache; see deploy/stack.sh). PGBOUNCER=1 puts
@@ -64,7 +64,9 @@ DIGEST_RE='^(latest|v[0-9]+|[A-Za-z0-9]{43}|[0-9a-fA-F]{64})$'
 
 # --- 1. routes ------------------------------------------------------------
 req GET /nope;					expect "unknown path" 404 "$NF"
-req DELETE /v2/acme/proj/models -H "$B";	expect "4 segments" 404 "$NF"
+req DELETE /v2/acme/proj/models -H "$B"
+expect "DELETE the collection" 405 '{"detail":"Method Not Allowed"}'
+expect_hdr "DELETE the collection Allow" Allow "GET, POST"
 req DELETE /v2/acme//models/m1 -H "$B";		expect "empty segment" 404 "$NF"
 req DELETE /v2/acme/proj/models/m1/x -H "$B";	expect "6 segments" 404 "$NF"
 req DELETE /v3/acme/proj/models/m1 -H "$B";	expect "v3" 404 "$NF"
@@ -265,6 +267,9 @@ expect_eq "race: counted once" 24 $((SUM + LEFT))
 expect_eq "race: only 200 and 404" "" "$(echo "$CODES" | tr ' ' '\n' | grep -Ev '^(200|404|)$')"
 expect_eq "race: audit matches" "$SUM" \
     "$(psql_q "SELECT coalesce(sum(num_deleted), 0) FROM delete_audit WHERE object_id = 'race'")"
+
+# --- 9. create, read, list, soft delete, restore, purge ------------------
+. "$ROOT/tests/e2e/resource.sh"
 
 # --- 6. responses, timeouts, database loss --------------------------------
 BODY_503='{"reason":"Service temporarily unavailable","error_type":"ServiceUnavailable"}'
