@@ -44,24 +44,28 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		ref_low[cp][0] = cp;
 	for (size_t i = 0; i < sizeof(lower_changed) / sizeof(lower_changed[0]);
 	    i++) {
-		const unsigned char *s = (const unsigned char *)lower_changed[i].to;
+		const unsigned char *s =
+		    (const unsigned char *)lower_changed[i].to;
 		size_t len = lower_changed[i].to_len, k = 0;
 		unsigned int cp = lower_changed[i].cp;
 
 		for (int j = 0; k < len; j++) {
-			size_t n = ref_utf8_one(s + k, len - k, &ref_low[cp][j]);
+			size_t n = ref_utf8_one(s + k, len - k,
+			    &ref_low[cp][j]);
 			CHECK(n > 0 && j < 2);
 			k += n;
 		}
 	}
 	fill(ref_ignorable, lower_ignorable,
 	    sizeof(lower_ignorable) / sizeof(lower_ignorable[0]));
-	fill(ref_cased, lower_cased, sizeof(lower_cased) / sizeof(lower_cased[0]));
-	/* Classes Python gives ('.' and U+0345 ignorable, 'A' and 'ß' cased). */
+	fill(ref_cased, lower_cased,
+	    sizeof(lower_cased) / sizeof(lower_cased[0]));
+	/* Python's classes: '.' and U+0345 ignorable, 'A' and U+00DF cased. */
 	CHECK(bit(ref_ignorable, '.') && bit(ref_ignorable, '\'') &&
 	    bit(ref_ignorable, 0x345) && !bit(ref_ignorable, 'A'));
 	CHECK(bit(ref_cased, 'A') && bit(ref_cased, 0xDF) &&
-	    bit(ref_cased, 0x130) && !bit(ref_cased, '_') && !bit(ref_cased, '1'));
+	    bit(ref_cased, 0x130) && !bit(ref_cased, '_') &&
+	    !bit(ref_cased, '1'));
 	return 0;
 }
 
@@ -122,7 +126,8 @@ ref_objname(const char *s, size_t len, size_t *outlen)
 	}
 	for (size_t i = 0; i < n; i++) {
 		if (cps[i] == 0x3A3) {
-			o += ref_put(out + o, before[i] && !after[i] ? 0x3C2 : 0x3C3);
+			o += ref_put(out + o,
+			    before[i] && !after[i] ? 0x3C2 : 0x3C3);
 			continue;
 		}
 		o += ref_put(out + o, ref_low[cps[i]][0]);
@@ -146,7 +151,8 @@ check_name(const char *s, size_t len)
 	CHECK(objname_to_id(s, len, &got, &got_len) == 0);
 	CHECK(got[got_len] == '\0');
 	CHECK(2 * got_len <= 3 * len);
-	CHECK(utf8_count(got, got_len) >= 0 && ref_utf8_count(got, got_len) >= 0);
+	CHECK(utf8_count(got, got_len) >= 0);
+	CHECK(ref_utf8_count(got, got_len) >= 0);
 	for (size_t i = 0; i < got_len; i++)
 		CHECK(got[i] != ' ' && got[i] != '/' && got[i] != '<' &&
 		    got[i] != '>');
