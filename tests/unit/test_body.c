@@ -109,6 +109,10 @@ static const struct check_case check_cases[] = {
 	  RESERVED("name", "3") "," RESERVED("_bases", "[4]") ","
 	  RESERVED("_class_name", "null") "," RESERVED("_type", "{\"t\":6}")
 	  "]", NULL },
+	/* A key sent twice: one entry, first position, last value. */
+	{ "{\"name\":\"m\",\"source_code\":\"s\",\"attributes\":{\"files\":1,"
+	  "\"_type\":2,\"files\":3}}", "[" RESERVED("files", "3") ","
+	  RESERVED("_type", "2") "]", NULL },
 	{ "{\"name\":\"m\",\"source_code\":\"s\",\"attributes\":{\"Name\":1,"
 	  "\"_type \":2,\"files_\":3}}", "[]", "m" },
 	/* Everything at once, in field order. */
