@@ -10,8 +10,8 @@
 static int
 is_py_space(unsigned char c)
 {
-	return c == ' ' || (c >= '\t' && c <= '\r') || (c >= 0x1C && c <= 0x1F) ||
-	    c == 0x85 || c == 0xA0;
+	return c == ' ' || (c >= '\t' && c <= '\r') ||
+	    (c >= 0x1C && c <= 0x1F) || c == 0x85 || c == 0xA0;
 }
 
 static int
@@ -123,7 +123,7 @@ new_ctx(const char *k, struct json_object *v)
 	return ctx;
 }
 
-/* Adds *v under k like put, and clears *v, no longer the caller's either way. */
+/* Adds *v under k like put and clears *v: it is no longer the caller's. */
 static int
 take(struct json_object *o, const char *k, struct json_object **v)
 {
@@ -176,7 +176,8 @@ body_err_json_invalid(struct json_object *errors, size_t pos,
 {
 	struct json_object *loc = new_loc(NULL, NULL), *input, *ctx;
 
-	if (loc == NULL || append_new(loc, json_object_new_int64((int64_t)pos))) {
+	if (loc == NULL ||
+	    append_new(loc, json_object_new_int64((int64_t)pos)) != 0) {
 		json_object_put(loc);
 		return -1;
 	}
@@ -235,8 +236,10 @@ utf8_replace(const unsigned char *in, size_t len, char *out)
 			need = 0;
 		for (j = 1; need > 0 && j <= need && i + j < len; j++) {
 			unsigned char b = in[i + j];
-			if (j == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF))
+			if (b < lo || b > hi)
 				break;
+			lo = 0x80;	/* the bounds narrow the second byte only */
+			hi = 0xBF;
 		}
 		if (need > 0 && j == need + 1) {
 			memcpy(out + o, in + i, need + 1);
@@ -336,7 +339,8 @@ check_string(struct json_object *body, struct json_object *errors,
 			return 1;
 		return err_missing_field(errors, f, body) ? -1 : 0;
 	}
-	if (json_object_is_type(v, json_type_string) || (v == NULL && !required)) {
+	if (json_object_is_type(v, json_type_string) ||
+	    (v == NULL && !required)) {
 		*out = v;
 		return 1;
 	}

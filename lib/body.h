@@ -36,7 +36,8 @@ int body_media_is_json(const char *content_type);
  * json-c array the caller owns). Each returns 0, or -1 when out of memory.
  * body_err_missing: empty body or JSON null ({"type":"missing",
  * "loc":["body"],...}). body_err_json_invalid: not JSON; pos is the
- * character offset of the error, text the ctx error. body_err_not_object:
+ * character offset of the error, text (not NULL, UTF-8) the ctx error.
+ * body_err_not_object:
  * JSON that is not an object; input (may be NULL, JSON null) is taken.
  * body_err_not_json_text: a body whose Content-Type is not JSON; input is
  * its text, buf[0..len) decoded as Python's bytes.decode("utf-8",
@@ -55,7 +56,9 @@ int body_err_not_json_text(struct json_object *errors, const char *buf,
  * in the order sent), one entry per field for the first rule it breaks:
  * every entry is appended to errors. When none was added, fills m (the
  * caller frees it with body_model_free); otherwise m is left empty.
- * Returns 0, or -1 when out of memory (m left empty).
+ * body must be a JSON object whose strings are UTF-8 (jparse's promise).
+ * Returns 0, or -1 when out of memory or when name is not UTF-8 (m left
+ * empty).
  */
 int body_check(struct json_object *body, struct json_object *errors,
     struct body_model *m);

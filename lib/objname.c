@@ -39,8 +39,9 @@ static size_t
 lower_one(unsigned int cp, unsigned int to[2])
 {
 	size_t lo = 0, hi = sizeof(lower_runs) / sizeof(lower_runs[0]);
+	size_t nmulti = sizeof(lower_multi) / sizeof(lower_multi[0]);
 
-	for (size_t i = 0; i < sizeof(lower_multi) / sizeof(lower_multi[0]); i++)
+	for (size_t i = 0; i < nmulti; i++)
 		if (lower_multi[i].cp == cp) {
 			to[0] = lower_multi[i].to[0];
 			to[1] = lower_multi[i].to[1];
@@ -54,8 +55,10 @@ lower_one(unsigned int cp, unsigned int to[2])
 		else if (cp > lower_runs[mid].hi)
 			lo = mid + 1;
 		else {
-			if ((cp - lower_runs[mid].lo) % lower_runs[mid].stride == 0)
-				to[0] = (unsigned int)((int)cp + lower_runs[mid].delta);
+			unsigned int off = cp - lower_runs[mid].lo;
+			if (off % lower_runs[mid].stride == 0)
+				to[0] = (unsigned int)((int)cp +
+				    lower_runs[mid].delta);
 			break;
 		}
 	}
@@ -118,10 +121,10 @@ put_utf8(char *o, unsigned int cp)
 int
 objname_to_id(const char *name, size_t len, char **out, size_t *out_len)
 {
-	/* tools/gen-lower-table.py checks no code point grows by more than 3/2. */
+	/* tools/gen-lower-table.py checks no code point grows past 3/2. */
 	char *o = malloc(len + len / 2 + 1);
 	size_t n = 0;
-	int after_cased = 0;	/* the last kept, not case-ignorable cp was cased */
+	int after_cased = 0;	/* the last not case-ignorable cp was cased */
 
 	*out = o;
 	*out_len = 0;
@@ -135,7 +138,8 @@ objname_to_id(const char *name, size_t len, char **out, size_t *out_len)
 			continue;
 		/* CPython's handle_capital_sigma, on the replaced text. */
 		if (cp == CAPITAL_SIGMA) {
-			to[0] = after_cased && !cased_follows(name, len, i + k) ?
+			to[0] = after_cased &&
+			    !cased_follows(name, len, i + k) ?
 			    FINAL_SIGMA : SMALL_SIGMA;
 			m = 1;
 		} else

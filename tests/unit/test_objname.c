@@ -15,7 +15,7 @@ struct id_case {
 
 /* Expectations from CPython 3.11: make_safe_name(name) in the comments. */
 static const struct id_case id_cases[] = {
-	C("My Model", "my_model"),			/* contract 9.4 vector */
+	C("My Model", "my_model"),			/* CONTRACT.md 9.4 */
 	C("", ""),
 	C("user/model", "user_model"),
 	C("a b/c d", "a_b_c_d"),
@@ -31,12 +31,13 @@ static const struct id_case id_cases[] = {
 	C("\xe1\xba\x9e", "\xc3\x9f"),			/* ẞ -> ß */
 	C("\xe2\x84\xaa", "k"),				/* Kelvin sign */
 	C("\xe2\x84\xa6", "\xcf\x89"),			/* Ohm sign -> ω */
-	C("\xc8\xba", "\xe2\xb1\xa5"),			/* Ⱥ -> ⱥ: 2 bytes to 3 */
+	C("\xc8\xba", "\xe2\xb1\xa5"),			/* Ⱥ -> ⱥ: grows */
+	/* Cyrillic */
 	C("\xd0\x9c\xd0\x9e\xd0\x94\xd0\x95\xd0\x9b\xd0\xac",
-	    "\xd0\xbc\xd0\xbe\xd0\xb4\xd0\xb5\xd0\xbb\xd1\x8c"),	/* МОДЕЛЬ */
+	    "\xd0\xbc\xd0\xbe\xd0\xb4\xd0\xb5\xd0\xbb\xd1\x8c"),
 	C("\xd0\x81\xd0\x96", "\xd1\x91\xd0\xb6"),	/* ЁЖ */
 	C("\xf0\x9f\x98\x80 A", "\xf0\x9f\x98\x80_a"),	/* emoji untouched */
-	C("\xf0\x90\x90\x80", "\xf0\x90\x90\xa8"),	/* Deseret 𐐀 -> 𐐨 */
+	C("\xf0\x90\x90\x80", "\xf0\x90\x90\xa8"),	/* Deseret */
 	C("\xc7\x85", "\xc7\x86"),			/* titlecase ǅ -> ǆ */
 	C("\xe2\x85\xa0", "\xe2\x85\xb0"),		/* Roman numeral Ⅰ */
 	C("\xe2\x92\xb6", "\xe2\x93\x90"),		/* circled Ⓐ */
@@ -47,11 +48,11 @@ static const struct id_case id_cases[] = {
 	C("A\xce\xa3 B", "a\xcf\x82_b"),		/* '_' is not cased */
 	C("A\xce\xa3" "B", "a\xcf\x83" "b"),
 	C("A\xce\xa3.", "a\xcf\x82."),
-	C("A.\xce\xa3", "a.\xcf\x82"),			/* '.' is case-ignorable */
+	C("A.\xce\xa3", "a.\xcf\x82"),			/* '.' ignorable */
 	C("A'\xce\xa3'", "a'\xcf\x82'"),
 	C("A:\xce\xa3:B", "a:\xcf\x83:b"),		/* ':' too */
-	C("1\xce\xa3", "1\xcf\x83"),			/* digits are not cased */
-	C("A<\xce\xa3>B", "a\xcf\x83" "b"),		/* decided after < > go */
+	C("1\xce\xa3", "1\xcf\x83"),			/* digits: not cased */
+	C("A<\xce\xa3>B", "a\xcf\x83" "b"),		/* after '<' '>' go */
 	C("A<>\xce\xa3", "a\xcf\x82"),
 	C("A/\xce\xa3", "a_\xcf\x83"),
 	C("A\xce\xa3\xc4\xb0", "a\xcf\x83i\xcc\x87"),	/* İ is cased */
@@ -123,7 +124,8 @@ all_code_points(void)
 		    cp == '<' || cp == '>')
 			continue;
 		in_len = wlen = enc(cp, in);
-		if (next < T_LEN(lower_changed) && lower_changed[next].cp == cp) {
+		if (next < T_LEN(lower_changed) &&
+		    lower_changed[next].cp == cp) {
 			want = lower_changed[next].to;
 			wlen = lower_changed[next].to_len;
 			next++;
@@ -132,7 +134,8 @@ all_code_points(void)
 		    got_len != wlen || memcmp(got, want, wlen) != 0) {
 			snprintf(label, sizeof(label), "U+%04X", cp);
 			if (bad++ < 10)
-				T_MEM(label, want, wlen, got, got ? got_len : 0);
+				T_MEM(label, want, wlen, got,
+				    got ? got_len : 0);
 		}
 		free(got);
 	}
