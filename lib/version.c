@@ -94,3 +94,29 @@ done:
 	json_object_put(val);
 	return text;
 }
+
+int
+version_prepare(const struct body_model *m, struct version_new *out)
+{
+	struct json_object *val;
+	char *sorted;
+	size_t slen, clen;
+
+	out->val = NULL;
+	canon_digest(m->source, m->source_len, out->source_digest);
+	if ((val = body_model_value(m, out->source_digest)) == NULL)
+		return -1;
+	/* The digest is of Python's sort_keys form; the text kept is FastAPI's. */
+	sorted = canon_sorted(val, &slen);
+	out->val = canon_compact(val, &clen);
+	json_object_put(val);
+	if (sorted == NULL || out->val == NULL) {
+		free(sorted);
+		free(out->val);
+		out->val = NULL;
+		return -1;
+	}
+	canon_digest(sorted, slen, out->digest);
+	free(sorted);
+	return 0;
+}

@@ -2,7 +2,21 @@
 #define VERSION_H
 #include <stddef.h>
 
+#include "body.h"
 #include "store.h"
+
+/* What a create writes, derived from a checked body (section 9.1). */
+struct version_new {
+	char	 source_digest[44];	/* digest of source_code's bytes */
+	char	 digest[44];		/* digest of the stored value */
+	char	*val;			/* the stored value, compact, malloc'd */
+};
+
+/*
+ * Builds the stored value of m and its digests into out (free out->val).
+ * Returns 0, or -1 when out of memory.
+ */
+int version_prepare(const struct body_model *m, struct version_new *out);
 
 /*
  * Renders a version as CONTRACT.md section 9.2's object, compact, as
