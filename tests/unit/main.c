@@ -18,6 +18,8 @@ main(void)
 	test_body();
 	test_respond();
 	test_app();
+	test_jparse();
+	test_canon();
 
 	/* The last line is what make check reads. */
 	printf("%d passed, %d failed\n", t_passed, t_failed);

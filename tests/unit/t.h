@@ -23,6 +23,8 @@ void test_objname(void);
 void test_body(void);
 void test_respond(void);
 void test_app(void);
+void test_jparse(void);
+void test_canon(void);
 
 /* Prints s[0..len) with non-printable bytes as \xNN. */
 static inline void
