@@ -37,6 +37,49 @@ static PGconn *conn;
 #define USE_MODEL_RESTORE "model restore ENTITY PROJECT OBJECT_ID DIGEST|vN"
 #define USE_PURGE	"purge [--older-than DURATION]"
 
+#ifndef MODELS_API_VERSION
+#define MODELS_API_VERSION "unknown"
+#endif
+
+/* Every command, for --help; a new command is one row. */
+static const struct {
+	const char	*cmd, *sub, *synopsis;
+} commands[] = {
+	{ "migrate", "", USE_MIGRATE },
+	{ "key", "create", USE_KEY_CREATE },
+	{ "key", "list", USE_KEY_LIST },
+	{ "key", "revoke", USE_KEY_REVOKE },
+	{ "model", "add", USE_MODEL_ADD },
+	{ "model", "list", USE_MODEL_LIST },
+};
+
+/*
+ * --help after any words: the synopsis of every command they start (all
+ * of them when none matches), on stdout. Never touches the database.
+ */
+static int
+help(const char *cmd, const char *sub)
+{
+	size_t n = sizeof(commands) / sizeof(commands[0]), shown = 0;
+	int pass;
+
+	for (pass = 0; pass < 2 && shown == 0; pass++)
+		for (size_t i = 0; i < n; i++) {
+			/* Pass 0: those matching the words given; pass 1: all. */
+			if (pass == 0 && (strcmp(cmd, commands[i].cmd) != 0 ||
+			    (*sub != '\0' && *commands[i].sub != '\0' &&
+			    strcmp(sub, commands[i].sub) != 0)))
+				continue;
+			printf("%s models-admin %s\n", shown ? "      " :
+			    "usage:", commands[i].synopsis);
+			shown++;
+		}
+	printf("\nReads DATABASE_URL (libpq conninfo or URI; unset: PG* "
+	    "variables).\nExit status: 0 done, 1 database error, 2 bad "
+	    "arguments. See models-admin(8).\n");
+	return fflush(stdout) == 0 ? 0 : 1;
+}
+
 /* Bad arguments get one line on stderr and exit 2. */
 static void __attribute__((noreturn))
 usage(const char *synopsis)
@@ -624,6 +667,13 @@ main(int argc, char **argv)
 	const char *cmd = argc > 1 ? argv[1] : "";
 	const char *sub = argc > 2 ? argv[2] : "";
 
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+		printf("models-admin %s\n", MODELS_API_VERSION);
+		return fflush(stdout) == 0 ? 0 : 1;
+	}
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return help(i > 1 ? cmd : "", i > 2 ? sub : "");
 	if (strcmp(cmd, "migrate") == 0) {
 		if (argc != 2)
 			usage(USE_MIGRATE);

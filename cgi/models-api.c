@@ -51,6 +51,33 @@ static pthread_mutex_t accept_lock = PTHREAD_MUTEX_INITIALIZER;
 /* The signal mask workers wait under: everything ours blocked but SIGUSR2. */
 static sigset_t wait_mask;
 
+#ifndef MODELS_API_VERSION
+#define MODELS_API_VERSION "unknown"
+#endif
+
+/* --help: what the program does and how it is configured, on stdout. */
+static void
+help(void)
+{
+	printf("usage: models-api [--listen unix:PATH|HOST:PORT]\n"
+	    "       models-api --help | --version\n"
+	    "\n"
+	    "W&B Weave's v2 Models resource as a FastCGI service. FastCGI on fd 0\n"
+	    "when it is a listening socket (spawn-fcgi, systemd socket activation),\n"
+	    "or on the --listen address; otherwise one plain CGI request from the\n"
+	    "environment.\n"
+	    "\n"
+	    "Environment:\n"
+	    "  DATABASE_URL                     libpq conninfo or URI (unset: PG* variables)\n"
+	    "  MODELS_API_THREADS               worker threads, 1-256 (default 4)\n"
+	    "  MODELS_API_PREFIX                mount prefix cut off REQUEST_URI\n"
+	    "  MODELS_API_STATEMENT_TIMEOUT_MS  database call limit (default 5000)\n"
+	    "  MODELS_API_ALLOW_ROOT            1 lets it run as root\n"
+	    "\n"
+	    "SIGTERM, SIGINT, SIGUSR1, SIGHUP: finish requests in flight, exit 0.\n"
+	    "See models-api(8).\n");
+}
+
 static void
 usage(void)
 {
@@ -605,6 +632,19 @@ main(int argc, char **argv)
 {
 	int rc;
 
+	/* Answered before any setting is read or checked. */
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			help();
+			return fflush(stdout) == 0 ? 0 : 1;
+		}
+		if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-V") == 0) {
+			printf("models-api %s\n", MODELS_API_VERSION);
+			return fflush(stdout) == 0 ? 0 : 1;
+		}
+		if (strcmp(argv[i], "--listen") == 0)
+			i++;	/* its value is an address, never an option */
+	}
 	load_config(argc, argv);
 	/* A bug in a network-facing parser should not come with root. */
 	if (geteuid() == 0 && (getenv("MODELS_API_ALLOW_ROOT") == NULL ||

@@ -40,10 +40,18 @@ stage() {
 }
 
 stage "unit" build/unit-tests
+stage "command line (--help, --version, man pages)" env BUILD="$ROOT/build" \
+    tests/e2e/cli.sh
 for front in lighttpd cgi nginx apache; do
 	stage "end-to-end ($front)" env BUILD="$ROOT/build" FRONT=$front \
 	    tests/e2e/run.sh
 done
+for front in lighttpd nginx apache; do
+	stage "end-to-end (Debian's stock $front config + the shipped file)" \
+	    env BUILD="$ROOT/build" FRONT=stock-$front tests/e2e/run.sh
+done
+stage "request bodies through every front (fixed, chunked, oversized)" \
+    tests/e2e/bodies.sh
 stage "end-to-end (lighttpd, pgbouncer)" env BUILD="$ROOT/build" PGBOUNCER=1 \
     tests/e2e/run.sh
 stage "processes (fd 0, systemd units, multiwatch, failover, SIGTERM)" \
