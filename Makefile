@@ -43,6 +43,9 @@ $(BUILD)/obj/cgi-%.o: cgi/%.c | $(BUILD)/obj
 $(BUILD)/obj/test-%.o: tests/unit/%.c | $(BUILD)/obj
 	$(CC) $(ALL_CFLAGS) -Itests/unit -c -o $@ $<
 
+$(BUILD)/obj/dbtest-%.o: tests/db/%.c | $(BUILD)/obj
+	$(CC) $(ALL_CFLAGS) -Itests/unit -c -o $@ $<
+
 $(BUILD)/migrations.c: tools/embed-sql.sh $(MIGRATIONS) | $(BUILD)/obj
 	tools/embed-sql.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 
@@ -61,6 +64,10 @@ $(BUILD)/models-admin: $(BUILD)/obj/cgi-models-admin.o $(BUILD)/libmodels.a
 $(BUILD)/unit-tests: $(TEST_OBJ) $(BUILD)/libmodels.a
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
+# lib/db.c against a real PostgreSQL (tests/db/run.sh starts one).
+$(BUILD)/db-tests: $(BUILD)/obj/dbtest-test_db.o $(BUILD)/libmodels.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
 $(BUILD)/obj:
 	mkdir -p $@
 
@@ -68,8 +75,9 @@ deps:
 	@tools/install-deps.sh
 
 check: deps
-	$(MAKE) --no-print-directory all $(BUILD)/unit-tests
-	$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all build/asan/unit-tests
+	$(MAKE) --no-print-directory all $(BUILD)/unit-tests $(BUILD)/db-tests
+	$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all build/asan/unit-tests \
+	    build/asan/db-tests
 	@tests/check.sh
 
 bench:
