@@ -72,6 +72,9 @@ $(BUILD)/obj/cgi-%.o: cgi/%.c deploy/debian/changelog | $(BUILD)/obj
 $(BUILD)/obj/test-%.o: tests/unit/%.c | $(BUILD)/obj
 	$(CC) $(ALL_CFLAGS) -Itests/unit -c -o $@ $<
 
+$(BUILD)/obj/dbtest-%.o: tests/db/%.c | $(BUILD)/obj
+	$(CC) $(ALL_CFLAGS) -Itests/unit -c -o $@ $<
+
 $(BUILD)/migrations.c: tools/embed-sql.sh $(MIGRATIONS) | $(BUILD)/obj
 	tools/embed-sql.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 
@@ -95,6 +98,10 @@ $(BUILD)/%.8: deploy/man/%.8.scd deploy/debian/changelog | $(BUILD)/obj
 	@command -v scdoc >/dev/null || \
 	    { echo "scdoc is needed for the man pages (apt-get install scdoc)" >&2; exit 1; }
 	sed 's/@VERSION@/$(VERSION)/g' $< | scdoc > $@.tmp && mv $@.tmp $@
+
+# lib/db.c against a real PostgreSQL (tests/db/run.sh starts one).
+$(BUILD)/db-tests: $(BUILD)/obj/dbtest-test_db.o $(BUILD)/libmodels.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/obj:
 	mkdir -p $@
@@ -129,8 +136,9 @@ deps:
 	@tools/install-deps.sh
 
 check: deps
-	$(MAKE) --no-print-directory all $(BUILD)/unit-tests
-	$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all build/asan/unit-tests
+	$(MAKE) --no-print-directory all $(BUILD)/unit-tests $(BUILD)/db-tests
+	$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all build/asan/unit-tests \
+	    build/asan/db-tests
 	@tests/check.sh
 
 # The package: the tree copied to build/deb/src with deploy/debian as its

@@ -400,6 +400,12 @@ static const struct app_case cases[] = {
 	{ DEL("/v2/e/p/models/m?digests=v1&digests=latest"),
 	    .authorization = BASIC },
 	    .status = 200, .body = "{\"num_deleted\":2}", .deletes = 1 },
+	/* Spaces around the credentials, trailing ones included (front
+	 * servers strip those, so only here and raw_req see them). */
+	{ DEL("/v2/e/p/models/m"), .authorization = "bEaReR   " KEY "   " },
+	    .status = 200, .body = "{\"num_deleted\":2}", .deletes = 1 },
+	{ DEL("/v2/e/p/models/m"), .authorization = BASIC "   " },
+	    .status = 200, .body = "{\"num_deleted\":2}", .deletes = 1 },
 	{ DEL("/v2/e/p/models/m"), .authorization = BEARER },
 	    .del_st = STORE_BAD_KEY,
 	    .status = 401, .body = B_BAD_KEY, .www = 1, .deletes = 1 },
