@@ -5,6 +5,7 @@
 #   make run      the dev stack: PostgreSQL + models-api + lighttpd
 #   make bench    the benchmark report (tests/bench)
 #   make faults   long forms of the race and fault tests
+#   make failover PostgreSQL failover under load, long form (tests/failover)
 #   make fuzz     every libFuzzer harness for FUZZ_SECONDS (default 300) each
 #
 # BUILD and SAN=1 select the sanitizer build (build/asan) that check uses.
@@ -82,6 +83,12 @@ faults: deps
 	$(MAKE) --no-print-directory all
 	@RACE_ROUNDS=$${RACE_ROUNDS:-30} tests/e2e/race.sh
 
+# Primary + synchronous standby under 16 clients: kill -9, stalled standby,
+# asynchronous control, switchover; 25 s of load each (make check: 7 s).
+failover: deps
+	$(MAKE) --no-print-directory all
+	@FAILOVER_FORM=long tests/failover/run.sh
+
 fuzz: deps
 	@FUZZ_SECONDS=$${FUZZ_SECONDS:-300} tests/fuzz/run.sh
 
@@ -92,6 +99,6 @@ run: deps
 clean:
 	rm -rf build
 
-.PHONY: all deps check bench faults fuzz run clean
+.PHONY: all deps check bench faults failover fuzz run clean
 
 -include $(wildcard $(BUILD)/obj/*.d)
