@@ -24,8 +24,10 @@
 #               not failed
 #   switchover  planned: pg_ctl stop -m fast on the primary, then promote
 #
-# FAILOVER_FORM=short (make check: ~7 s of load per run) or long (make
-# failover: 25 s). FAILOVER_CREATES=1 / FAILOVER_READS=1 add creates and
+# The kill time is taken once the primary is gone (the kill sent, the stop
+# returned), so a success after it is the new primary's.
+# FAILOVER_FORM=short (make check: 5 s of load per run, 7.5 s stalled)
+# or long (make failover: 25 s, 27.5 s stalled). FAILOVER_CREATES=1 / FAILOVER_READS=1 add creates and
 # reads to the load (once POST and GET exist). KEEP=1 keeps $T.
 # Last line: "N passed, N failed".
 set -u
@@ -33,15 +35,17 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
 HERE=$ROOT/tests/failover
 RUNS=${FAILOVER_RUNS:-sync stalled async switchover}
+# Load: EVENT_AT seconds, the event (the stall included), AFTER_S seconds.
 case ${FAILOVER_FORM:-short} in
-long)	LOAD_S=25 EVENT_AT=10 VERSIONS=1000 ;;
-*)	LOAD_S=7 EVENT_AT=2.5 VERSIONS=300 ;;
+long)	EVENT_AT=10 AFTER_S=15 VERSIONS=1000 ;;
+*)	EVENT_AT=2 AFTER_S=3 VERSIONS=300 ;;
 esac
 TIMEOUT_MS=1000		# MODELS_API_STATEMENT_TIMEOUT_MS for the app
 STALL_S=2.5		# the stalled standby: 2.5 x the statement timeout
 PROMOTE_DELAY=0.3	# the orchestrator's detection time, roughly
 . "$ROOT/deploy/stack.sh"
 . "$ROOT/tests/e2e/lib.sh"
+. "$HERE/lib.sh"
 
 LOAD_FLAGS=""
 [ "${FAILOVER_CREATES:-0}" = 1 ] && LOAD_FLAGS="$LOAD_FLAGS --creates"
@@ -117,11 +121,12 @@ fo_pair() {
 
 # fo_run NAME KIND: one run (see the header), then verify.py's checks.
 fo_run() {
-	local name=$1 kind=$2 sync=1 flags="" lp ws t_kill t_prom line
+	local name=$1 kind=$2 sync=1 flags="" lp ws t_kill t_prom load_s
 	[ "$kind" = async ] && sync=0 flags=--loss-reported
 	[ "$kind" = stalled ] && flags=--cancels
 	fo_pair "$sync" "$name" || { fail "$name" "cluster pair did not start"; return; }
-	"$PY" "$HERE/load.py" "$BASE" "$KEY" "$T/plan" "$T/$name.rec" "$LOAD_S" \
+	load_s=$(awk "BEGIN { print $EVENT_AT + $AFTER_S + ($kind == \"stalled\" ? $STALL_S : 0) }")
+	python3 "$HERE/load.py" "$BASE" "$KEY" "$T/plan" "$T/$name.rec" "$load_s" \
 	    "$T/$name.stop" --prefix "$name" $LOAD_FLAGS 2>"$T/$name.loaderr" &
 	lp=$!
 	sleep "$EVENT_AT"
@@ -131,39 +136,27 @@ fo_run() {
 		    "SELECT pid FROM pg_stat_replication WHERE application_name = 'node2'")
 		kill -STOP "$ws"
 		sleep "$STALL_S"
-		t_kill=$(now); fo_kill_primary; sleep "$PROMOTE_DELAY" ;;
+		fo_kill_primary; t_kill=$(now); sleep "$PROMOTE_DELAY" ;;
 	switchover)
-		t_kill=$(now); stack_pg_stop "$T/pg1" fast ;;
-	*)	t_kill=$(now); fo_kill_primary; sleep "$PROMOTE_DELAY" ;;
+		t_kill=$(now)
+		stack_pg_stop "$T/pg1" fast
+		echo "$name: stop_took_s $(awk "BEGIN { printf \"%.3f\", $(now) - $t_kill }")"
+		t_kill=$(now) ;;
+	*)	fo_kill_primary; t_kill=$(now); sleep "$PROMOTE_DELAY" ;;
 	esac
 	t_prom=$(now)
 	as_pg "$PGBIN/pg_ctl" -D "$T/pg2" -w -t 30 promote >/dev/null
 	wait "$lp"
 	[ -s "$T/$name.loaderr" ] && fail "$name: load client" "$(head -n 5 "$T/$name.loaderr")"
-	DATABASE_URL="postgresql:///models?host=$T/s2&user=postgres" \
-	    "$BUILD/models-admin" model list fo p >"$T/$name.live" ||
-	    fail "$name: model list" "exit $?"
-	as_pg "$PGBIN/psql" -h "$T/s2" -U postgres -d models -AtqF ' ' \
-	    -c "SELECT request_id, num_deleted FROM delete_audit" >"$T/$name.audit"
-	"$PY" "$HERE/verify.py" "$name" "$T/$name.rec" "$T/plan" "$T/$name.live" \
-	    "$T/$name.audit" "$T/app.log" "$t_kill" "$t_prom" $flags >"$T/$name.verify" 2>&1 ||
-	    fail "$name: verify.py" "$(tail -n 5 "$T/$name.verify")"
-	while read -r line; do
-		case $line in
-		ok\ *) pass ;;
-		FAIL\ *) line=${line#FAIL }; fail "${line%%: *}" "${line#*: }" ;;
-		figure\ *) echo "$name: ${line#figure }" ;;
-		esac
-	done <"$T/$name.verify"
+	fo_verify "$name" "$t_kill" "$t_prom" \
+	    "postgresql:///models?host=$T/s2&user=postgres" "$flags"
 }
 
-PY=python3
 # The template: migrated, a key, 8 models of VERSIONS versions each.
 stack_pg_init "$T/tmpl" && stack_pg_start "$T/tmpl" "$T/s1" "-c fsync=off" &&
     "$BUILD/models-admin" migrate >/dev/null || exit 1
 KEY=$("$BUILD/models-admin" key create fo) || exit 1
-psql_q "SELECT count(*) FROM (SELECT model_add('fo', 'p', 'm' || m, md5(m || '-' || v) || substr(md5(v || '+' || m), 1, 11), jsonb_build_object('v', v)) FROM generate_series(1, 8) m, generate_series(1, $VERSIONS) v) a" >/dev/null || exit 1
-"$BUILD/models-admin" model list fo p >"$T/plan" || exit 1
+fo_seed "$VERSIONS" "$T/plan" || exit 1
 stack_pg_stop "$T/tmpl" fast
 
 # The app lists the standby's socket first: target_session_attrs=read-write
