@@ -84,10 +84,13 @@ faults: deps
 	@RACE_ROUNDS=$${RACE_ROUNDS:-30} tests/e2e/race.sh
 
 # Primary + synchronous standby under 16 clients: kill -9, stalled standby,
-# asynchronous control, switchover; 25 s of load each (make check: 7 s).
+# asynchronous control, switchover, 25 s of load each (make check runs a
+# 5 s form); then the same load across a Patroni-managed failover.
 failover: deps
+	@tools/install-deps.sh patroni etcd-server
 	$(MAKE) --no-print-directory all
-	@FAILOVER_FORM=long tests/failover/run.sh
+	@FAILOVER_FORM=long tests/failover/run.sh; rc=$$?; \
+	    tests/failover/patroni.sh && exit $$rc
 
 fuzz: deps
 	@FUZZ_SECONDS=$${FUZZ_SECONDS:-300} tests/fuzz/run.sh
