@@ -9,6 +9,7 @@
 #   make run      the dev stack: PostgreSQL + models-api + lighttpd
 #   make bench    the benchmark report (tests/bench)
 #   make faults   long forms of the race and fault tests
+#   make failover PostgreSQL failover under load, long form (tests/failover)
 #   make fuzz     every libFuzzer harness for FUZZ_SECONDS (default 300) each
 #
 # BUILD and SAN=1 select the sanitizer build (build/asan) that check uses.
@@ -157,6 +158,15 @@ faults: deps
 	$(MAKE) --no-print-directory all
 	@RACE_ROUNDS=$${RACE_ROUNDS:-30} tests/e2e/race.sh
 
+# Primary + synchronous standby under 16 clients: kill -9, stalled standby,
+# asynchronous control, switchover, 25 s of load each (make check runs a
+# 5 s form); then the same load across a Patroni-managed failover.
+failover: deps
+	@tools/install-deps.sh --for check patroni etcd-server
+	$(MAKE) --no-print-directory all
+	@FAILOVER_FORM=long tests/failover/run.sh; rc=$$?; \
+	    tests/failover/patroni.sh && exit $$rc
+
 fuzz:
 	@tools/install-deps.sh --for fuzz
 	@FUZZ_SECONDS=$${FUZZ_SECONDS:-300} tests/fuzz/run.sh
@@ -169,6 +179,6 @@ run:
 clean:
 	rm -rf build
 
-.PHONY: all test install deps check deb bench faults fuzz run clean
+.PHONY: all test install deps check deb bench faults failover fuzz run clean
 
 -include $(wildcard $(BUILD)/obj/*.d)

@@ -58,9 +58,11 @@
 #define PG_EPOCH_US 946684800000000LL
 
 enum outcome {
-	SENT_OK,	/* a result came back (possibly an error result) */
+	SENT_OK,	/* a result came back (possibly an error result),
+			   and no cancel was sent */
 	NOT_SENT,	/* the statement never reached a server */
-	LOST		/* sent, then no answer: outcome unknown */
+	LOST		/* sent, then no answer or cancelled: outcome
+			   unknown */
 };
 
 void
@@ -206,11 +208,38 @@ collect(struct db *d, long long deadline)
 }
 
 /*
+ * Cancels the statement in flight after its deadline. Once the cancel is
+ * sent the outcome is unknown whatever comes back: a cancel that lands
+ * while the commit waits for a synchronous standby leaves the transaction
+ * committed locally but not replicated, and the statement answers success
+ * with only a WARNING. So the answer is read only to keep the connection
+ * usable, then discarded; the connection is dropped if none comes.
+ */
+static void
+cancel(struct db *d)
+{
+	char err[256];
+	PGcancel *c = PQgetCancel(d->conn);
+	PGresult *res;
+
+	if (c == NULL || !PQcancel(c, err, sizeof(err)))
+		log_error("cancel failed: %s", c ? err : "out of memory");
+	PQfreeCancel(c);
+	res = collect(d, now_ms() + CANCEL_GRACE_MS);
+	log_error("outcome unknown: statement cancelled after %d ms "
+	    "(then: %s)", d->timeout_ms,
+	    res ? PQresStatus(PQresultStatus(res)) : "no answer");
+	if (res == NULL)
+		db_close(d);
+	PQclear(res);
+}
+
+/*
  * Runs one statement with a client-side deadline of timeout_ms: on expiry
- * the server is asked to cancel it (which rolls it back) and the answer,
- * normally query_canceled, is awaited a little longer; if none comes the
- * connection is dropped. This needs no session state, so it works through
- * PgBouncer's transaction pooling, and it also covers a server that hangs.
+ * the server is asked to cancel it and the outcome is unknown (LOST),
+ * whatever answer follows (see cancel()). This needs no session state, so
+ * it works through PgBouncer's transaction pooling, and it also covers a
+ * server that hangs.
  * The statement is resent only when it certainly never reached a server.
  */
 static enum outcome
@@ -235,21 +264,11 @@ run(struct db *d, const char *sql, int nparams, const char *const *vals,
 		if ((*out = collect(d, deadline)) != NULL)
 			return SENT_OK;
 		if (PQstatus(d->conn) == CONNECTION_OK) {
-			char err[256];
-			PGcancel *c = PQgetCancel(d->conn);
-
-			log_error("statement timed out after "
-			    "%d ms, cancelling", d->timeout_ms);
-			if (c == NULL || !PQcancel(c, err, sizeof(err)))
-				log_error("cancel failed: %s",
-				    c ? err : "out of memory");
-			PQfreeCancel(c);
-			if ((*out = collect(d, now_ms() + CANCEL_GRACE_MS)))
-				return SENT_OK;
-		} else {
-			log_error("connection lost: %s",
-			    PQerrorMessage(d->conn));
+			cancel(d);
+			return LOST;
 		}
+		log_error("outcome unknown: connection lost after sending: %s",
+		    PQerrorMessage(d->conn));
 		db_close(d);
 		return LOST;
 	}
