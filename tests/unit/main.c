@@ -20,6 +20,8 @@ main(void)
 	test_app();
 	test_jparse();
 	test_canon();
+	test_timefmt();
+	test_version();
 
 	/* The last line is what make check reads. */
 	printf("%d passed, %d failed\n", t_passed, t_failed);
