@@ -315,7 +315,10 @@ req DELETE /v2/acme/proj/models/locked -H "$B"
 MS=$(( ($(date +%s%N) - START) / 1000000 ))
 expect "row lock held" 503 '{"reason":"Service temporarily unavailable","error_type":"ServiceUnavailable"}'
 expect_hdr "row lock Retry-After" Retry-After "1"
-expect_eq "503 within the timeout" 1 $(( MS >= 1400 && MS < 4000 ))
+# The upper bound only tells "the timeout" from "the client's 30 s"; a
+# CGI process under valgrind on a busy machine takes seconds to start.
+LIMIT=4000; [ -n "${VALGRIND_LOG:-}" ] && LIMIT=15000
+expect_eq "503 within the timeout" 1 $(( MS >= 1400 && MS < LIMIT ))
 kill "$LOCKER" 2>/dev/null; wait "$LOCKER" 2>/dev/null
 expect_eq "timed-out delete deleted nothing" 1 "$("$ADMIN" model list acme proj locked | wc -l)"
 
