@@ -221,7 +221,8 @@ cb_string(struct cbuf *b, const char *s, size_t len, int ascii)
  * correctly rounded decimal is tried, then the decimals one unit above and
  * below it: if any decimal of that precision reads back as v, one of these
  * three does, and the nearest is tried first, as David Gay's dtoa (which
- * Python uses) prefers it.
+ * Python uses) prefers it; printf rounds an exact tie to the even digit,
+ * as dtoa does (1234567890123456.75 -> 1234567890123456.8).
  */
 static int
 shortest(double v, char d[18], int *exp)
