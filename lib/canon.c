@@ -23,7 +23,10 @@ struct cbuf {
 	int	 oom;
 };
 
-/* Makes room for n more bytes (and a NUL); 0 when out of memory. */
+/*
+ * Makes room for n more bytes (and a NUL); 0 when out of memory. Lengths
+ * stay under SIZE_MAX / 8, so doubling cap cannot overflow.
+ */
 static int
 cb_room(struct cbuf *b, size_t n)
 {
