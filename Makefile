@@ -9,6 +9,7 @@
 #   make run      the dev stack: PostgreSQL + models-api + lighttpd
 #   make bench    the benchmark report (tests/bench)
 #   make faults   long forms of the race and fault tests
+#   make failover PostgreSQL failover under load, long form (tests/failover)
 #   make fuzz     every libFuzzer harness for FUZZ_SECONDS (default 300) each
 #
 # BUILD and SAN=1 select the sanitizer build (build/asan) that check uses.
@@ -72,6 +73,9 @@ $(BUILD)/obj/cgi-%.o: cgi/%.c deploy/debian/changelog | $(BUILD)/obj
 $(BUILD)/obj/test-%.o: tests/unit/%.c | $(BUILD)/obj
 	$(CC) $(ALL_CFLAGS) -Itests/unit -c -o $@ $<
 
+$(BUILD)/obj/dbtest-%.o: tests/db/%.c | $(BUILD)/obj
+	$(CC) $(ALL_CFLAGS) -Itests/unit -c -o $@ $<
+
 $(BUILD)/migrations.c: tools/embed-sql.sh $(MIGRATIONS) | $(BUILD)/obj
 	tools/embed-sql.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 
@@ -95,6 +99,10 @@ $(BUILD)/%.8: deploy/man/%.8.scd deploy/debian/changelog | $(BUILD)/obj
 	@command -v scdoc >/dev/null || \
 	    { echo "scdoc is needed for the man pages (apt-get install scdoc)" >&2; exit 1; }
 	sed 's/@VERSION@/$(VERSION)/g' $< | scdoc > $@.tmp && mv $@.tmp $@
+
+# lib/db.c against a real PostgreSQL (tests/db/run.sh starts one).
+$(BUILD)/db-tests: $(BUILD)/obj/dbtest-test_db.o $(BUILD)/libmodels.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/obj:
 	mkdir -p $@
@@ -129,8 +137,9 @@ deps:
 	@tools/install-deps.sh
 
 check: deps
-	$(MAKE) --no-print-directory all $(BUILD)/unit-tests
-	$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all build/asan/unit-tests
+	$(MAKE) --no-print-directory all $(BUILD)/unit-tests $(BUILD)/db-tests
+	$(MAKE) --no-print-directory BUILD=build/asan SAN=1 all build/asan/unit-tests \
+	    build/asan/db-tests
 	@tests/check.sh
 
 # The package: the tree copied to build/deb/src with deploy/debian as its
@@ -149,6 +158,15 @@ faults: deps
 	$(MAKE) --no-print-directory all
 	@RACE_ROUNDS=$${RACE_ROUNDS:-30} tests/e2e/race.sh
 
+# Primary + synchronous standby under 16 clients: kill -9, stalled standby,
+# asynchronous control, switchover, 25 s of load each (make check runs a
+# 5 s form); then the same load across a Patroni-managed failover.
+failover: deps
+	@tools/install-deps.sh --for check patroni etcd-server
+	$(MAKE) --no-print-directory all
+	@FAILOVER_FORM=long tests/failover/run.sh; rc=$$?; \
+	    tests/failover/patroni.sh && exit $$rc
+
 fuzz:
 	@tools/install-deps.sh --for fuzz
 	@FUZZ_SECONDS=$${FUZZ_SECONDS:-300} tests/fuzz/run.sh
@@ -161,6 +179,6 @@ run:
 clean:
 	rm -rf build
 
-.PHONY: all test install deps check deb bench faults fuzz run clean
+.PHONY: all test install deps check deb bench faults failover fuzz run clean
 
 -include $(wildcard $(BUILD)/obj/*.d)

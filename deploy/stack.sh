@@ -10,15 +10,18 @@ PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
 
 # PostgreSQL refuses to run as root: root runs it as "postgres". The app
 # refuses root too: root runs it (and the front servers) as www-data.
+# STACK_APP_USER names another user for the app (tests/e2e/procs.sh uses
+# nobody, standing in for the packaged models-api user).
 if [ "$(id -u)" -eq 0 ]; then
 	PG_USER=postgres
-	APP_USER=www-data
+	APP_USER=${STACK_APP_USER:-www-data}
 	as_pg() { runuser -u postgres -- "$@"; }
 else
 	PG_USER=$(id -un)
 	APP_USER=$PG_USER
 	as_pg() { "$@"; }
 fi
+APP_GROUP=$(id -gn "$APP_USER")
 
 # stack_pg_init DIR: creates a cluster in DIR (if it has none). Sockets
 # only, no TCP; who may connect: see stack_pg_auth.
@@ -45,17 +48,19 @@ stack_pg_init() {
 stack_pg_auth() {
 	local dir=$1
 	printf '%s\n' "# Written by deploy/stack.sh: unix socket, peer, map \"stack\" only." \
-	    "local all all peer map=stack" | as_pg tee "$dir/pg_hba.conf" >/dev/null
+	    "local all all peer map=stack" \
+	    "local replication all peer map=stack" | as_pg tee "$dir/pg_hba.conf" >/dev/null
 	printf 'stack %s postgres\n' $(printf '%s\n' "$PG_USER" "$(id -un)" \
 	    "$APP_USER" | sort -u) | as_pg tee "$dir/pg_ident.conf" >/dev/null
 }
 
 # stack_pg_sockdir DIR: the socket directory, searchable only by the
-# cluster's owner and the app's group (0710): nobody else reaches the socket.
+# cluster's owner and the app's user's group (0710): no one else reaches
+# the socket.
 stack_pg_sockdir() {
 	mkdir -p "$1"
 	if [ "$(id -u)" -eq 0 ]; then
-		chown "$PG_USER:$APP_USER" "$1" && chmod 0710 "$1"
+		chown "$PG_USER:$APP_GROUP" "$1" && chmod 0710 "$1"
 	else
 		chmod 0700 "$1"
 	fi
@@ -112,10 +117,10 @@ stack_pgbouncer_stop() {
 stack_app_start() {
 	local sock=$1 log=$2 pidfile=$3
 	rm -f "$sock"
-	# As root, the app runs as www-data (it refuses root) and the socket
+	# As root, the app runs as APP_USER (it refuses root) and the socket
 	# belongs to www-data, the front servers' user.
 	if [ "$(id -u)" -eq 0 ]; then
-		set -- -u www-data -g www-data -U www-data -G www-data
+		set -- -u "$APP_USER" -g "$APP_GROUP" -U www-data -G www-data
 	else
 		set --
 	fi

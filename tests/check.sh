@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# make check: unit tests, and the end-to-end suite through every front server
+# make check: unit tests, lib/db.c against PostgreSQL (tests/db), and the
+# end-to-end suite through every front server
 # (lighttpd FastCGI, lighttpd CGI, nginx, Apache) and once through PgBouncer
 # in transaction-pooling mode, and through lighttpd CGI with every request
-# under valgrind memcheck, on the normal build; then
-# unit tests and the lighttpd suite again on the AddressSanitizer +
-# UndefinedBehaviorSanitizer build. Sums the
+# under valgrind memcheck, on the normal build; then unit tests, tests/db
+# and the lighttpd suite again on the AddressSanitizer +
+# UndefinedBehaviorSanitizer build. tests/README.md lists what each stage
+# guards. Sums the
 # "N passed, N failed" line of every stage; the last line is the total.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -44,6 +46,8 @@ stage "command line (--help, --version, man pages)" env BUILD="$ROOT/build" \
     tests/e2e/cli.sh
 stage "log destinations (plain, journald priorities, syslog), SIGHUP" \
     env BUILD="$ROOT/build" tests/e2e/logs.sh
+stage "database layer (lib/db.c against PostgreSQL, real faults)" \
+    env BUILD="$ROOT/build" tests/db/run.sh
 for front in lighttpd cgi nginx apache; do
 	stage "end-to-end ($front)" env BUILD="$ROOT/build" FRONT=$front \
 	    tests/e2e/run.sh
@@ -62,6 +66,8 @@ stage "hostile FastCGI records" env BUILD="$ROOT/build" tests/e2e/fcgi-hostile.s
 stage "fuzzing (libFuzzer, 3 s per harness)" env FUZZ_SECONDS=3 tests/fuzz/run.sh
 stage "races (32 clients, 3 rounds)" env BUILD="$ROOT/build" RACE_ROUNDS=3 \
     tests/e2e/race.sh
+stage "failover (primary + sync standby: kill -9, stalled standby, async, switchover)" \
+    env BUILD="$ROOT/build" tests/failover/run.sh
 stage "end-to-end (cgi, valgrind memcheck)" env BUILD="$ROOT/build" FRONT=cgi \
     VALGRIND=1 tests/e2e/run.sh
 stage "Debian package (make deb, lintian, hardening, unpacked binaries through lighttpd)" \
@@ -70,6 +76,7 @@ stage "dev stack: secrets and PostgreSQL access" tests/e2e/devstack.sh
 stage "install-deps: only what the target needs, no services enabled" \
     tests/e2e/deps.sh
 stage "unit (asan+ubsan)" build/asan/unit-tests
+stage "database layer (asan+ubsan)" env BUILD="$ROOT/build/asan" tests/db/run.sh
 stage "end-to-end (lighttpd, asan+ubsan)" env BUILD="$ROOT/build/asan" tests/e2e/run.sh
 
 echo "$PASSED passed, $FAILED failed"

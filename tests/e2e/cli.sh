@@ -50,8 +50,13 @@ key list|key list [ENTITY]
 key list acme|key list [ENTITY]
 key revoke|key revoke KEY_ID
 model add|model add ENTITY PROJECT OBJECT_ID [--val JSON]
-model list demo models|model list ENTITY PROJECT [OBJECT_ID]
+model create|model create ENTITY PROJECT NAME --source FILE|- [--description TEXT] [--attributes JSON]
+model list demo models|model list ENTITY PROJECT [OBJECT_ID] [--deleted]
+model restore|model restore ENTITY PROJECT OBJECT_ID DIGEST|vN
+purge|purge [--older-than DURATION]
+purge --older-than 1d|purge [--older-than DURATION]
 key|key create ENTITY [--role read|write|admin]
+model|model add ENTITY PROJECT OBJECT_ID [--val JSON]
 EOF2
 # Without --help the same command does connect, and fails: the check above
 # would have seen exit 1 had --help connected.
