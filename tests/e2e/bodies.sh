@@ -11,6 +11,9 @@
 #     buffers it;
 #   - a 9 MiB body is refused by lighttpd and nginx (413) without reaching
 #     the app; Apache passes it on with its length (the app's 413 answers).
+# Then the same fronts before the app itself: a create sent chunked is
+# created (200), and a 5 MiB create, with a length or chunked, gets the
+# app's own 413 body.
 # FRONTS="nginx stock-apache" picks some. Last line: "N passed, N failed".
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -23,6 +26,7 @@ chmod 755 "$T"
 cleanup() {
 	stack_stop_pid "$T/front/front.pidfile"
 	stack_stop_pid "$T/app.pid"
+	stack_pg_stop "$T/pg" immediate
 	if [ "${KEEP:-0}" = 1 ]; then echo "kept $T" >&2; else rm -rf "$T"; fi
 }
 trap cleanup EXIT
@@ -87,6 +91,41 @@ for front in $FRONTS; do
 	stack_stop_pid "$T/front/front.pidfile"
 	stack_stop_pid "$T/app.pid"
 done
+
+# --- the app itself behind each front ------------------------------------------
+# A create sent chunked gets the app's 200; 5 MiB bodies, with a length or
+# chunked, get the app's own 413 (not the front's).
+BUILD=$ROOT/build
+stack_pg_init "$T/pg" && stack_pg_start "$T/pg" "$T/sock" "-c fsync=off" &&
+    "$BUILD/models-admin" migrate >/dev/null || { fail "app" "database"; FRONTS=""; }
+KEY=$("$BUILD/models-admin" key create acme 2>/dev/null)
+printf '%s' '{"name":"My Model","description":null,"source_code":"import weave\n\nclass MyModel(weave.Model):\n    temperature: float\n","attributes":{"temperature":0.7}}' >"$T/create.json"
+python3 -c 'import json; print(json.dumps({"name": "big", "source_code": "x" * (5 << 20)}))' >"$T/big.json"
+D=l3HLLkFSyN9ebFW8vMh5zS1oyXtTPAevDjKLfBKiwQw
+CREATED="{\"digest\":\"$D\",\"object_id\":\"my_model\",\"version_index\":0,\"model_ref\":\"weave:///acme/proj/object/my_model:$D\"}"
+TOO_LARGE='{"reason":"Request too large","error_type":"RequestTooLarge"}'
+for front in $FRONTS; do
+	rm -rf "$T/front"
+	stack_app_start "$T/app.sock" "$T/app.log" "$T/app.pid" ||
+	    { fail "$front: app" "did not start"; continue; }
+	PORT=$(stack_free_port)
+	if ! stack_front_start "$front" "$T/front" "$PORT" "$T/app.sock" \
+	    "$T/app.log" 2>"$T/front-start.log"; then
+		fail "$front (app)" "did not start: $(head -c 300 "$T/front-start.log")"
+		stack_stop_pid "$T/app.pid"
+		continue
+	fi
+	BASE="http://127.0.0.1:$PORT"
+	post "$T/create.json" -H "Authorization: Bearer $KEY" -H 'Transfer-Encoding: chunked'
+	expect "$front: the app creates from a chunked body" 200 "$CREATED"
+	post "$T/big.json" -H "Authorization: Bearer $KEY"
+	expect "$front: 5 MiB create, the app's 413" 413 "$TOO_LARGE"
+	post "$T/big.json" -H "Authorization: Bearer $KEY" -H 'Transfer-Encoding: chunked'
+	expect "$front: 5 MiB chunked create, the app's 413" 413 "$TOO_LARGE"
+	stack_stop_pid "$T/front/front.pidfile"
+	stack_stop_pid "$T/app.pid"
+done
+stack_pg_stop "$T/pg" immediate
 
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" = 0 ]
