@@ -5,7 +5,10 @@
 # in transaction-pooling mode, and through lighttpd CGI with every request
 # under valgrind memcheck, on the normal build; then unit tests, tests/db
 # and the lighttpd suite again on the AddressSanitizer +
-# UndefinedBehaviorSanitizer build. tests/README.md lists what each stage
+# UndefinedBehaviorSanitizer build. Also: the suite through Debian's stock
+# front configs with the shipped files, request bodies through every front,
+# the command line, log destinations, the Debian package, the dev stack's
+# access rules and install-deps. tests/README.md lists what each stage
 # guards. Sums the
 # "N passed, N failed" line of every stage; the last line is the total.
 set -u
