@@ -798,22 +798,28 @@ paging_errors(const char *qs, size_t qlen, struct json_object *errors,
 	}
 }
 
+/* pydantic's value_error: msg "Value error, " + what + s, ctx {"error"}. */
 static void
 value_error(struct json_object *errors, struct json_object *loc,
     const char *what, const char *s, size_t len, struct json_object *input)
 {
-	struct json_object *ctx = jobj();
-	char *text, *msg;
+	static const char head[] = "Value error, ";
+	size_t hl = sizeof(head) - 1, wl = strlen(what);
+	struct json_object *ctx = jobj(), *e = jobj();
+	char *msg = malloc(hl + wl + len + 1);
 
-	text = malloc(strlen(what) + len + 1);
-	CHECK(text != NULL);
-	memcpy(text, what, strlen(what));
-	memcpy(text + strlen(what), s, len);
-	text[strlen(what) + len] = '\0';
-	CHECK(asprintf(&msg, "Value error, %s", text) > 0);
-	jadd(ctx, "error", jstr(text, strlen(what) + len));
-	add_entry(errors, "value_error", loc, msg, json_object_get(input), ctx);
-	free(text);
+	/* The id may hold U+0000: lengths, not C strings. */
+	CHECK(msg != NULL);
+	memcpy(msg, head, hl);
+	memcpy(msg + hl, what, wl);
+	memcpy(msg + hl + wl, s, len);
+	jadd(ctx, "error", jstr(msg + hl, wl + len));
+	jadd(e, "type", json_object_new_string("value_error"));
+	jadd(e, "loc", loc);
+	jadd(e, "msg", jstr(msg, hl + wl + len));
+	jadd(e, "input", json_object_get(input));
+	jadd(e, "ctx", ctx);
+	jappend(errors, e);
 	free(msg);
 }
 
@@ -889,7 +895,7 @@ body_errors(const struct request *req, struct json_object *errors,
 		    (size_t)json_object_get_string_len(v), &e->object_id,
 		    &idlen) == 0);
 		chars = ref_utf8_count(e->object_id, idlen);
-		CHECK(chars >= 0 && strlen(e->object_id) == idlen);
+		CHECK(chars >= 0);
 		if (chars > 128) {
 			struct json_object *ctx = jobj();
 			jadd(ctx, "max_length", json_object_new_int(128));
@@ -1564,8 +1570,8 @@ check_stream(const struct input *in, const struct response *resp,
 		CHECK(s->len == 0 && s->flushes == 0);
 		return;
 	}
+	/* Exactly this block: so no Content-Length. */
 	CHECK(s->len >= hlen && memcmp(s->buf, head, hlen) == 0);
-	CHECK(strstr(s->buf, "Content-Length") == NULL);
 	CHECK(s->flushes == 1 && s->flushed_at == hlen);
 	for (pos = hlen; pos < s->len; lines++) {
 		const char *nl = memchr(s->buf + pos, '\n', s->len - pos);
