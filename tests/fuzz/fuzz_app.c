@@ -1327,6 +1327,14 @@ expect_answer(const char *prefix, const struct request *req, struct fake *f,
 	free(path);
 }
 
+#define VECTOR_SOURCE "import weave\n\nclass MyModel(weave.Model):\n" \
+	"    temperature: float\n"
+#define VECTOR_VAL "{\"_type\":\"Model\",\"_class_name\":\"Model\"," \
+	"\"_bases\":[\"Object\",\"BaseModel\"],\"name\":\"My Model\"," \
+	"\"description\":null,\"files\":{\"obj.py\":" \
+	"\"0NFNjXNCzDLAjIYX58k00Q85aWTv5qalBvL7nFDkoA4\"},\"temperature\":0.7}"
+#define VECTOR_DIGEST "l3HLLkFSyN9ebFW8vMh5zS1oyXtTPAevDjKLfBKiwQw"
+
 /*
  * A create the store was asked for: the stored value (section 9.1's keys
  * in order), its digest, the source and its digest are what the body said.
@@ -1385,6 +1393,10 @@ check_create(const struct fake *f, const struct expect *e)
 	canon_digest(sorted, slen, digest);
 	free(sorted);
 	CHECK(strcmp(f->digest, digest) == 0);
+	/* Section 9.4's test vector, whatever canon says. */
+	if (strcmp(f->source, VECTOR_SOURCE) == 0 &&
+	    strcmp(f->val, VECTOR_VAL) == 0)
+		CHECK(strcmp(f->digest, VECTOR_DIGEST) == 0);
 	CHECK(strlen(f->digest) == 43 && strspn(f->digest,
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") ==
 	    43);
