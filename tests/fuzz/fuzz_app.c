@@ -863,8 +863,27 @@ body_errors(const struct request *req, struct json_object *errors,
 		/* Python reads only UTF-8 (after a BOM) as JSON. */
 		size_t skip = req->body_len >= 3 &&
 		    memcmp(req->body, "\xef\xbb\xbf", 3) == 0 ? 3 : 0;
+		struct json_tokener *tok = json_tokener_new_ex(JPARSE_MAX_DEPTH +
+		    1);
+		struct json_object *o;
+
 		CHECK(ref_utf8_count(req->body + skip, req->body_len - skip) >=
 		    0);
+		/* A second opinion: json-c, strict, takes it whole too. */
+		CHECK(tok != NULL);
+		json_tokener_set_flags(tok, JSON_TOKENER_STRICT |
+		    JSON_TOKENER_VALIDATE_UTF8);
+		/* The NUL after the body ends a top-level number or literal. */
+		o = json_tokener_parse_ex(tok, req->body + skip,
+		    (int)(req->body_len - skip + 1));
+		CHECK(json_tokener_get_error(tok) == json_tokener_success);
+		{
+			size_t end = skip + json_tokener_get_parse_end(tok);
+			CHECK(end >= req->body_len || strspn(req->body + end,
+			    " \t\r\n") == req->body_len - end);
+		}
+		json_object_put(o);
+		json_tokener_free(tok);
 	}
 	e->parsed = b;
 	if (b == NULL) {

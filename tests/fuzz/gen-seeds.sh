@@ -234,3 +234,6 @@ app16 models-slash '1 16 0 0 0 0 0 0 0 0 0 0 0 0 0 0' \
     '/v2/e/p/models/?limit=1'
 app16 version-slash '1 16 0 0 0 1 0 0 0 0 0 0 0 0 0 0' \
     '/api/v2/e/p/models/m/versions/v1//'
+# vN has no length limit: a 404 reason longer than any fixed buffer.
+app16 read-long-ref '1 16 0 4 0 0 0 0 2 0 0 0 0 0 0 0' 'm' '' '' '' '' '' '' \
+    "v$(head -c 1100 /dev/zero | tr '\0' 0)1"
