@@ -371,16 +371,23 @@ read_version(const struct route *rt, struct store *st,
 	    rt->object_id.val, rt->digest.val };
 	struct read_ctx c = { rt, resp };
 	enum store_status s;
-	char reason[1024];
+	char *reason;
 	int rc;
 
 	s = st->ops->read_model(st->ctx, &r, &resp->key_id, read_row, &c);
 	if (common_status(s, rt, resp, &rc) == 0)
 		return rc;
 	if (s == STORE_NOT_FOUND) {
-		snprintf(reason, sizeof(reason), "Obj %s:%s not found",
-		    rt->object_id.val, rt->digest.val);
-		return reason_body(resp, 404, reason, "NotFoundError");
+		/* Sized to fit: vN may have any number of digits. */
+		size_t n = strlen(rt->object_id.val) + rt->digest.len + 32;
+
+		if ((reason = malloc(n)) == NULL)
+			return -1;
+		snprintf(reason, n, "Obj %s:%s not found", rt->object_id.val,
+		    rt->digest.val);
+		rc = reason_body(resp, 404, reason, "NotFoundError");
+		free(reason);
+		return rc;
 	}
 	return s == STORE_OK ? 0 : -1;
 }
