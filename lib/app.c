@@ -532,25 +532,14 @@ api_request(const struct route *rt, const char *method, const char *qs,
 		    valid_paging(&lim, &off, errors, &limit, &offset) != 0)
 			goto done;
 	} else if (rt->kind == ROUTE_MODELS) {
-		struct json_object *body_errors = json_object_new_array();
+		size_t npath = json_object_array_length(errors);
 
-		if (body_errors == NULL || check_body(req, body_errors, &parsed,
-		    &m, &only) != 0) {
-			json_object_put(body_errors);
+		if (check_body(req, errors, &parsed, &m, &only) != 0)
 			goto done;
-		}
-		if (only) {
-			json_object_put(errors);
-			errors = body_errors;
-		} else {
-			for (size_t i = 0; i < json_object_array_length(body_errors); i++)
-				if (resp_append(errors, json_object_get(
-				    json_object_array_get_idx(body_errors, i)))) {
-					json_object_put(body_errors);
-					goto done;
-				}
-			json_object_put(body_errors);
-		}
+		/* FastAPI stops at a body that is no JSON: its entry alone. */
+		if (only && npath > 0 &&
+		    json_object_array_del_idx(errors, 0, npath) != 0)
+			goto done;
 	}
 	if (json_object_array_length(errors) > 0) {
 		rc = invalid_input(st, hash, errors, resp);
