@@ -177,5 +177,7 @@ expect_eq "libpq walked the host list past the standby" 1 \
     "$(grep -q 'failed: session is read-only' "$T/app.log" && echo 1)"
 expect_eq "no statement ran on a standby" 0 \
     "$(grep -c 'read-only transaction' "$T/app.log")"
+expect_eq "no sanitizer report in the app log" 0 \
+    "$(grep -c -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$T/app.log")"
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" = 0 ]
