@@ -126,6 +126,12 @@ def main():
     if not loss_ok:
         check("%s: every create answered 200 is live as answered" % name, not lost_c,
               "%d lost, e.g. %s" % (len(lost_c), lost_c[:5]))
+    # A read names a version whose create was answered 200: once answered,
+    # it can be 200 or 503, never "not found".
+    gone_reads = [r["rid"] for r in recs if r["op"] == "read" and r["status"] == 404]
+    if not loss_ok:
+        check("%s: no read of an acknowledged create answered 404" % name,
+              not gone_reads, "%d, e.g. %s" % (len(gone_reads), gone_reads[:5]))
     dup = [k for k, n in live_full.items() if n > 1] + [k for k, n in live_ix.items() if n > 1]
     check("%s: no version with two indices, no index twice" % name, not dup, str(dup[:5]))
 
