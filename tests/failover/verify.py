@@ -69,6 +69,7 @@ def main():
 
     counts = collections.Counter("%s:%s" % (r["op"], r["status"]) for r in recs)
     figure("requests", len(recs))
+    figure("max_latency_s", "%.3f" % max((r["t1"] - r["t0"] for r in recs), default=0))
     figure("by_status", " ".join("%s=%d" % kv for kv in sorted(counts.items())))
 
     # Every acknowledged delete is deleted (not live), per reference.
