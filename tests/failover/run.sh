@@ -127,7 +127,7 @@ fo_pair() {
 # fo_bouncer COMMAND: one command on PgBouncer's admin console (as the
 # user PgBouncer runs as, which its unix socket lets in).
 fo_bouncer() {
-	as_pg psql -h "$T/bouncer" -p 6432 -U pgbouncer -d pgbouncer -qc "$1" >/dev/null
+	as_pg "$PGBIN/psql" -h "$T/bouncer" -p 6432 -U pgbouncer -d pgbouncer -qc "$1" >/dev/null
 }
 
 # fo_app URL: (re)starts models-api with DATABASE_URL=URL.
