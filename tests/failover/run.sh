@@ -12,7 +12,7 @@
 # resume after the promotion. The kill-to-first-success gap is reported,
 # and bounded only generously (10 s).
 #
-# Runs (FAILOVER_RUNS, default all four):
+# Runs (FAILOVER_RUNS, default all five):
 #   sync        kill -9 of the primary (postmaster and its children at
 #               once, as when the host dies), promotion 0.3 s later
 #   stalled     the primary's walsender stopped (SIGSTOP) for 2.5 times the
@@ -30,8 +30,9 @@
 # The kill time is taken once the primary is gone (the kill sent, the stop
 # returned), so a success after it is the new primary's.
 # FAILOVER_FORM=short (make check: 2 s of load, the event, 2 s more after
-# the promotion) or long (make failover: 10 s, the event, 15 s). FAILOVER_CREATES=1 / FAILOVER_READS=1 add creates and
-# reads to the load (once POST and GET exist). KEEP=1 keeps $T.
+# the promotion) or long (make failover: 10 s, the event, 15 s).
+# FAILOVER_CREATES=1 / FAILOVER_READS=1 add creates and reads to the load
+# (once POST and GET exist). KEEP=1 keeps $T.
 # Last line: "N passed, N failed".
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
