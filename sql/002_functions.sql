@@ -43,25 +43,9 @@ BEGIN
 END;
 $$;
 
--- The 404 reason for references that did not all resolve, as Weave words it.
-CREATE OR REPLACE FUNCTION not_found_message(p_object_id text, p_refs text[],
-	p_found integer, p_missing text[])
-RETURNS text LANGUAGE sql IMMUTABLE AS $$
-	SELECT CASE
-	WHEN p_refs IS NULL THEN
-		format('Object %s (None) not found when deleting.', p_object_id)
-	WHEN p_found = 0 THEN
-		format('Object %s ([%s]) not found when deleting.', p_object_id,
-		       (SELECT string_agg(quote_literal(r), ', ' ORDER BY o)
-		          FROM unnest(p_refs) WITH ORDINALITY AS t (r, o)))
-	ELSE
-		format('Delete request contains %s digests, but found %s objects '
-		       'to delete. Diff digests: {%s}',
-		       cardinality(p_refs), p_found,
-		       (SELECT string_agg(quote_literal(r), ', ' ORDER BY r COLLATE "C")
-		          FROM (SELECT DISTINCT r FROM unnest(p_missing) AS t (r)) AS d))
-	END
-$$;
+-- not_found_message(object_id, refs, found, missing), the 404 reason as
+-- Weave words it, is defined in 003_plpgsql_message.sql; delete_model
+-- below calls it only at run time, so it need not exist yet.
 
 -- The whole delete request in one statement. status: 0 deleted, 1 no live
 -- key, 2 forbidden, 3 project not found, 4 not found (message set).

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# make check: unit tests, and the end-to-end suite through every front server
+# make check: unit tests, lib/db.c against PostgreSQL (tests/db), and the
+# end-to-end suite through every front server
 # (lighttpd FastCGI, lighttpd CGI, nginx, Apache) and once through PgBouncer
 # in transaction-pooling mode, and through lighttpd CGI with every request
-# under valgrind memcheck, on the normal build; then
-# unit tests and the lighttpd suite again on the AddressSanitizer +
-# UndefinedBehaviorSanitizer build. Sums the
+# under valgrind memcheck, on the normal build; then unit tests, tests/db
+# and the lighttpd suite again on the AddressSanitizer +
+# UndefinedBehaviorSanitizer build. tests/README.md lists what each stage
+# guards. Sums the
 # "N passed, N failed" line of every stage; the last line is the total.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -40,10 +42,20 @@ stage() {
 }
 
 stage "unit" build/unit-tests
+stage "command line (--help, --version, man pages)" env BUILD="$ROOT/build" \
+    tests/e2e/cli.sh
+stage "database layer (lib/db.c against PostgreSQL, real faults)" \
+    env BUILD="$ROOT/build" tests/db/run.sh
 for front in lighttpd cgi nginx apache; do
 	stage "end-to-end ($front)" env BUILD="$ROOT/build" FRONT=$front \
 	    tests/e2e/run.sh
 done
+for front in lighttpd nginx apache; do
+	stage "end-to-end (Debian's stock $front config + the shipped file)" \
+	    env BUILD="$ROOT/build" FRONT=stock-$front tests/e2e/run.sh
+done
+stage "request bodies through every front (fixed, chunked, oversized)" \
+    tests/e2e/bodies.sh
 stage "end-to-end (lighttpd, pgbouncer)" env BUILD="$ROOT/build" PGBOUNCER=1 \
     tests/e2e/run.sh
 stage "processes (fd 0, systemd units, multiwatch, failover, SIGTERM)" \
@@ -57,6 +69,7 @@ stage "failover (primary + sync standby: kill -9, stalled standby, async, switch
 stage "end-to-end (cgi, valgrind memcheck)" env BUILD="$ROOT/build" FRONT=cgi \
     VALGRIND=1 tests/e2e/run.sh
 stage "unit (asan+ubsan)" build/asan/unit-tests
+stage "database layer (asan+ubsan)" env BUILD="$ROOT/build/asan" tests/db/run.sh
 stage "end-to-end (lighttpd, asan+ubsan)" env BUILD="$ROOT/build/asan" tests/e2e/run.sh
 
 echo "$PASSED passed, $FAILED failed"

@@ -6,18 +6,40 @@ FAIL=0
 
 # req METHOD PATH [curl args...]: one HTTP request through the front
 # server; sets CODE and BODY, headers in $T/hdrs. The path goes out exactly
-# as written (no globbing, no dot-segment folding). A HEAD answer has no
-# body by definition: BODY is "" and curl reads none.
+# as written (no globbing, no dot-segment folding). For HEAD, BODY is what
+# arrived after the headers until the server closed the connection (curl
+# --head would read nothing whatever came): it must be "".
 req() {
-	local m=$1 p=$2 out=$T/body
+	local m=$1 p=$2
 	shift 2
+	: >"$T/body"
 	case $m in
-	HEAD)	set -- --head "$@"; out=/dev/null; : >"$T/body" ;;
+	HEAD)	set -- -X HEAD -H 'Connection: close' "$@" ;;
 	POST|PUT|PATCH) set -- -X "$m" --data-binary '' "$@" ;;
 	*)	set -- -X "$m" "$@" ;;
 	esac
-	CODE=$(curl -s -g --path-as-is -o "$out" -D "$T/hdrs" \
+	CODE=$(curl -s -g --path-as-is -o "$T/body" -D "$T/hdrs" \
 	    -w '%{http_code}' --max-time 30 "$@" "$BASE$p")
+	BODY=$(cat "$T/body")
+}
+
+# raw_req METHOD PATH [AUTHORIZATION]: one request straight to the app,
+# bypassing the front server, which hides some of what the app does (every
+# front drops a body sent on HEAD and strips trailing spaces from header
+# values): FastCGI to $T/app.sock when there is one, else the app run once
+# in CGI mode (as www-data under root). Sets CODE and BODY as req does.
+raw_req() {
+	local m=$1 p=$2 a=${3:-}
+	if [ -S "$T/app.sock" ]; then
+		set -- fcgi "$T/app.sock"
+	elif [ "$(id -u)" -eq 0 ]; then
+		set -- cgi runuser -u www-data -- "$BUILD/models-api"
+	else
+		set -- cgi "$BUILD/models-api"
+	fi
+	: >"$T/body"
+	CODE=$(python3 "$ROOT/tests/e2e/rawreq.py" "$T/hdrs" "$T/body" \
+	    "$m" "$p" "$a" "$@" 2>>"$T/rawreq.log")
 	BODY=$(cat "$T/body")
 }
 

@@ -16,7 +16,9 @@
 #      one SIGTERMed under load, the load goes on through the other, no
 #      response lost or duplicated;
 #   d. SIGTERM under load on a single instance: the requests in flight all
-#      complete, whole, and the exit status is 0.
+#      complete, whole, and the exit status is 0;
+#   e. SIGUSR1 and SIGINT: a request held in the database completes, whole,
+#      and the exit status is 0.
 #
 # Runs as root (socket owners, runuser). Needs spawn-fcgi, multiwatch,
 # lighttpd, curl, python3 (the load client). Last line: "N passed, N failed".
@@ -327,7 +329,7 @@ APPX=$(readlink -f "$APP")
 if command -v systemd-analyze >/dev/null 2>&1; then
 	mkdir -p "$T/units"
 	for f in "$ROOT"/deploy/systemd/*.socket "$ROOT"/deploy/systemd/*.service; do
-		sed "s|/usr/local/bin/models-api|$APP|g" "$f" >"$T/units/${f##*/}"
+		sed "s|/usr/sbin/models-api|$APP|g" "$f" >"$T/units/${f##*/}"
 	done
 	OUT=$(cd "$T/units" && systemd-analyze verify ./*.socket ./*.service 2>&1)
 	expect_eq "0: systemd-analyze verify (status 0, no complaint)" "0:" "$?:$OUT"
@@ -632,6 +634,47 @@ expect_eq "d: load: sum of 200 counts = versions removed" \
     "$((9000 - $(live dload)))" "$(sum_ok d)"
 expect_eq "d: load was served until the SIGTERM" 1 $(($(count_kind d ok) >= 100))
 stack_stop_pid "$T/fd/front.pidfile"
+
+# --- e. SIGUSR1 and SIGINT: the same graceful stop as SIGTERM ----------------
+# One delete is held in the database by a row lock this script takes and
+# releases on demand (psql fed through a FIFO); the signal comes while it
+# waits. The app must finish it, answer it whole and exit 0.
+for SIG in USR1 INT; do
+	TAG="e ($SIG)"
+	TREES="$TREES $T/e$SIG.pid"
+	stack_app_start "$T/e$SIG.sock" "$T/e$SIG.log" "$T/e$SIG.pid" || abort "models-api ($TAG)"
+	E=$(cat "$T/e$SIG.pid")
+	front_start "$T/fe$SIG" "$T/e$SIG.sock" || abort "lighttpd ($TAG)"
+	"$ADMIN" model add acme proj "sig$SIG" --val '{}' >/dev/null
+	mkfifo "$T/e$SIG.in"
+	"$PGBIN/psql" "$DATABASE_URL" -q <"$T/e$SIG.in" >/dev/null 2>&1 &
+	LOCKER=$!
+	exec 3>"$T/e$SIG.in"
+	echo "BEGIN; SELECT 1 FROM models WHERE object_id = 'sig$SIG' FOR UPDATE;" >&3
+	e_locked() { [ "$(psql_q "SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction' AND query LIKE '%''sig$SIG'' FOR UPDATE%'")" = 1 ]; }
+	wait_until 5 e_locked
+	curl -s -o "$T/e$SIG.body" -w '%{http_code}' --max-time 20 -X DELETE -H "$B" \
+	    "$BASE/v2/acme/proj/models/sig$SIG" >"$T/e$SIG.code" &
+	CLIENT=$!
+	e_waiting() { [ "$(psql_q "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%delete_model%'")" = 1 ]; }
+	wait_until 5 e_waiting
+	expect_eq "$TAG: the delete waits in the database" 0 $?
+	kill -"$SIG" "$E"
+	sleep 0.3
+	kill -0 "$E" 2>/dev/null
+	expect_eq "$TAG: still running with a request in flight" 0 $?
+	echo "COMMIT;" >&3
+	exec 3>&-
+	wait "$LOCKER"
+	wait "$CLIENT"
+	app_wait "$E"
+	rm -f "$T/e$SIG.pid"
+	expect_eq "$TAG: exit status" 0 "$ST"
+	expect_eq "$TAG: the held delete answered, whole" '200 {"num_deleted":1}' \
+	    "$(cat "$T/e$SIG.code") $(cat "$T/e$SIG.body")"
+	expect_eq "$TAG: the held delete done" "" "$("$ADMIN" model list acme proj "sig$SIG")"
+	stack_stop_pid "$T/fe$SIG/front.pidfile"
+done
 
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" = 0 ]

@@ -1,0 +1,708 @@
+/*
+ * lib/db.c against a real PostgreSQL: the store interface (check_key,
+ * delete_model, health) as the handler sees it, on a throwaway cluster that
+ * tests/db/run.sh starts and fills. Faults are real: a test-only trigger
+ * (created here, never a migration) raises a chosen SQLSTATE from inside
+ * delete_model, a row lock held by this program makes a delete wait past
+ * its timeout, pg_terminate_backend kills the store's connection while it
+ * is idle or while its statement waits, and the cluster is stopped and
+ * started again.
+ *
+ * What a delete did is read only through interfaces that outlive the
+ * schema: `models-admin model list` (the live versions), delete_audit, and
+ * the store's own answers.
+ *
+ * Environment (set by run.sh): DATABASE_URL, DBT_ADMIN (models-admin),
+ * DBT_KEY_{W,R,O,X} and DBT_KEY_{W,R,O}_ID (write, read, other entity's and
+ * revoked keys of entity acme), DBT_PG_STOP, DBT_PG_START (commands).
+ * Last line: "N passed, N failed".
+ */
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <libpq-fe.h>
+
+#include "auth.h"
+#include "db.h"
+#include "t.h"
+
+int t_passed, t_failed;
+
+static const char *url;
+static PGconn *admin;		/* this program's own session */
+
+static const char *const names[] = { "STORE_OK", "STORE_BAD_KEY",
+    "STORE_FORBIDDEN", "STORE_NO_PROJECT", "STORE_NOT_FOUND",
+    "STORE_UNAVAILABLE", "STORE_ERROR" };
+
+/* Named statuses read better than numbers in a failure line. */
+static int
+t_status(const char *what, enum store_status want, enum store_status got)
+{
+	return T_STR(what, names[want],
+	    (unsigned)got < T_LEN(names) ? names[got] : "?");
+}
+
+static const char *
+env(const char *name)
+{
+	const char *v = getenv(name);
+
+	if (v == NULL || *v == '\0') {
+		fprintf(stderr, "db-tests: %s is not set\n", name);
+		exit(2);
+	}
+	return v;
+}
+
+static void
+sleep_ms(int ms)
+{
+	struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/* Runs SQL on the admin session; a failure ends the program. */
+static void
+sql(const char *fmt, ...)
+{
+	char q[2048];
+	va_list ap;
+	PGresult *res;
+
+	va_start(ap, fmt);
+	vsnprintf(q, sizeof(q), fmt, ap);
+	va_end(ap);
+	res = PQexec(admin, q);
+	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+	    PQresultStatus(res) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "db-tests: %s: %s", q, PQerrorMessage(admin));
+		printf("%d passed, %d failed\n", t_passed, t_failed + 1);
+		exit(1);
+	}
+	PQclear(res);
+}
+
+/* The first value of a one-row query on the admin session, as a number. */
+static long long
+sql_num(const char *fmt, ...)
+{
+	char q[2048];
+	va_list ap;
+	PGresult *res;
+	long long v = -1;
+
+	va_start(ap, fmt);
+	vsnprintf(q, sizeof(q), fmt, ap);
+	va_end(ap);
+	res = PQexec(admin, q);
+	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
+	    !PQgetisnull(res, 0, 0))
+		v = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+	else if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		fprintf(stderr, "db-tests: %s: %s", q, PQerrorMessage(admin));
+	PQclear(res);
+	return v;
+}
+
+/* Runs a models-admin command line; its first output line goes to out. */
+static int
+admin_cmd(char *out, size_t size, const char *fmt, ...)
+{
+	char cmd[1024], line[512] = "";
+	va_list ap;
+	FILE *p;
+	int n;
+
+	n = snprintf(cmd, sizeof(cmd), "'%s' ", env("DBT_ADMIN"));
+	va_start(ap, fmt);
+	vsnprintf(cmd + n, sizeof(cmd) - (size_t)n, fmt, ap);
+	va_end(ap);
+	if ((p = popen(cmd, "r")) == NULL)
+		return -1;
+	if (fgets(line, sizeof(line), p) != NULL)
+		line[strcspn(line, "\n")] = '\0';
+	while (fgets(cmd, sizeof(cmd), p) != NULL)
+		;
+	if (out != NULL)
+		snprintf(out, size, "%s", line);
+	return pclose(p) == 0 ? 0 : -1;
+}
+
+/* Adds a version of acme/proj/OBJ with value {"i":I}; its digest to dig. */
+static void
+add(const char *obj, int i, char dig[64])
+{
+	char line[512];
+
+	if (admin_cmd(line, sizeof(line), "model add acme proj %s --val "
+	    "'{\"i\":%d}'", obj, i) != 0) {
+		fprintf(stderr, "db-tests: model add %s failed\n", obj);
+		exit(1);
+	}
+	line[strcspn(line, " ")] = '\0';
+	if (strlen(line) >= 64) {
+		fprintf(stderr, "db-tests: model add printed %s\n", line);
+		exit(1);
+	}
+	memcpy(dig, line, strlen(line) + 1);
+}
+
+/* The live versions of acme/proj/OBJ, as models-admin model list counts. */
+static long long
+live(const char *obj)
+{
+	char cmd[1024];
+	FILE *p;
+	long long n = 0;
+	int c;
+
+	snprintf(cmd, sizeof(cmd), "'%s' model list acme proj %s",
+	    env("DBT_ADMIN"), obj);
+	if ((p = popen(cmd, "r")) == NULL)
+		return -1;
+	while ((c = fgetc(p)) != EOF)
+		n += c == '\n';
+	return pclose(p) == 0 ? n : -1;
+}
+
+static long long
+audit_rows(const char *obj)
+{
+	return sql_num("SELECT count(*) FROM delete_audit WHERE object_id = "
+	    "'%s'", obj);
+}
+
+/* The hash of the key in environment variable NAME (or of NAME itself). */
+static void
+key_hash(const char *name, unsigned char hash[AUTH_HASH_LEN])
+{
+	const char *k = getenv(name) ? getenv(name) : name;
+
+	auth_hash_key(k, strlen(k), hash);
+}
+
+/* One delete through the store; res->message must be freed. */
+static enum store_status
+del(struct db *d, const char *key, const char *entity, const char *project,
+    const char *obj, const char *const *refs, unsigned int nrefs,
+    const char *rid, struct store_result *res)
+{
+	unsigned char hash[AUTH_HASH_LEN];
+	struct store_delete q = { hash, entity, project, obj, refs, nrefs,
+	    rid };
+
+	key_hash(key, hash);
+	res->num_deleted = -1;
+	res->key_id = -1;
+	res->message = NULL;
+	return db_store_ops.delete_model(d, &q, res);
+}
+
+/* Every status of delete_model as lib/db.c maps it. */
+struct map_case {
+	const char	*what;
+	const char	*key;		/* env name of a key, or a key */
+	const char	*entity, *project, *obj;
+	const char	*refs[4];	/* refs[0] NULL: every version */
+	unsigned int	 nrefs;
+	enum store_status want;
+	long long	 num_deleted;	/* for STORE_OK */
+	const char	*key_id;	/* env name of the key id, NULL: -1 */
+	const char	*message;	/* for STORE_NOT_FOUND; "%s" = D2 */
+};
+
+#define UNKNOWN_KEY "0123456789abcdef0123456789abcdef01234567"
+#define NONE_MSG(o) "Object " o " (None) not found when deleting."
+
+static const struct map_case map_cases[] = {
+	{ "unknown key", UNKNOWN_KEY, "acme", "proj", "map", { NULL }, 0,
+	    STORE_BAD_KEY, 0, NULL, NULL },
+	{ "revoked key", "DBT_KEY_X", "acme", "proj", "map", { NULL }, 0,
+	    STORE_BAD_KEY, 0, NULL, NULL },
+	{ "read role", "DBT_KEY_R", "acme", "proj", "map", { NULL }, 0,
+	    STORE_FORBIDDEN, 0, "DBT_KEY_R_ID", NULL },
+	{ "other entity's key", "DBT_KEY_O", "acme", "proj", "map", { NULL },
+	    0, STORE_FORBIDDEN, 0, "DBT_KEY_O_ID", NULL },
+	{ "other entity's key, nothing there", "DBT_KEY_O", "nobody", "none",
+	    "x", { NULL }, 0, STORE_FORBIDDEN, 0, "DBT_KEY_O_ID", NULL },
+	{ "unknown project", "DBT_KEY_W", "acme", "nope", "map", { NULL }, 0,
+	    STORE_NO_PROJECT, 0, "DBT_KEY_W_ID", NULL },
+	{ "unknown model", "DBT_KEY_W", "acme", "proj", "nosuch", { NULL }, 0,
+	    STORE_NOT_FOUND, 0, "DBT_KEY_W_ID", NONE_MSG("nosuch") },
+	{ "none resolved", "DBT_KEY_W", "acme", "proj", "map",
+	    { "v7", "v8" }, 2, STORE_NOT_FOUND, 0, "DBT_KEY_W_ID",
+	    "Object map (['v7', 'v8']) not found when deleting." },
+	{ "duplicates count once in the 404", "DBT_KEY_W", "acme", "proj",
+	    "map", { "latest", "%s", "v02", "v7" }, 4, STORE_NOT_FOUND, 0,
+	    "DBT_KEY_W_ID", "Delete request contains 4 digests, but found 1 "
+	    "objects to delete. Diff digests: {'v7'}" },
+	{ "vN of 19 digits", "DBT_KEY_W", "acme", "proj", "map",
+	    { "v9999999999999999999" }, 1, STORE_NOT_FOUND, 0,
+	    "DBT_KEY_W_ID", "Object map (['v9999999999999999999']) not found "
+	    "when deleting." },
+	{ "vN of 41 digits", "DBT_KEY_W", "acme", "proj", "map",
+	    { "v0", "v99999999999999999999999999999999999999999" }, 2,
+	    STORE_NOT_FOUND, 0, "DBT_KEY_W_ID", "Delete request contains 2 "
+	    "digests, but found 1 objects to delete. Diff digests: "
+	    "{'v99999999999999999999999999999999999999999'}" },
+	{ "vN, 25 leading zeros", "DBT_KEY_W", "acme", "proj", "map",
+	    { "v0000000000000000000000000", "v7" }, 2, STORE_NOT_FOUND, 0,
+	    "DBT_KEY_W_ID", "Delete request contains 2 digests, but found 1 "
+	    "objects to delete. Diff digests: {'v7'}" },
+	{ "one version", "DBT_KEY_W", "acme", "proj", "map", { "v0" }, 1,
+	    STORE_OK, 1, "DBT_KEY_W_ID", NULL },
+	{ "latest, its digest and v02: once", "DBT_KEY_W", "acme", "proj",
+	    "map", { "latest", "%s", "v02" }, 3, STORE_OK, 1, "DBT_KEY_W_ID",
+	    NULL },
+	{ "deleted version no longer resolves", "DBT_KEY_W", "acme", "proj",
+	    "map", { "v2" }, 1, STORE_NOT_FOUND, 0, "DBT_KEY_W_ID",
+	    "Object map (['v2']) not found when deleting." },
+	{ "every version", "DBT_KEY_W", "acme", "proj", "map", { NULL }, 0,
+	    STORE_OK, 1, "DBT_KEY_W_ID", NULL },
+	{ "every version, none left", "DBT_KEY_W", "acme", "proj", "map",
+	    { NULL }, 0, STORE_NOT_FOUND, 0, "DBT_KEY_W_ID", NONE_MSG("map") },
+};
+
+static void
+test_mapping(void)
+{
+	struct db d;
+	char d2[64], dummy[64], what[256];
+
+	add("map", 0, dummy);
+	add("map", 1, dummy);
+	add("map", 2, d2);
+	db_init(&d, url, 5000);
+	for (size_t i = 0; i < T_LEN(map_cases); i++) {
+		const struct map_case *c = &map_cases[i];
+		const char *refs[4];
+		struct store_result res;
+		enum store_status s;
+		long long want_id = c->key_id ? atoll(env(c->key_id)) : -1;
+		long long audit = audit_rows(c->obj);
+
+		for (unsigned int j = 0; j < c->nrefs; j++)
+			refs[j] = strcmp(c->refs[j], "%s") == 0 ? d2 :
+			    c->refs[j];
+		s = del(&d, c->key, c->entity, c->project, c->obj,
+		    c->nrefs ? refs : NULL, c->nrefs, "dbt-map", &res);
+		snprintf(what, sizeof(what), "delete_model: %s: status",
+		    c->what);
+		t_status(what, c->want, s);
+		snprintf(what, sizeof(what), "delete_model: %s: key_id",
+		    c->what);
+		T_INT(what, want_id, res.key_id);
+		snprintf(what, sizeof(what), "delete_model: %s: message",
+		    c->what);
+		T_STR(what, c->message, res.message);
+		snprintf(what, sizeof(what), "delete_model: %s: audit rows "
+		    "added", c->what);
+		T_INT(what, c->want == STORE_OK, audit_rows(c->obj) - audit);
+		if (c->want == STORE_OK) {
+			snprintf(what, sizeof(what), "delete_model: %s: "
+			    "num_deleted", c->what);
+			T_INT(what, c->num_deleted, res.num_deleted);
+		}
+		free(res.message);
+	}
+	T_INT("model list after the mapping cases", 0, live("map"));
+
+	/* check_key and health on the same connection. */
+	{
+		unsigned char hash[AUTH_HASH_LEN];
+		long long id = -1;
+
+		key_hash("DBT_KEY_W", hash);
+		t_status("check_key(write key)", STORE_OK,
+		    db_store_ops.check_key(&d, hash, &id));
+		T_INT("check_key(write key): id", atoll(env("DBT_KEY_W_ID")),
+		    id);
+		key_hash("DBT_KEY_R", hash);
+		t_status("check_key(read key)", STORE_OK,
+		    db_store_ops.check_key(&d, hash, &id));
+		T_INT("check_key(read key): id", atoll(env("DBT_KEY_R_ID")),
+		    id);
+		key_hash("DBT_KEY_X", hash);
+		t_status("check_key(revoked key)", STORE_BAD_KEY,
+		    db_store_ops.check_key(&d, hash, &id));
+		T_INT("check_key(revoked key): id", -1, id);
+		key_hash(UNKNOWN_KEY, hash);
+		t_status("check_key(unknown key)", STORE_BAD_KEY,
+		    db_store_ops.check_key(&d, hash, &id));
+		t_status("health", STORE_OK, db_store_ops.health(&d));
+	}
+	db_close(&d);
+}
+
+/*
+ * The fault: a trigger on delete_audit, so it fires inside delete_model
+ * once everything else of a successful delete is done, and the raise
+ * rolls all of it back. dbt_fault names the model, the SQLSTATE and how
+ * many calls fail; the calls are counted in a sequence, which a rollback
+ * does not undo.
+ */
+static void
+fault_setup(void)
+{
+	sql("CREATE TABLE dbt_fault (object_id text PRIMARY KEY, "
+	    "sqlstate text NOT NULL, times bigint NOT NULL)");
+	sql("CREATE SEQUENCE dbt_fault_calls");
+	sql("CREATE FUNCTION dbt_fault() RETURNS trigger LANGUAGE plpgsql AS $$ "
+	    "DECLARE f dbt_fault; "
+	    "BEGIN "
+	    "  SELECT * INTO f FROM dbt_fault WHERE object_id = NEW.object_id; "
+	    "  IF FOUND AND nextval('dbt_fault_calls') <= f.times THEN "
+	    "    RAISE EXCEPTION 'dbt: injected %%', f.sqlstate "
+	    "      USING ERRCODE = f.sqlstate; "
+	    "  END IF; "
+	    "  RETURN NEW; "
+	    "END $$");
+	sql("CREATE TRIGGER dbt_fault BEFORE INSERT ON delete_audit "
+	    "FOR EACH ROW EXECUTE FUNCTION dbt_fault()");
+}
+
+static void
+fault_teardown(void)
+{
+	sql("DROP TRIGGER dbt_fault ON delete_audit");
+	sql("DROP FUNCTION dbt_fault()");
+	sql("DROP SEQUENCE dbt_fault_calls");
+	sql("DROP TABLE dbt_fault");
+}
+
+struct fault_case {
+	const char		*obj;
+	const char		*sqlstate;
+	int			 times;		/* calls that fail */
+	enum store_status	 want;
+	int			 min_calls, max_calls;
+};
+
+static const struct fault_case fault_cases[] = {
+	/* Retried inside: the client never sees them. */
+	{ "f40001", "40001", 1, STORE_OK, 2, 2 },
+	{ "f40p01", "40P01", 1, STORE_OK, 2, 2 },
+	{ "f40001x3", "40001", 3, STORE_OK, 4, 4 },
+	/* Retries are bounded. */
+	{ "f40001inf", "40001", 1000, STORE_ERROR, 2, 10 },
+	/* Anything else is not retried. */
+	{ "f22000", "22000", 1, STORE_ERROR, 1, 1 },
+	{ "f23505", "23505", 1, STORE_ERROR, 1, 1 },
+	{ "f53000", "53000", 1, STORE_UNAVAILABLE, 1, 1 },
+	{ "f57014", "57014", 1, STORE_UNAVAILABLE, 1, 1 },
+};
+
+static void
+test_faults(void)
+{
+	struct db d;
+	char dig[64], what[256];
+
+	fault_setup();
+	db_init(&d, url, 5000);
+	for (size_t i = 0; i < T_LEN(fault_cases); i++) {
+		const struct fault_case *c = &fault_cases[i];
+		const char *refs[1] = { dig };
+		struct store_result res;
+		enum store_status s;
+		long long calls;
+
+		add(c->obj, 0, dig);
+		add(c->obj, 1, what);
+		sql("INSERT INTO dbt_fault VALUES ('%s', '%s', %d)", c->obj,
+		    c->sqlstate, c->times);
+		sql("SELECT setval('dbt_fault_calls', 1, false)");
+		s = del(&d, "DBT_KEY_W", "acme", "proj", c->obj, refs, 1,
+		    "dbt-fault", &res);
+		calls = sql_num("SELECT CASE WHEN is_called THEN last_value "
+		    "ELSE 0 END FROM dbt_fault_calls");
+		snprintf(what, sizeof(what), "SQLSTATE %s raised %d time(s): "
+		    "status", c->sqlstate, c->times);
+		t_status(what, c->want, s);
+		snprintf(what, sizeof(what), "SQLSTATE %s raised %d time(s): "
+		    "statements run (%lld) in [%d, %d]", c->sqlstate, c->times,
+		    calls, c->min_calls, c->max_calls);
+		T_INT(what, 1, calls >= c->min_calls && calls <= c->max_calls);
+		snprintf(what, sizeof(what), "SQLSTATE %s raised %d time(s): "
+		    "live versions", c->sqlstate, c->times);
+		T_INT(what, c->want == STORE_OK ? 1 : 2, live(c->obj));
+		snprintf(what, sizeof(what), "SQLSTATE %s raised %d time(s): "
+		    "audit rows", c->sqlstate, c->times);
+		T_INT(what, c->want == STORE_OK, audit_rows(c->obj));
+		if (c->want == STORE_OK) {
+			snprintf(what, sizeof(what), "SQLSTATE %s raised %d "
+			    "time(s): num_deleted", c->sqlstate, c->times);
+			T_INT(what, 1, res.num_deleted);
+		}
+		free(res.message);
+		/* The connection is still good for the next request. */
+		snprintf(what, sizeof(what), "SQLSTATE %s: health afterwards",
+		    c->sqlstate);
+		t_status(what, STORE_OK, db_store_ops.health(&d));
+	}
+	db_close(&d);
+	fault_teardown();
+}
+
+/* Waits up to 10 s until no models-api session is running a statement. */
+static int
+quiet(void)
+{
+	for (int i = 0; i < 200; i++) {
+		if (sql_num("SELECT count(*) FROM pg_stat_activity WHERE "
+		    "application_name = 'models-api' AND state = 'active'") == 0)
+			return 1;
+		sleep_ms(50);
+	}
+	return 0;
+}
+
+/* A delete waits on a row lock past its timeout: 503, nothing deleted. */
+static void
+test_timeout(void)
+{
+	struct db d;
+	char dig[64];
+	struct store_result res;
+	enum store_status s;
+
+	add("tmo", 0, dig);
+	add("tmo", 1, dig);
+	db_init(&d, url, 700);
+	sql("BEGIN");
+	sql("SELECT 1 FROM models WHERE object_id = 'tmo' FOR UPDATE");
+	s = del(&d, "DBT_KEY_W", "acme", "proj", "tmo", NULL, 0, "dbt-tmo",
+	    &res);
+	free(res.message);
+	t_status("timeout: status", STORE_UNAVAILABLE, s);
+	/* Let a statement that was not really cancelled run, if there is one. */
+	sql("ROLLBACK");
+	T_INT("timeout: the server is no longer running it", 1, quiet());
+	T_INT("timeout: live versions", 2, live("tmo"));
+	T_INT("timeout: audit rows", 0, audit_rows("tmo"));
+	/* The same store goes on: the versions were live all along. */
+	s = del(&d, "DBT_KEY_W", "acme", "proj", "tmo", NULL, 0, "dbt-tmo2",
+	    &res);
+	free(res.message);
+	t_status("timeout: next delete", STORE_OK, s);
+	T_INT("timeout: next delete num_deleted", 2, res.num_deleted);
+
+	db_close(&d);
+}
+
+/* The connection dies while idle, or the whole server restarts. */
+static void
+test_reconnect(void)
+{
+	struct db d;
+	char dig[64];
+	const char *refs[1] = { "v0" };
+	struct store_result res;
+	enum store_status s;
+	int pid;
+
+	add("rc", 0, dig);
+	add("rc", 1, dig);
+	add("rc", 2, dig);
+	db_init(&d, url, 5000);
+	t_status("reconnect: health", STORE_OK, db_store_ops.health(&d));
+	pid = d.conn ? PQbackendPID(d.conn) : 0;
+	sql("SELECT pg_terminate_backend(%d)", pid);
+	for (int i = 0; i < 200 && sql_num("SELECT count(*) FROM "
+	    "pg_stat_activity WHERE pid = %d", pid) != 0; i++)
+		sleep_ms(50);
+	/* The dead connection is seen before anything is sent on it. */
+	s = del(&d, "DBT_KEY_W", "acme", "proj", "rc", refs, 1, "dbt-rc",
+	    &res);
+	free(res.message);
+	t_status("reconnect: idle connection killed, then a delete", STORE_OK,
+	    s);
+	T_INT("reconnect: num_deleted", 1, res.num_deleted);
+	T_INT("reconnect: a new backend", 1,
+	    d.conn != NULL && PQbackendPID(d.conn) != pid);
+
+	/* Server down: 503 at once; back: the next request works. */
+	PQfinish(admin);
+	if (system(env("DBT_PG_STOP")) != 0)
+		fprintf(stderr, "db-tests: DBT_PG_STOP failed\n");
+	t_status("reconnect: health, server down", STORE_UNAVAILABLE,
+	    db_store_ops.health(&d));
+	refs[0] = "v1";
+	s = del(&d, "DBT_KEY_W", "acme", "proj", "rc", refs, 1, "dbt-rc",
+	    &res);
+	free(res.message);
+	t_status("reconnect: delete, server down", STORE_UNAVAILABLE, s);
+	if (system(env("DBT_PG_START")) != 0)
+		fprintf(stderr, "db-tests: DBT_PG_START failed\n");
+	admin = PQconnectdb(url);
+	if (PQstatus(admin) != CONNECTION_OK) {
+		fprintf(stderr, "db-tests: %s", PQerrorMessage(admin));
+		printf("%d passed, %d failed\n", t_passed, t_failed + 1);
+		exit(1);
+	}
+	T_INT("reconnect: the delete while down deleted nothing", 2,
+	    live("rc"));
+	s = del(&d, "DBT_KEY_W", "acme", "proj", "rc", refs, 1, "dbt-rc",
+	    &res);
+	free(res.message);
+	t_status("reconnect: delete after restart", STORE_OK, s);
+	T_INT("reconnect: live versions at the end", 1, live("rc"));
+
+	/* A restart under a connection that was open: no 5xx surfaces. */
+	PQfinish(admin);
+	if (system(env("DBT_PG_STOP")) != 0 || system(env("DBT_PG_START")))
+		fprintf(stderr, "db-tests: restart failed\n");
+	admin = PQconnectdb(url);
+	t_status("reconnect: health after a restart under an open connection",
+	    STORE_OK, db_store_ops.health(&d));
+	db_close(&d);
+}
+
+/* One delete of every version of OBJ, run in a thread. */
+struct call {
+	struct db		*d;
+	const char		*obj;
+	enum store_status	 s;
+	struct store_result	 res;
+	pthread_t		 tid;
+};
+
+static void *
+call_worker(void *arg)
+{
+	struct call *c = arg;
+
+	c->s = del(c->d, "DBT_KEY_W", "acme", "proj", c->obj, NULL, 0,
+	    "dbt-call", &c->res);
+	return NULL;
+}
+
+static void
+call_start(struct call *c, struct db *d, const char *obj)
+{
+	c->d = d;
+	c->obj = obj;
+	if (pthread_create(&c->tid, NULL, call_worker, c) != 0) {
+		fprintf(stderr, "db-tests: pthread_create failed\n");
+		exit(1);
+	}
+}
+
+static enum store_status
+call_end(struct call *c)
+{
+	pthread_join(c->tid, NULL);
+	free(c->res.message);
+	c->res.message = NULL;
+	return c->s;
+}
+
+/* The pid of the models-api session waiting on a lock (up to 10 s), or 0. */
+static long long
+lock_waiter(void)
+{
+	long long pid = 0;
+
+	for (int i = 0; i < 200; i++) {
+		/* Inside a transaction the activity view is read only once. */
+		sql("SELECT pg_stat_clear_snapshot()");
+		pid = sql_num("SELECT coalesce(max(pid), 0) FROM "
+		    "pg_stat_activity WHERE application_name = 'models-api' "
+		    "AND wait_event_type = 'Lock' AND query LIKE "
+		    "'%%delete_model%%'");
+		if (pid > 0)
+			break;
+		sleep_ms(50);
+	}
+	return pid;
+}
+
+/* A lock released inside the timeout is only a wait. */
+static void
+test_lock_wait(void)
+{
+	struct db d;
+	char dig[64];
+	struct call c;
+
+	add("wait", 0, dig);
+	db_init(&d, url, 10000);
+	sql("BEGIN");
+	sql("SELECT 1 FROM models WHERE object_id = 'wait' FOR UPDATE");
+	call_start(&c, &d, "wait");
+	T_INT("lock wait: the delete waits on the lock", 1,
+	    lock_waiter() > 0);
+	sql("COMMIT");
+	t_status("lock wait: status", STORE_OK, call_end(&c));
+	T_INT("lock wait: num_deleted", 1, c.res.num_deleted);
+	db_close(&d);
+}
+
+/*
+ * Sent, then lost: the delete waits on a lock this program holds; its
+ * backend is killed and the lock released at once, well inside the 10 s
+ * timeout, so the same statement sent again would now succeed. It must
+ * not be: the answer is 503 and nothing is deleted.
+ */
+static void
+test_lost(void)
+{
+	struct db d;
+	char dig[64];
+	struct call c;
+	long long pid;
+	enum store_status s;
+
+	add("lost", 0, dig);
+	add("lost", 1, dig);
+	db_init(&d, url, 10000);
+	/* Connected first, so the wait below is the statement's. */
+	t_status("lost: health", STORE_OK, db_store_ops.health(&d));
+	sql("BEGIN");
+	sql("SELECT 1 FROM models WHERE object_id = 'lost' FOR UPDATE");
+	call_start(&c, &d, "lost");
+	pid = lock_waiter();
+	T_INT("lost: the delete waits on the lock", 1, pid > 0);
+	sql("SELECT pg_terminate_backend(%lld)", pid);
+	sql("COMMIT");
+	t_status("lost: status", STORE_UNAVAILABLE, call_end(&c));
+	T_INT("lost: live versions", 2, live("lost"));
+	T_INT("lost: audit rows", 0, audit_rows("lost"));
+	/* The caller may send it again itself; then it succeeds. */
+	s = del(&d, "DBT_KEY_W", "acme", "proj", "lost", NULL, 0, "dbt-lost2",
+	    &c.res);
+	free(c.res.message);
+	t_status("lost: the client's own retry", STORE_OK, s);
+	T_INT("lost: the client's own retry num_deleted", 2,
+	    c.res.num_deleted);
+	db_close(&d);
+}
+
+int
+main(void)
+{
+	url = env("DATABASE_URL");
+	admin = PQconnectdb(url);
+	if (PQstatus(admin) != CONNECTION_OK) {
+		fprintf(stderr, "db-tests: %s", PQerrorMessage(admin));
+		printf("0 passed, 1 failed\n");
+		return 1;
+	}
+	test_mapping();
+	test_faults();
+	test_timeout();
+	test_lock_wait();
+	test_lost();
+	test_reconnect();
+	PQfinish(admin);
+
+	/* The last line is what make check reads. */
+	printf("%d passed, %d failed\n", t_passed, t_failed);
+	return t_failed > 0;
+}
