@@ -13,6 +13,9 @@ usage: verify.py NAME RECORDS PLAN LIVE AUDIT APPLOG T_KILL T_PROMOTE [flags]
                    been cancelled, and each of them answered 503
   --loss-reported  asynchronous control: lost acknowledged writes are a
                    figure, not a failure
+  --deleted=FILE   `models-admin model list fo p --deleted` afterwards: the
+                   seeded versions that are not live must be exactly the
+                   ones listed there (marked deleted, not vanished)
 
 Prints "ok CHECK" or "FAIL CHECK: detail" per check and "figure NAME VALUE"
 lines; run.sh counts them.
@@ -27,7 +30,8 @@ BODY_503 = '{"reason":"Service temporarily unavailable","error_type":"ServiceUna
 
 def main():
     a = sys.argv[1:]
-    flags = set(x for x in a if x.startswith("--"))
+    flags = set(x for x in a if x.startswith("--") and "=" not in x)
+    opts = dict(x[2:].split("=", 1) for x in a if x.startswith("--") and "=" in x)
     a = [x for x in a if not x.startswith("--")]
     name, records, plan, live, audit, applog, t_kill, t_promote = a
     t_kill, t_promote = float(t_kill), float(t_promote)
@@ -92,6 +96,12 @@ def main():
     sum_200 = sum(int(r["body"][15:-1]) for r in ok_deletes)
     sum_audit = sum(sum(v) for v in audit_rows.values())
     figure("versions_deleted", gone)
+    if "deleted" in opts:
+        marked = set((f[0], int(f[2])) for f in (l.split() for l in open(opts["deleted"]))
+                     if len(f) >= 3 and (f[0], int(f[2])) in seeded)
+        check("%s: the versions gone are the ones marked deleted" % name,
+              marked == seeded - live_idx,
+              "%d not live, %d marked deleted" % (gone, len(marked)))
     figure("sum_num_deleted_200", sum_200)
     figure("audit_rows", sum(len(v) for v in audit_rows.values()))
     unknown_committed = [rid for rid in audit_rows
