@@ -23,7 +23,10 @@ struct cbuf {
 	int	 oom;
 };
 
-/* Makes room for n more bytes (and a NUL); 0 when out of memory. */
+/*
+ * Makes room for n more bytes (and a NUL); 0 when out of memory. Lengths
+ * stay under SIZE_MAX / 8, so doubling cap cannot overflow.
+ */
 static int
 cb_room(struct cbuf *b, size_t n)
 {
@@ -214,69 +217,102 @@ cb_string(struct cbuf *b, const char *s, size_t len, int ascii)
 	    canon_compact_string(s, len, b->p + b->len);
 }
 
+/* Gathers the digits of printf's "D.DDDe[+-]XX" into d; returns XX. */
+static int
+split_e(const char *buf, char *d, int *nd)
+{
+	*nd = 0;
+	for (const char *q = buf; *q != 'e'; q++)
+		if (*q != '.')
+			d[(*nd)++] = *q;
+	return atoi(strchr(buf, 'e') + 1);
+}
+
 /*
- * The shortest decimal of v > 0 (finite) that strtod reads back as v, as
- * digits (no trailing zeros) into d and the exponent of its first digit
- * into *exp; returns the number of digits. For each precision, the
- * correctly rounded decimal is tried, then the decimals one unit above and
- * below it: if any decimal of that precision reads back as v, one of these
- * three does, and the nearest is tried first, as David Gay's dtoa (which
- * Python uses) prefers it.
+ * Looks for a decimal of p significant digits that strtod reads back as v
+ * (> 0, finite): the correctly rounded one, then (when tries is 3) the
+ * ones a unit above and below it. Found: its digits without trailing zeros
+ * into d, the exponent of the first into *exp, returns their number; else 0.
+ * If any p-digit decimal reads back, one of these three does, and the
+ * nearest is tried first, as David Gay's dtoa (which Python uses) prefers
+ * it; printf rounds an exact tie to the even digit, as dtoa does
+ * (1234567890123456.75 -> 1234567890123456.8).
+ */
+static int
+probe(double v, int p, int tries, char d[18], int *exp)
+{
+	char buf[40], cand[40], t[18];
+	int e, nd;
+
+	snprintf(buf, sizeof(buf), "%.*e", p - 1, v);
+	e = split_e(buf, d, &nd);
+	for (int dir = 0; dir < tries; dir++) {
+		int te = e, k;
+
+		memcpy(t, d, (size_t)p);
+		if (dir == 1) {		/* one unit up: carry */
+			for (k = p - 1; k >= 0 && t[k] == '9'; k--)
+				t[k] = '0';
+			if (k < 0) {
+				t[0] = '1';
+				te++;
+			} else
+				t[k]++;
+		} else if (dir == 2) {	/* one unit down: borrow */
+			for (k = p - 1; k >= 0 && t[k] == '0'; k--)
+				t[k] = '9';
+			if (k < 0)
+				continue;
+			t[k]--;
+			if (t[0] == '0') {
+				/* 10..0 - 1 is 9..9 one exponent lower. */
+				memmove(t, t + 1, (size_t)p - 1);
+				t[p - 1] = '9';
+				te--;
+			}
+		}
+		if (dir > 0)
+			snprintf(cand, sizeof(cand), "%.1s.%.*se%d", t, p - 1,
+			    t + 1, te);
+		if (strtod(dir > 0 ? cand : buf, NULL) == v) {
+			memcpy(d, t, (size_t)p);
+			while (p > 1 && d[p - 1] == '0')
+				p--;
+			*exp = te;
+			return p;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The shortest decimal that strtod reads back as v (> 0, finite), as
+ * probe() gives it. If p digits can, p + 1 can (the same decimal), so the
+ * length is bisected: between 1 and the 15-digit form's own length when
+ * that reads back (what was typed mostly does), else between 16 and 17
+ * (17 digits always read back). The values that read back as v lie
+ * symmetrically around it unless v is a power of two (the gap below is
+ * then half the gap above); only then can a neighbour read back when the
+ * nearest does not, so only then are neighbours tried.
  */
 static int
 shortest(double v, char d[18], int *exp)
 {
-	char buf[40], cand[40];
+	int e2, tries = frexp(v, &e2) == 0.5 ? 3 : 1, lo = 1, hi = 17, n;
 
-	for (int p = 1; p <= 17; p++) {
-		int e, nd;
+	if ((n = probe(v, 15, tries, d, exp)) > 0)
+		hi = n;
+	else
+		lo = 16;
+	while (lo < hi) {
+		int mid = (lo + hi) / 2;
 
-		snprintf(buf, sizeof(buf), "%.*e", p - 1, v);
-		/* buf is "D.DDDDe[+-]XX": gather the p digits and the exponent. */
-		nd = 0;
-		for (const char *q = buf; *q != 'e'; q++)
-			if (*q != '.')
-				d[nd++] = *q;
-		e = atoi(strchr(buf, 'e') + 1);
-		for (int dir = 0; dir < 3; dir++) {
-			char t[18];
-			int te = e, k;
-
-			memcpy(t, d, (size_t)p);
-			if (dir == 1) {		/* one unit up: carry */
-				for (k = p - 1; k >= 0 && t[k] == '9'; k--)
-					t[k] = '0';
-				if (k < 0) {
-					t[0] = '1';
-					te++;
-				} else
-					t[k]++;
-			} else if (dir == 2) {	/* one unit down: borrow */
-				for (k = p - 1; k >= 0 && t[k] == '0'; k--)
-					t[k] = '9';
-				if (k < 0)
-					continue;
-				t[k]--;
-				if (t[0] == '0') {
-					/* 10..0 - 1 is 9..9 one exponent lower. */
-					memmove(t, t + 1, (size_t)p - 1);
-					t[p - 1] = '9';
-					te--;
-				}
-			}
-			snprintf(cand, sizeof(cand), "%.1s.%.*se%d", t, p - 1,
-			    t + 1, te);
-			/* 17 significant digits always read back. */
-			if (strtod(cand, NULL) == v || (p == 17 && dir == 0)) {
-				memcpy(d, t, (size_t)p);
-				while (p > 1 && d[p - 1] == '0')
-					p--;
-				*exp = te;
-				return p;
-			}
-		}
+		if (probe(v, mid, tries, d, exp) > 0)
+			hi = mid;
+		else
+			lo = mid + 1;
 	}
-	return 0;	/* not reached */
+	return probe(v, hi, tries, d, exp);
 }
 
 size_t

@@ -167,7 +167,6 @@ req GET "/v2/acme/fresh/models" -H "$RR"
 FRESH="{\"object_id\":\"a_b_c_d\",\"digest\":\"$(psql_q "SELECT digest FROM model_versions v JOIN projects p ON p.id = v.project_id WHERE p.name = 'fresh'")\",\"version_index\":0,\"created_at\":\"$(ts v.created_at a_b_c_d 0 fresh)\",\"name\":\"a/b <c> D\",\"description\":null,\"source_code\":\"\",\"attributes\":null}"
 expect "list: one line" 200 "$FRESH"
 expect_hdr "list: JSON Lines" Content-Type "application/jsonl"
-expect_hdr "list: streamed, no length" Content-Length ""
 expect_eq "list: the line ends in a newline" 1 "$(wc -l <"$T/body")"
 req GET "$C" -H "$RB"
 expect_eq "list: live versions, creation order" "bom chunked nums plain" "$(oids)"
@@ -176,6 +175,14 @@ expect_eq "list: a value with no source reads with source_code \"\"" 1 \
 req GET "$C?limit=2&offset=1" -H "$RB"
 expect_eq "list: limit and offset" "chunked nums" "$(oids)"
 req GET "$C?limit=0" -H "$RB";			expect "list: limit 0" 200 ""
+# The app sends no length (tests/unit: its header block); a front server
+# that has the whole of a small answer before it forwards the headers may
+# add one (lighttpd does), so the framing is checked on a list of 2 MiB.
+head -c 2097152 /dev/zero | tr '\0' 'x' >"$T/bigsrc"
+"$ADMIN" model create acme big big --source "$T/bigsrc" >/dev/null
+req GET /v2/acme/big/models -H "$RB"
+expect_eq "list: 2 MiB streamed, no length" "200 2097xxx " \
+    "$CODE $(wc -c <"$T/body" | sed 's/^\(....\).../\1xxx/') $(hdr Content-Length)"
 req GET "$C?offset=99999999999999999999" -H "$RB";	expect "list: offset past 2^63" 200 ""
 req GET "$C?limit=99999999999999999999&limit=%201%20" -H "$RB"
 expect_eq "list: the last limit wins" 1 "$(wc -l <"$T/body")"

@@ -18,7 +18,7 @@ seed() {
 	printf "$@" >"$dir/$name"
 }
 
-rm -rf route query auth base64 utf8 objname app
+rm -rf route query auth base64 utf8 objname app canon
 
 seed route model '/v2/demo/models/models/my-model'
 seed route health '/health'
@@ -83,6 +83,18 @@ seed objname cyrillic '\xd0\x9c\xd0\x9e\xd0\x94\xd0\x95\xd0\x9b\xd0\xac'
 seed objname kelvin '\xe2\x84\xaa\xe2\x84\xa6\xc8\xba'
 seed objname emoji '\xf0\x9f\x98\x80/\xf0\x90\x90\x80'
 seed objname nul 'A\0\xce\xa3'
+
+# canon: request bodies (jparse, then canon_sorted/canon_compact).
+seed canon model '{"_type":"Model","_class_name":"Model","_bases":["Object","BaseModel"],"name":"My Model","description":null,"files":{"obj.py":"0NFNjXNCzDLAjIYX58k00Q85aWTv5qalBvL7nFDkoA4"},"temperature":0.7}'
+seed canon create '{"name": "My Model", "description": null, "source_code": "import weave\\n", "attributes": {"temperature": 0.7, "b": [1, 2.50, 1E2, -0]}}'
+seed canon floats '[0.1, 1e22, 5e-324, 1.7976931348623157e308, 123456789.123456789, 1.50, -0.0, 1e16, 1e-5, 0.0001, 1234567890123456.7]'
+seed canon ints '[0, -0, 9223372036854775807, 9223372036854775808, -9223372036854775809, 123456789012345678901234567890]'
+seed canon unicode '"\xc3\xa9\xe6\x97\xa5\xf0\x9f\x98\x80\xe2\x80\xa8\x7f\\u0000\\ud83d\\ude00\\u00e9\\n\\t\\"\\\\\\/"'
+seed canon dup-keys '{"b": 1, "a": {"z": [], "\xc3\xa9": {}, "A": null}, "b": [true, false]}'
+seed canon bom '\xef\xbb\xbf {"a" : 1 } '
+seed canon deep '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[{"a":[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]}]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]'
+seed canon bad-escape '["\\x", "\\u12", "\\ud800"]'
+seed canon bad-tail '{"a": 1,}  x'
 
 # app: 8 control bytes, then NUL-separated fields (see fuzz_app.c):
 # method, flags, check_key, delete_model, health, prefix, message, num;

@@ -20,7 +20,7 @@ set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 1
 
-ALL="route query auth base64 utf8 objname app"
+ALL="route query auth base64 utf8 objname app canon"
 HARNESSES=${*:-$ALL}
 SECONDS_EACH=${FUZZ_SECONDS:-10}
 JOBS=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}
@@ -74,7 +74,7 @@ if [ "$(cat "$STAMP" 2>/dev/null)" != "$CC $CFLAGS" ]; then
 	echo "$CC $CFLAGS" >"$STAMP"
 fi
 lib_header=$(ls -t lib/*.h | head -n 1)
-fuzz_header=$(ls -t lib/*.h tests/fuzz/*.h | head -n 1)
+fuzz_header=$(ls -t lib/*.h tests/fuzz/*.h tests/unit/json_*.h | head -n 1)
 
 # fresh OUT INPUTS...: true when OUT exists and is newer than every input.
 fresh() {
