@@ -32,7 +32,7 @@
 #
 # The kill time is taken once the primary is gone (the kill sent, the stop
 # returned), so a success after it is the new primary's.
-# FAILOVER_FORM=short (make check: 2 s of load, the event, 2 s more after
+# FAILOVER_FORM=short (make check: 1.5 s of load, the event, 1.5 s after
 # the promotion) or long (make failover: 10 s, the event, 15 s).
 # FAILOVER_CREATES=0 / FAILOVER_READS=0 leave creates / reads out of the
 # load (both in by default). KEEP=1 keeps $T.
@@ -46,7 +46,7 @@ RUNS=${FAILOVER_RUNS:-sync stalled async switchover bouncer-switchover}
 # seconds after the promotion.
 case ${FAILOVER_FORM:-short} in
 long)	EVENT_AT=10 AFTER_S=15 VERSIONS=1000 ;;
-*)	EVENT_AT=2 AFTER_S=2 VERSIONS=300 ;;
+*)	EVENT_AT=1.5 AFTER_S=1.5 VERSIONS=300 ;;
 esac
 TIMEOUT_MS=1000		# MODELS_API_STATEMENT_TIMEOUT_MS for the app
 STALL_S=2.5		# the stalled standby: 2.5 x the statement timeout
