@@ -4,17 +4,26 @@
 # of the same few models (CONTRACT.md sections 5 and 9). Each round:
 #   - POOL contents per raced model m1..m3 are created first, one at a time,
 #     so their digests are known;
-#   - the clients, held at a gate and let go together, send PER requests
-#     each: 8 send the same new content of model "s" (which nothing
-#     deletes) as their first request, 8 the same new content of m1, then a
-#     random mix of creates (pool contents, which deletes keep removing,
-#     and contents of their own), deletes (latest, vN, pool digests,
-#     overlapping; now and then none, which is every version) and reads;
+#   - a burst: 8 connections at once (one curl process, parallel
+#     transfers) send one new content of model "s", which nothing deletes;
+#     alone, so that the app's 8 workers take them together;
+#   - held at a gate and let go together: 32 clients (curl processes)
+#     sending PER requests each, a random mix of creates (pool contents,
+#     which deletes keep removing, and contents of their own), deletes
+#     (vN, pool digests, overlapping; on m3 also latest, and now and then
+#     none, which is every version) and reads (latest, vN, digests); and a
+#     burst of 8 connections sending one new content of m1, which the
+#     deletes race. v0 of m1 and m2 (the keepers) is never named by a
+#     delete, so a read of latest there always has a live version;
 #   - every answer goes into the table race_res of the test database and
 #     is checked there against model_versions, models and delete_audit;
 #   - every live version (models-admin model list) is read by digest and by
 #     vN, every deleted one by vN;
 #   - one deleted pool content is created again, alone.
+# Every write of a version row sleeps RACE_DELAY_MS (default 10) inside its
+# transaction (a trigger in the test database), so that requests really
+# meet on a model: without it, on a loaded machine, the bursts' requests
+# mostly ran one after another. It asserts nothing about time.
 # RACE_SEED=N repeats a run's random choices. Last line: "N passed, N failed".
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -24,7 +33,8 @@ CLIENTS=32
 PER=4		# requests per client per round
 MODELS=3	# raced models m1..m3
 POOL=5		# contents per raced model created before each round's race
-BURST=8		# clients sending one identical content at once, per burst
+BURST=8		# connections sending one identical content at once, per burst
+DELAY_MS=${RACE_DELAY_MS:-10}
 SEED=${RACE_SEED:-$$}
 RANDOM=$SEED
 . "$ROOT/deploy/stack.sh"
@@ -43,10 +53,15 @@ echo "race: seed $SEED"
 psql_q "
 CREATE TABLE race_res (round int, rid text, kind text, oid text, arg text,
                        code int, body text);
-CREATE TABLE race_final (round int, oid text, idx bigint, ref text,
-                         want text, code int, body text);
+CREATE TABLE race_final (round int, rid text, kind text, oid text,
+                         ref text, idx bigint, want text, code int, body text);
 CREATE TABLE race_before (round int, oid text, next0 bigint, rows0 bigint);
 CREATE TABLE race_del0 (id bigint);
+-- Writes of versions take DELAY_MS longer, the lock held.
+CREATE FUNCTION race_slow() RETURNS trigger LANGUAGE plpgsql AS \$\$
+BEGIN PERFORM pg_sleep($DELAY_MS / 1000.0); RETURN NEW; END \$\$;
+CREATE TRIGGER race_slow BEFORE INSERT OR UPDATE ON model_versions
+  FOR EACH ROW EXECUTE FUNCTION race_slow();
 -- Every version with its object id (one project).
 CREATE VIEW race_v AS SELECT v.*, m.object_id FROM model_versions v
   JOIN models m ON m.id = v.model_id;
@@ -79,13 +94,17 @@ req_add() {
 	local c=$1 kind=$2 oid=$3 arg=$4 rid=${5:-r$round-c$1-j${NREQ[$1]}}
 	local q=""
 	{
-		[ "${NREQ[$c]}" -gt 0 ] && echo next
+		if [ "${NREQ[$c]}" -gt 0 ]; then
+			echo next
+		elif [ "$c" = s ] || [ "$c" = b ]; then
+			printf 'no-progress-meter\nparallel\nparallel-immediate\nparallel-max = %s\n' "$BURST"
+		fi
 		echo silent
 		echo "max-time = 30"
 		echo "header = \"Authorization: Bearer $KEY\""
 		echo "header = \"X-Request-Id: $rid\""
 		echo "output = \"$T/o.$rid\""
-		echo 'write-out = "%{http_code}\n"'
+		echo "write-out = \"$rid\\t%{http_code}\\n\""
 		case $kind in
 		create)	echo "request = POST"
 			echo 'header = "Content-Type: application/json"'
@@ -101,19 +120,22 @@ req_add() {
 	NREQ[$c]=$(( ${NREQ[$c]} + 1 ))
 }
 
-# results C...: the answers of clients C... as rows for race_res (round,
-# request line, status, body; a request with no answer has status 0).
+# results C...: the answers of clients C... as rows for race_res or
+# race_final (round, request line, status, body; a request with no answer
+# has status 0). Curl wrote "request id, status" lines, in the order the
+# answers came.
 results() {
 	local c
-	for c in "$@"; do
-		paste "$T/p.$c" "$T/c.$c"
-	done | awk -F'\t' -v dir="$T" -v round="$round" 'BEGIN { OFS = "\t" }
-	    NF >= 4 {
-		code = $5 + 0; body = ""; f = dir "/o." $1
-		while ((getline l < f) > 0) body = body l
-		close(f)
-		print round, $1, $2, $3, $4, code, body
-	    }'
+	for c in "$@"; do cat "$T/c.$c"; done >"$T/codes"
+	for c in "$@"; do cat "$T/p.$c"; done |
+	    awk -F'\t' -v dir="$T" -v round="$round" 'BEGIN { OFS = "\t" }
+		FNR == NR { code[$1] = $2; next }
+		{
+			body = ""; f = dir "/o." $1
+			while ((getline l < f) > 0) body = body l
+			close(f)
+			print round, $0, code[$1] + 0, body
+		}' "$T/codes" -
 }
 
 # load TABLE FILE: the tab-separated rows of FILE into TABLE (no quoting:
@@ -122,23 +144,36 @@ load() {
 	"$PGBIN/psql" "$DATABASE_URL" -Atqc "\\copy $1 FROM '$2' WITH (FORMAT csv, DELIMITER E'\\t', QUOTE E'\\x01')"
 }
 
-# ref_for OID: a random reference to a version of OID: latest, vN around
-# this round's indices, or a pool digest.
+# ref_for OID [delete]: sets REF to a random reference to a version of OID:
+# latest, vN around this round's indices (never v0), or a pool digest. For
+# a delete of m1 or m2, never latest: their v0 stays live (in this shell,
+# not a subshell, so that RACE_SEED repeats the run).
 ref_for() {
-	local m=${1#m}
+	local m=${1#m} i
 	case $(( RANDOM % 10 )) in
-	0|1) echo latest ;;
-	2|3|4) echo "${POOLD[$m.$(( RANDOM % POOL + 1 ))]}" ;;
-	*) i=$(( NEXT[$m] - POOL - 2 + RANDOM % (POOL + 12) ))
-	   echo "v$(( i < 0 ? 0 : i ))" ;;
+	0|1)	REF=latest
+		[ "${2:-}" = delete ] && [ "$m" != 3 ] && ref_for "$@" ;;
+	2|3|4)	REF=${POOLD[$m.$(( RANDOM % POOL + 1 ))]} ;;
+	*)	i=$(( NEXT[$m] - POOL - 2 + RANDOM % (POOL + 12) ))
+		REF=v$(( i < 1 ? 1 : i )) ;;
 	esac
 }
+
+# The keepers: v0 of m1 and m2, which no request names for deletion (no
+# latest, no vN below 1, no delete of every version there), so reads of
+# latest there always find a live version.
+for oid in m1 m2; do
+	CODE=$(curl -s -o "$T/body" -w '%{http_code}' --max-time 30 -X POST \
+	    -H "Authorization: Bearer $KEY" -H 'Content-Type: application/json' \
+	    --data-binary "{\"name\":\"$oid\",\"source_code\":\"keeper\"}" "$BASE$C")
+	expect_eq "keeper $oid" "200 0" "$CODE $(sed 's/.*"version_index":\([0-9]*\).*/\1/' "$T/body")"
+done
 
 TOTAL_OK=0 TOTAL_DELETED=0 TOTAL_MADE=0 TOTAL_REQ=0
 for round in $(seq 1 "$ROUNDS"); do
 	rm -f "$T"/[kpco].* "$T"/b.*
 	declare -A POOLD=() NEXT=()
-	declare -A NREQ=([0]=0 [f]=0)
+	declare -A NREQ=([0]=0 [f]=0 [s]=0 [b]=0)
 	for c in $(seq 1 "$CLIENTS"); do NREQ[$c]=0; done
 
 	# Where each model stands before the round.
@@ -168,26 +203,25 @@ for round in $(seq 1 "$ROUNDS"); do
 	# The race's requests.
 	body s burst "{\"name\":\"s\",\"source_code\":\"burst $round\",\"attributes\":{\"round\":$round}}"
 	body m1 burst "{\"name\":\"m1\",\"source_code\":\"burst $round\",\"attributes\":{\"burst\":$round}}"
+	for c in $(seq 1 "$BURST"); do
+		req_add s create s burst
+		req_add b create m1 burst
+	done
 	for c in $(seq 1 "$CLIENTS"); do
-		if [ "$c" -le "$BURST" ]; then
-			req_add "$c" create s burst
-		elif [ "$c" -le $((2 * BURST)) ]; then
-			req_add "$c" create m1 burst
-		fi
 		while [ "${NREQ[$c]}" -lt "$PER" ]; do
 			oid=m$(( RANDOM % MODELS + 1 ))
 			case $(( RANDOM % 20 )) in
 			0|1|2|3|4|5) req_add "$c" create "$oid" "pool$(( RANDOM % POOL + 1 ))" ;;
 			6|7)	body "$oid" "u$c.${NREQ[$c]}" "{\"name\":\"$oid\",\"source_code\":\"client $c\",\"attributes\":{\"round\":$round,\"c\":$c,\"j\":${NREQ[$c]}}}"
 				req_add "$c" create "$oid" "u$c.${NREQ[$c]}" ;;
-			8)	req_add "$c" delete "$oid" "*" ;;
+			8)	req_add "$c" delete m3 "*" ;;
 			9|10|11|12|13|14)
-				refs=$(ref_for "$oid")
+				ref_for "$oid" delete; refs=$REF
 				for _ in $(seq 2 $(( RANDOM % 3 + 1 ))); do
-					refs="$refs,$(ref_for "$oid")"
+					ref_for "$oid" delete; refs="$refs,$REF"
 				done
 				req_add "$c" delete "$oid" "$refs" ;;
-			*)	req_add "$c" read "$oid" "$(ref_for "$oid")" ;;
+			*)	ref_for "$oid"; req_add "$c" read "$oid" "$REF" ;;
 			esac
 		done
 	done
@@ -197,17 +231,20 @@ for round in $(seq 1 "$ROUNDS"); do
 	exec 9>"$T/gate"
 	flock -x 9
 	PIDS=""
-	for c in $(seq 1 "$CLIENTS"); do
+	curl -K "$T/k.s" >"$T/c.s"
+	for c in b $(seq 1 "$CLIENTS"); do
 		( : >"$T/ready.$c"; flock -s "$T/gate" true &&
 		    curl -K "$T/k.$c" >"$T/c.$c" ) 9>&- &
 		PIDS="$PIDS $!"
 	done
-	while [ "$(ls "$T" | grep -c '^ready\.')" -lt "$CLIENTS" ]; do sleep 0.05; done
+	while [ "$(ls "$T" | grep -c '^ready\.')" -lt $((CLIENTS + 1)) ]; do
+		sleep 0.05
+	done
 	flock -u 9
 	exec 9>&-
 	wait $PIDS
 	rm -f "$T"/ready.*
-	results $(seq 1 "$CLIENTS") >"$T/res"
+	results s b $(seq 1 "$CLIENTS") >"$T/res"
 	cat "$T/res.0" >>"$T/res"
 	load race_res "$T/res" || fail "round $round: load" "$T/res"
 	TOTAL_REQ=$(( TOTAL_REQ + $(wc -l <"$T/res") ))
@@ -242,7 +279,10 @@ for round in $(seq 1 "$ROUNDS"); do
 	        AND (SELECT count(*) FROM model_versions WHERE model_id = m.id AND version_index < b.next0) = b.rows0
 	        AND NOT EXISTS (SELECT 1 FROM model_versions WHERE model_id = m.id AND version_index >= m.next_version_index))")"
 
-	# Deletes: each version counted by exactly one successful request.
+	# Deletes: each version counted by exactly one successful request, and
+	# nothing deleted that no request named.
+	expect_eq "round $round: the keepers are live" "m1 m2" \
+	    "$(psql_q "SELECT string_agg(object_id, ' ' ORDER BY object_id) FROM race_v WHERE version_index = 0 AND object_id IN ('m1', 'm2') AND deleted_at IS NULL")"
 	OK=$(psql_q "SELECT count(*) FROM race_res WHERE $R AND kind = 'delete' AND code = 200")
 	SUM=$(psql_q "SELECT coalesce(sum((race_j(body)->>'num_deleted')::int), 0) FROM race_res WHERE $R AND kind = 'delete' AND code = 200")
 	GONE=$(psql_q "SELECT count(*) FROM model_versions WHERE deleted_at IS NOT NULL AND id NOT IN (SELECT id FROM race_del0)")
@@ -258,13 +298,14 @@ for round in $(seq 1 "$ROUNDS"); do
 
 	# Reads during the race: a 200 names a version the reference fits and
 	# that was not deleted before the race; a 404 is "not found" or the
-	# exact "was deleted" of a deleted version the reference fits; a
-	# version live from before the race to its end always read 200.
+	# exact "was deleted" of a deleted version the reference fits, and
+	# never for a version live from before the race to its end, nor for
+	# latest of a model that had one.
 	expect_eq "round $round: reads during the race" "" \
 	    "$(psql_q "SELECT string_agg(rid || ' ' || arg || ' ' || code || ' ' || body, ', ') FROM race_res a WHERE $R AND kind = 'read' AND NOT CASE code
 	        WHEN 200 THEN EXISTS (SELECT 1 FROM race_v v WHERE v.object_id = a.oid AND race_j(a.body)->>'object_id' = a.oid AND race_j(a.body)->>'digest' = v.digest AND race_j(a.body)->>'version_index' = v.version_index::text AND a.arg IN ('latest', v.digest, 'v' || v.version_index) AND v.id NOT IN (SELECT id FROM race_del0))
 	        WHEN 404 THEN (a.body = format('{\"reason\":\"Obj %s:%s not found\",\"error_type\":\"NotFoundError\"}', a.oid, a.arg) OR EXISTS (SELECT 1 FROM race_v v WHERE v.object_id = a.oid AND v.deleted_at IS NOT NULL AND a.body = race_gone(v.object_id, v.version_index, v.deleted_at) AND a.arg IN ('latest', v.digest, 'v' || v.version_index)))
-	          AND NOT EXISTS (SELECT 1 FROM race_v v WHERE v.object_id = a.oid AND v.id <= $VID0 AND v.deleted_at IS NULL AND a.arg IN (v.digest, 'v' || v.version_index))
+	          AND NOT EXISTS (SELECT 1 FROM race_v v WHERE v.object_id = a.oid AND v.id <= $VID0 AND v.deleted_at IS NULL AND a.arg IN ('latest', v.digest, 'v' || v.version_index))
 	        ELSE false END")"
 
 	# After the race: every live version reads 200 by digest and by vN,
@@ -287,12 +328,7 @@ for round in $(seq 1 "$ROUNDS"); do
 		req_add f read "$oid" latest "r$round-f${NREQ[f]}" "$i	latest"
 	done <"$T/latest"
 	curl -K "$T/k.f" >"$T/c.f"
-	paste "$T/p.f" "$T/c.f" | awk -F'\t' -v dir="$T" -v round="$round" 'BEGIN { OFS = "\t" } {
-		body = ""; f = dir "/o." $1
-		while ((getline l < f) > 0) body = body l
-		close(f)
-		print round, $3, $5, $4, $6, $7 + 0, body
-	    }' >"$T/final"
+	results f >"$T/final"
 	load race_final "$T/final" || fail "round $round: load" "$T/final"
 	expect_eq "round $round: reads after the race: live 200, deleted 'was deleted'" \
 	    "$(( $(wc -l <"$T/live") * 2 + $(wc -l <"$T/gone") + $(wc -l <"$T/latest") )) " \
