@@ -20,6 +20,7 @@
 #   - every live version (models-admin model list) is read by digest and by
 #     vN, every deleted one by vN;
 #   - one deleted pool content is created again, alone.
+# Then, once, models-admin restore racing purge.
 # Every write of a version row sleeps RACE_DELAY_MS (default 10) inside its
 # transaction (a trigger in the test database), so that requests really
 # meet on a model: without it, on a loaded machine, the bursts' requests
@@ -356,6 +357,40 @@ for round in $(seq 1 "$ROUNDS"); do
 	MADE=$(psql_q "SELECT sum(m.next_version_index - b.next0) FROM race_before b JOIN models m ON m.object_id = b.oid WHERE b.$R")
 	TOTAL_OK=$((TOTAL_OK + OK)); TOTAL_DELETED=$((TOTAL_DELETED + SUM)); TOTAL_MADE=$((TOTAL_MADE + MADE))
 done
+# models-admin restore racing purge, once, in steps made certain by
+# watching the database: purge (a session held open after it) has removed
+# a version deleted 40 days ago; a restore of it then waits on its row;
+# purge commits. The restore must find nothing (exit 1, no audit row), not
+# report the version it could not bring back.
+# wait_for SQL: polls until SQL answers t (at most 30 s); 1 if it never did.
+wait_for() {
+	local n=0
+	until [ "$(psql_q "$1")" = t ]; do
+		n=$((n + 1)); [ "$n" -gt 600 ] && return 1
+		sleep 0.05
+	done
+}
+printf 'x = 1\n' | "$BUILD/models-admin" model create acme pp old --source - >/dev/null
+psql_q "UPDATE model_versions v SET deleted_at = now() - interval '40 days' FROM models m WHERE m.id = v.model_id AND m.object_id = 'old'" >/dev/null
+mkfifo "$T/purge.in"
+"$PGBIN/psql" "$DATABASE_URL" -Atq <"$T/purge.in" >"$T/purge.out" 2>&1 &
+PURGE_PID=$!
+exec 8>"$T/purge.in"
+echo "BEGIN; SELECT 'purged', * FROM model_purge(now() - interval '20 days');" >&8
+wait_for "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE state = 'idle in transaction' AND query LIKE '%model_purge%')" ||
+    fail "restore racing purge" "purge never ran: $(cat "$T/purge.out")"
+"$BUILD/models-admin" model restore acme pp old v0 >"$T/restore.out" 2>&1 &
+RESTORE_PID=$!
+wait_for "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%model_restore%')" ||
+    fail "restore racing purge" "restore never waited: $(cat "$T/restore.out")"
+echo "COMMIT;" >&8
+exec 8>&-
+wait "$RESTORE_PID"; rc=$?
+wait "$PURGE_PID"
+expect_eq "restore racing purge: purged, nothing restored, no audit row" \
+    "purged|1|1 exit 1: models-admin: no version v0 of old in acme/pp; 0 versions, audit: purge" \
+    "$(tr '\n' ' ' <"$T/purge.out" | sed 's/ $//') exit $rc: $(cat "$T/restore.out"); $(psql_q "SELECT count(*) FROM race_v WHERE object_id = 'old'") versions, audit: $(psql_q "SELECT string_agg(action, ' ' ORDER BY id) FROM admin_audit")"
+
 echo "race: $ROUNDS rounds x $CLIENTS clients, $TOTAL_REQ requests: $TOTAL_MADE versions made, $TOTAL_OK deletes ($TOTAL_DELETED versions)," \
     "$(grep -c 'deadlock detected' "$T/pg/server.log") deadlocks retried inside"
 grep -q "ERROR\|deadlock" "$T/app.log" && fail "app log" "$(grep -m3 'ERROR\|deadlock' "$T/app.log")"
