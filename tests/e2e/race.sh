@@ -23,8 +23,9 @@
 # Then, once, models-admin restore racing purge.
 # Every write of a version row sleeps RACE_DELAY_MS (default 10) inside its
 # transaction (a trigger in the test database), so that requests really
-# meet on a model: without it, on a loaded machine, the bursts' requests
-# mostly ran one after another. It asserts nothing about time.
+# meet on a model: without it, on a loaded 2-core machine, requests mostly
+# ran one after another and a create without its lock went unnoticed. It
+# asserts nothing about time.
 # RACE_SEED=N repeats a run's random choices. Last line: "N passed, N failed".
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -63,7 +64,7 @@ CREATE FUNCTION race_slow() RETURNS trigger LANGUAGE plpgsql AS \$\$
 BEGIN PERFORM pg_sleep($DELAY_MS / 1000.0); RETURN NEW; END \$\$;
 CREATE TRIGGER race_slow BEFORE INSERT OR UPDATE ON model_versions
   FOR EACH ROW EXECUTE FUNCTION race_slow();
--- Every version with its object id (one project).
+-- Every version with its object id (unique in this database).
 CREATE VIEW race_v AS SELECT v.*, m.object_id FROM model_versions v
   JOIN models m ON m.id = v.model_id;
 -- The body as JSON, or NULL when it is not JSON.
@@ -154,7 +155,7 @@ ref_for() {
 	case $(( RANDOM % 10 )) in
 	0|1)	REF=latest
 		[ "${2:-}" = delete ] && [ "$m" != 3 ] && ref_for "$@" ;;
-	2|3|4)	REF=${POOLD[$m.$(( RANDOM % POOL + 1 ))]} ;;
+	2|3|4)	REF=${POOLD[$m.$(( RANDOM % POOL + 1 ))]:-v1} ;;
 	*)	i=$(( NEXT[$m] - POOL - 2 + RANDOM % (POOL + 12) ))
 		REF=v$(( i < 1 ? 1 : i )) ;;
 	esac
@@ -227,12 +228,13 @@ for round in $(seq 1 "$ROUNDS"); do
 		done
 	done
 
+	# The burst on s, alone: its 8 connections meet 8 idle workers.
+	curl -K "$T/k.s" >"$T/c.s"
 	# The gate: every client waits on a shared lock this shell holds
 	# exclusively until all of them are waiting, then all go at once.
 	exec 9>"$T/gate"
 	flock -x 9
 	PIDS=""
-	curl -K "$T/k.s" >"$T/c.s"
 	for c in b $(seq 1 "$CLIENTS"); do
 		( : >"$T/ready.$c"; flock -s "$T/gate" true &&
 		    curl -K "$T/k.$c" >"$T/c.$c" ) 9>&- &
