@@ -223,7 +223,10 @@ for round in $(seq 1 "$ROUNDS"); do
 					ref_for "$oid" delete; refs="$refs,$REF"
 				done
 				req_add "$c" delete "$oid" "$refs" ;;
-			*)	ref_for "$oid"; req_add "$c" read "$oid" "$REF" ;;
+			*)	# Reads: latest half the time, which the
+				# deletes' choice of versions makes a race.
+				ref_for "$oid"; [ $(( RANDOM % 2 )) = 0 ] && REF=latest
+				req_add "$c" read "$oid" "$REF" ;;
 			esac
 		done
 	done
