@@ -371,16 +371,23 @@ read_version(const struct route *rt, struct store *st,
 	    rt->object_id.val, rt->digest.val };
 	struct read_ctx c = { rt, resp };
 	enum store_status s;
-	char reason[1024];
+	char *reason;
 	int rc;
 
 	s = st->ops->read_model(st->ctx, &r, &resp->key_id, read_row, &c);
 	if (common_status(s, rt, resp, &rc) == 0)
 		return rc;
 	if (s == STORE_NOT_FOUND) {
-		snprintf(reason, sizeof(reason), "Obj %s:%s not found",
-		    rt->object_id.val, rt->digest.val);
-		return reason_body(resp, 404, reason, "NotFoundError");
+		/* Sized to fit: vN may have any number of digits. */
+		size_t n = strlen(rt->object_id.val) + rt->digest.len + 32;
+
+		if ((reason = malloc(n)) == NULL)
+			return -1;
+		snprintf(reason, n, "Obj %s:%s not found", rt->object_id.val,
+		    rt->digest.val);
+		rc = reason_body(resp, 404, reason, "NotFoundError");
+		free(reason);
+		return rc;
 	}
 	return s == STORE_OK ? 0 : -1;
 }
@@ -525,25 +532,14 @@ api_request(const struct route *rt, const char *method, const char *qs,
 		    valid_paging(&lim, &off, errors, &limit, &offset) != 0)
 			goto done;
 	} else if (rt->kind == ROUTE_MODELS) {
-		struct json_object *body_errors = json_object_new_array();
+		size_t npath = json_object_array_length(errors);
 
-		if (body_errors == NULL || check_body(req, body_errors, &parsed,
-		    &m, &only) != 0) {
-			json_object_put(body_errors);
+		if (check_body(req, errors, &parsed, &m, &only) != 0)
 			goto done;
-		}
-		if (only) {
-			json_object_put(errors);
-			errors = body_errors;
-		} else {
-			for (size_t i = 0; i < json_object_array_length(body_errors); i++)
-				if (resp_append(errors, json_object_get(
-				    json_object_array_get_idx(body_errors, i)))) {
-					json_object_put(body_errors);
-					goto done;
-				}
-			json_object_put(body_errors);
-		}
+		/* FastAPI stops at a body that is no JSON: its entry alone. */
+		if (only && npath > 0 &&
+		    json_object_array_del_idx(errors, 0, npath) != 0)
+			goto done;
 	}
 	if (json_object_array_length(errors) > 0) {
 		rc = invalid_input(st, hash, errors, resp);

@@ -308,8 +308,10 @@ valid_count(const char *s, size_t len, long long *v)
 			return VALID_INT_PARSING;
 		if (s[i] != '0')
 			zero = 0;
+		/* Past LLONG_MAX it stays past: n * 10 must never wrap. */
 		if (n <= LLONG_MAX)
-			n = n * 10 + (unsigned long long)(s[i] - '0');
+			n = n > (ULLONG_MAX - 9) / 10 ? ULLONG_MAX :
+			    n * 10 + (unsigned long long)(s[i] - '0');
 	}
 	if (neg && !zero)
 		return VALID_NEGATIVE;

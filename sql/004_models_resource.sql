@@ -442,6 +442,12 @@ BEGIN
 		RETURN;
 	END IF;
 	UPDATE model_versions SET deleted_at = NULL WHERE id = v_id;
+	-- The model's lock keeps deletes and creates out, not purge: one that
+	-- committed while this waited for the row removed it.
+	IF NOT FOUND THEN
+		status := 3;
+		RETURN;
+	END IF;
 	INSERT INTO admin_audit (action, entity, project, object_id, digests,
 	                         count, detail)
 	VALUES ('restore', p_entity, p_project, p_object_id,

@@ -69,7 +69,7 @@ stage "hostile FastCGI records" env BUILD="$ROOT/build" tests/e2e/fcgi-hostile.s
 stage "fuzzing (libFuzzer, 3 s per harness)" env FUZZ_SECONDS=3 tests/fuzz/run.sh
 stage "races (32 clients, 3 rounds)" env BUILD="$ROOT/build" RACE_ROUNDS=3 \
     tests/e2e/race.sh
-stage "failover (primary + sync standby: kill -9, stalled standby, async, switchover)" \
+stage "failover (primary + sync standby: kill -9, stalled standby, async, switchover, PgBouncer switchover)" \
     env BUILD="$ROOT/build" tests/failover/run.sh
 stage "end-to-end (cgi, valgrind memcheck)" env BUILD="$ROOT/build" FRONT=cgi \
     VALGRIND=1 tests/e2e/run.sh

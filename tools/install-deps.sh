@@ -29,7 +29,7 @@ apache)	RUN_FRONT=apache2 ;;
 *)	RUN_FRONT=lighttpd ;;
 esac
 CHECK="$BUILD libfcgi-bin postgresql spawn-fcgi lighttpd nginx-light apache2
-pgbouncer valgrind clang libclang-rt-14-dev multiwatch python3 curl
+pgbouncer valgrind clang libclang-rt-14-dev multiwatch python3 curl procps
 debhelper dpkg-dev fakeroot lintian devscripts"
 case $TARGET in
 build)	PKGS=$BUILD ;;

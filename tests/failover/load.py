@@ -10,8 +10,10 @@ PLAN holds the seeded versions, one "OBJECT_ID DIGEST INDEX" per line
 (models-admin model list output). Client k deletes from model number
 k % models, from its own share of that model's versions, one or two
 references a request (vN or the exact digest); one request in ten adds a
-reference from the other share, so clients also race. OUT gets one JSON
-object per request: rid (RUN-cK-N), op, refs (as [object_id, index] pairs) or name,
+reference from the other share, so clients also race. Creates go to
+models of the client's own (cK-m0..3), with new source each time; reads
+name a version the client created. OUT gets one JSON object per request:
+rid (RUN-cK-N), op, refs ([object_id, index] pairs), name or target,
 status, retry_after, body, t0, t1 (time.time()). Each client pauses
 --pause seconds (default 0.1) after an answer, so 16 clients make a steady
 load of about 150 requests/s that the seeded versions last through, and

@@ -113,7 +113,7 @@ stack_front_start lighttpd "$T/front" "$PORT" "$T/app.sock" /dev/null || exit 1
 BASE="http://127.0.0.1:$PORT"
 
 python3 "$HERE/load.py" "$BASE" "$KEY" "$T/plan" "$T/patroni.rec" "$LOAD_S" \
-    "$T/patroni.stop" --prefix patroni 2>"$T/patroni.loaderr" &
+    "$T/patroni.stop" --prefix patroni $LOAD_FLAGS 2>"$T/patroni.loaderr" &
 LP=$!
 sleep "$EVENT_AT"
 T_KILL=$(date +%s.%N)

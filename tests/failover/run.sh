@@ -2,17 +2,20 @@
 # Failover under load: a primary and a streaming standby (pg_basebackup -R),
 # synchronous replication (synchronous_commit = on), models-api on a
 # multi-host DATABASE_URL with target_session_attrs=read-write, lighttpd in
-# front, and 16 clients deleting (load.py) while the primary is lost and the
-# standby promoted with pg_ctl promote (standing in for the orchestrator).
+# front, and 16 clients creating, reading and deleting (load.py) while the
+# primary is lost and the standby promoted with pg_ctl promote (standing in
+# for the orchestrator).
 # After each run, on the new primary (verify.py): every answer was 200, 404
 # or 503 + Retry-After; every delete answered 200 is not live (per
-# models-admin model list) and has its audit row; the versions gone equal
+# models-admin model list) and has its audit row; every create answered
+# 200 is live with the digest and index it was given, and no read of one
+# answered 404; the versions gone equal
 # the audit rows' sum, and an audit row not matching a 200 belongs to a 503
 # (outcome unknown, it committed); no version has two indices; successes
 # resume after the promotion. The kill-to-first-success gap is reported,
 # and bounded only generously (10 s).
 #
-# Runs (FAILOVER_RUNS, default all four):
+# Runs (FAILOVER_RUNS, default all five):
 #   sync        kill -9 of the primary (postmaster and its children at
 #               once, as when the host dies), promotion 0.3 s later
 #   stalled     the primary's walsender stopped (SIGSTOP) for 2.5 times the
@@ -23,22 +26,27 @@
 #               negative control, lost acknowledged deletes are reported,
 #               not failed
 #   switchover  planned: pg_ctl stop -m fast on the primary, then promote
+#   bouncer-switchover  the same with the app behind PgBouncer, PAUSEd
+#               before the stop, pointed at the new primary, RELOADed and
+#               RESUMEd after the promotion: not one 503
 #
 # The kill time is taken once the primary is gone (the kill sent, the stop
 # returned), so a success after it is the new primary's.
-# FAILOVER_FORM=short (make check: 5 s of load per run, 7.5 s stalled)
-# or long (make failover: 25 s, 27.5 s stalled). FAILOVER_CREATES=1 / FAILOVER_READS=1 add creates and
-# reads to the load (once POST and GET exist). KEEP=1 keeps $T.
+# FAILOVER_FORM=short (make check: 1.5 s of load, the event, 1.5 s after
+# the promotion) or long (make failover: 10 s, the event, 15 s).
+# FAILOVER_CREATES=0 / FAILOVER_READS=0 leave creates / reads out of the
+# load (both in by default). KEEP=1 keeps $T.
 # Last line: "N passed, N failed".
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
 HERE=$ROOT/tests/failover
-RUNS=${FAILOVER_RUNS:-sync stalled async switchover}
-# Load: EVENT_AT seconds, the event (the stall included), AFTER_S seconds.
+RUNS=${FAILOVER_RUNS:-sync stalled async switchover bouncer-switchover}
+# Load: EVENT_AT seconds, the event (the stall included), then AFTER_S
+# seconds after the promotion.
 case ${FAILOVER_FORM:-short} in
 long)	EVENT_AT=10 AFTER_S=15 VERSIONS=1000 ;;
-*)	EVENT_AT=2 AFTER_S=3 VERSIONS=300 ;;
+*)	EVENT_AT=1.5 AFTER_S=1.5 VERSIONS=300 ;;
 esac
 TIMEOUT_MS=1000		# MODELS_API_STATEMENT_TIMEOUT_MS for the app
 STALL_S=2.5		# the stalled standby: 2.5 x the statement timeout
@@ -47,9 +55,6 @@ PROMOTE_DELAY=0.3	# the orchestrator's detection time, roughly
 . "$ROOT/tests/e2e/lib.sh"
 . "$HERE/lib.sh"
 
-LOAD_FLAGS=""
-[ "${FAILOVER_CREATES:-0}" = 1 ] && LOAD_FLAGS="$LOAD_FLAGS --creates"
-[ "${FAILOVER_READS:-0}" = 1 ] && LOAD_FLAGS="$LOAD_FLAGS --reads"
 
 T=$(mktemp -d /tmp/models-failover.XXXXXX)
 chmod 755 "$T"
@@ -57,6 +62,7 @@ chmod 755 "$T"
 fo_end() {
 	stack_stop_pid "$T/front/front.pidfile"
 	stack_stop_pid "$T/app.pid"
+	stack_pgbouncer_stop "$T/bouncer"
 	fo_clusters_down
 	stack_pg_stop "$T/tmpl" immediate
 	if [ "${KEEP:-0}" = 1 ]; then
@@ -119,14 +125,27 @@ fo_pair() {
 	expect_eq "$2: standby streaming, $want" "$want" "$state"
 }
 
+# fo_bouncer COMMAND: one command on PgBouncer's admin console (as the
+# user PgBouncer runs as, which its unix socket lets in).
+fo_bouncer() {
+	as_pg "$PGBIN/psql" -h "$T/bouncer" -p 6432 -U pgbouncer -d pgbouncer -qc "$1" >/dev/null
+}
+
+# fo_app URL: (re)starts models-api with DATABASE_URL=URL.
+fo_app() {
+	stack_stop_pid "$T/app.pid"
+	DATABASE_URL=$1 stack_app_start "$T/app.sock" "$T/app.log" "$T/app.pid"
+}
+
 # fo_run NAME KIND: one run (see the header), then verify.py's checks.
 fo_run() {
-	local name=$1 kind=$2 sync=1 flags="" lp ws t_kill t_prom load_s
+	local name=$1 kind=$2 sync=1 flags="" lp ws t_kill t_prom
 	[ "$kind" = async ] && sync=0 flags=--loss-reported
 	[ "$kind" = stalled ] && flags=--cancels
 	fo_pair "$sync" "$name" || { fail "$name" "cluster pair did not start"; return; }
-	load_s=$(awk "BEGIN { print $EVENT_AT + $AFTER_S + ($kind == \"stalled\" ? $STALL_S : 0) }")
-	python3 "$HERE/load.py" "$BASE" "$KEY" "$T/plan" "$T/$name.rec" "$load_s" \
+	[ "$kind" = bouncer-switchover ] && fo_app "$(stack_pgbouncer_start "$T/bouncer" "$T/s1")"
+	# The load stops AFTER_S seconds after the promotion (120 s at most).
+	python3 "$HERE/load.py" "$BASE" "$KEY" "$T/plan" "$T/$name.rec" 120 \
 	    "$T/$name.stop" --prefix "$name" $LOAD_FLAGS 2>"$T/$name.loaderr" &
 	lp=$!
 	sleep "$EVENT_AT"
@@ -137,6 +156,10 @@ fo_run() {
 		kill -STOP "$ws"
 		sleep "$STALL_S"
 		fo_kill_primary; t_kill=$(now); sleep "$PROMOTE_DELAY" ;;
+	bouncer-switchover)
+		t_kill=$(now)
+		fo_bouncer PAUSE
+		stack_pg_stop "$T/pg1" fast ;;
 	switchover)
 		t_kill=$(now)
 		stack_pg_stop "$T/pg1" fast
@@ -146,7 +169,21 @@ fo_run() {
 	esac
 	t_prom=$(now)
 	as_pg "$PGBIN/pg_ctl" -D "$T/pg2" -w -t 30 promote >/dev/null
+	if [ "$kind" = bouncer-switchover ]; then
+		sed -i "s|host=$T/s1 |host=$T/s2 |" "$T/bouncer/pgbouncer.ini"
+		fo_bouncer RELOAD
+		fo_bouncer RESUME
+		echo "$name: paused_s $(awk "BEGIN { printf \"%.3f\", $(now) - $t_kill }")"
+	fi
+	sleep "$AFTER_S"
+	touch "$T/$name.stop"
 	wait "$lp"
+	if [ "$kind" = bouncer-switchover ]; then
+		fo_app "$APP_URL"
+		stack_pgbouncer_stop "$T/bouncer"
+		# Not one request may have failed: the pause held them.
+		expect_eq "$name: no 503" 0 "$(grep -c '"status": 503' "$T/$name.rec")"
+	fi
 	[ -s "$T/$name.loaderr" ] && fail "$name: load client" "$(head -n 5 "$T/$name.loaderr")"
 	fo_verify "$name" "$t_kill" "$t_prom" \
 	    "postgresql:///models?host=$T/s2&user=postgres" "$flags"
@@ -161,9 +198,9 @@ stack_pg_stop "$T/tmpl" fast
 
 # The app lists the standby's socket first: target_session_attrs=read-write
 # must make libpq skip it while it is a standby.
-export DATABASE_URL="postgresql:///models?host=$T/s2,$T/s1&user=postgres&target_session_attrs=read-write"
+APP_URL="postgresql:///models?host=$T/s2,$T/s1&user=postgres&target_session_attrs=read-write"
 export MODELS_API_STATEMENT_TIMEOUT_MS=$TIMEOUT_MS MODELS_API_THREADS=8
-stack_app_start "$T/app.sock" "$T/app.log" "$T/app.pid" || exit 1
+fo_app "$APP_URL" || exit 1
 PORT=$(stack_free_port)
 stack_front_start lighttpd "$T/front" "$PORT" "$T/app.sock" /dev/null || exit 1
 BASE="http://127.0.0.1:$PORT"
@@ -177,5 +214,7 @@ expect_eq "libpq walked the host list past the standby" 1 \
     "$(grep -q 'failed: session is read-only' "$T/app.log" && echo 1)"
 expect_eq "no statement ran on a standby" 0 \
     "$(grep -c 'read-only transaction' "$T/app.log")"
+expect_eq "no sanitizer report in the app log" 0 \
+    "$(grep -c -E 'ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:' "$T/app.log")"
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" = 0 ]

@@ -13,6 +13,9 @@ usage: verify.py NAME RECORDS PLAN LIVE AUDIT APPLOG T_KILL T_PROMOTE [flags]
                    been cancelled, and each of them answered 503
   --loss-reported  asynchronous control: lost acknowledged writes are a
                    figure, not a failure
+  --deleted=FILE   `models-admin model list fo p --deleted` afterwards: the
+                   seeded versions that are not live must be exactly the
+                   ones listed there (marked deleted, not vanished)
 
 Prints "ok CHECK" or "FAIL CHECK: detail" per check and "figure NAME VALUE"
 lines; run.sh counts them.
@@ -27,7 +30,8 @@ BODY_503 = '{"reason":"Service temporarily unavailable","error_type":"ServiceUna
 
 def main():
     a = sys.argv[1:]
-    flags = set(x for x in a if x.startswith("--"))
+    flags = set(x for x in a if x.startswith("--") and "=" not in x)
+    opts = dict(x[2:].split("=", 1) for x in a if x.startswith("--") and "=" in x)
     a = [x for x in a if not x.startswith("--")]
     name, records, plan, live, audit, applog, t_kill, t_promote = a
     t_kill, t_promote = float(t_kill), float(t_promote)
@@ -69,6 +73,7 @@ def main():
 
     counts = collections.Counter("%s:%s" % (r["op"], r["status"]) for r in recs)
     figure("requests", len(recs))
+    figure("max_latency_s", "%.3f" % max((r["t1"] - r["t0"] for r in recs), default=0))
     figure("by_status", " ".join("%s=%d" % kv for kv in sorted(counts.items())))
 
     # Every acknowledged delete is deleted (not live), per reference.
@@ -91,6 +96,12 @@ def main():
     sum_200 = sum(int(r["body"][15:-1]) for r in ok_deletes)
     sum_audit = sum(sum(v) for v in audit_rows.values())
     figure("versions_deleted", gone)
+    if "deleted" in opts:
+        marked = set((f[0], int(f[2])) for f in (l.split() for l in open(opts["deleted"]))
+                     if len(f) >= 3 and (f[0], int(f[2])) in seeded)
+        check("%s: the versions gone are the ones marked deleted" % name,
+              marked == seeded - live_idx,
+              "%d not live, %d marked deleted" % (gone, len(marked)))
     figure("sum_num_deleted_200", sum_200)
     figure("audit_rows", sum(len(v) for v in audit_rows.values()))
     unknown_committed = [rid for rid in audit_rows
@@ -126,6 +137,12 @@ def main():
     if not loss_ok:
         check("%s: every create answered 200 is live as answered" % name, not lost_c,
               "%d lost, e.g. %s" % (len(lost_c), lost_c[:5]))
+    # A read names a version whose create was answered 200: once answered,
+    # it can be 200 or 503, never "not found".
+    gone_reads = [r["rid"] for r in recs if r["op"] == "read" and r["status"] == 404]
+    if not loss_ok:
+        check("%s: no read of an acknowledged create answered 404" % name,
+              not gone_reads, "%d, e.g. %s" % (len(gone_reads), gone_reads[:5]))
     dup = [k for k, n in live_full.items() if n > 1] + [k for k, n in live_ix.items() if n > 1]
     check("%s: no version with two indices, no index twice" % name, not dup, str(dup[:5]))
 

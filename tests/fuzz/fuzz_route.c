@@ -44,8 +44,27 @@ check_route(const char *path, size_t len)
 			CHECK(path[i] == '/');
 		CHECK(path[len - r.trailing - 1] != '/');
 	}
+	if (r.kind == ROUTE_MODELS) {
+		CHECK(ref.nseg == 4);
+		check_param(&r.entity, &ref, 1, path, len);
+		check_param(&r.project, &ref, 2, path, len);
+		CHECK(r.object_id.raw == NULL && r.digest.raw == NULL);
+		CHECK(strcmp(r.allow, "GET, POST") == 0);
+	}
+	if (r.kind == ROUTE_VERSION) {
+		CHECK(ref.nseg == 7);
+		check_param(&r.entity, &ref, 1, path, len);
+		check_param(&r.project, &ref, 2, path, len);
+		check_param(&r.object_id, &ref, 4, path, len);
+		check_param(&r.digest, &ref, 6, path, len);
+		CHECK(r.digest.raw + r.digest.raw_len == path + len - r.trailing);
+		CHECK(strcmp(r.allow, "GET") == 0);
+	}
+	if (r.kind == ROUTE_HEALTH)
+		CHECK(strcmp(r.allow, "GET, HEAD") == 0);
 	if (r.kind == ROUTE_MODEL) {
 		CHECK(ref.nseg == 5);
+		CHECK(strcmp(r.allow, "DELETE") == 0);
 		check_param(&r.entity, &ref, 1, path, len);
 		check_param(&r.project, &ref, 2, path, len);
 		check_param(&r.object_id, &ref, 4, path, len);

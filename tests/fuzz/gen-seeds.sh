@@ -96,23 +96,40 @@ seed canon deep '[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[{"a":[[[[[[[[[[[[[[[[[[[[[[[[[[
 seed canon bad-escape '["\\x", "\\u12", "\\ud800"]'
 seed canon bad-tail '{"a": 1,}  x'
 
-# app: 8 control bytes, then NUL-separated fields (see fuzz_app.c):
-# method, flags, check_key, delete_model, health, prefix, message, num;
+# app: 16 control bytes, then NUL-separated fields (see fuzz_app.c):
+# method, flags, check_key, store op, health, prefix, message, num, route
+# shape, Content-Type, body, stored value, version, list, sink, time;
 # REQUEST_URI|SCRIPT_NAME, PATH_INFO, QUERY_STRING, Authorization,
-# X-Request-Id, method, message.
+# X-Request-Id, method, message, digest, Content-Type, body, name,
+# source_code, attributes, stored value, stored source.
+# app NAME CTL FIELD...: CTL is printf text for the first 8 bytes (the
+# rest are zero) or, for app16, 16 decimal numbers.
+app_write() {
+	local name=$1
+	shift
+	local first=1 f
+	for f in "$@"; do
+		[ $first = 1 ] || printf '\0'
+		first=0
+		printf '%s' "$f"
+	done >>"app/$name"
+}
 app() {
 	local name=$1 ctl=$2
 	shift 2
 	mkdir -p app
-	{
-		printf "$ctl"
-		local first=1 f
-		for f in "$@"; do
-			[ $first = 1 ] || printf '\0'
-			first=0
-			printf '%s' "$f"
-		done
-	} >"app/$name"
+	{ printf "$ctl"; printf '\0\0\0\0\0\0\0\0'; } >"app/$name"
+	app_write "$name" "$@"
+}
+app16() {
+	local name=$1 b
+	mkdir -p app
+	: >"app/$name"
+	for b in $2; do
+		printf "\\$(printf '%03o' "$b")" >>"app/$name"
+	done
+	shift 2
+	app_write "$name" "$@"
 }
 # Statuses: 0 OK 1 BAD_KEY 2 FORBIDDEN 3 NO_PROJECT 4 NOT_FOUND
 # 5 UNAVAILABLE 6 ERROR. Methods: 0 DELETE 1 GET 2 HEAD 3 POST 8 field.
@@ -153,3 +170,82 @@ app too-long-oid '\0\0\0\0\0\0\0\0' \
 app too-many '\0\x10\0\0\0\0\0\0' \
     "/v2/e/p/models/m?$(for i in $(seq 0 100); do printf 'digests=v%d&' $i; done)"
 app method-field '\x08\0\0\0\0\0\0\0' '/health' '' '' '' '' 'OPTIONS'
+
+# Section 9. Methods 0 DELETE 1 GET 2 HEAD 3 POST; flags 16 = Bearer key;
+# shapes 1 collection, 2 version, 3 model, 4 /v2/FIELD0/models; Content-Type
+# 2 application/json, 5 text/plain; body 0 field 9, 1 built, 2 empty, 3 BOM.
+VEC='{"name":"My Model","description":null,"source_code":"import weave\n\nclass MyModel(weave.Model):\n    temperature: float\n","attributes":{"temperature":0.7}}'
+app16 create-vector '3 16 0 0 0 0 0 3 1 2 0 0 0 0 0 0' '' '' '' '' 'req-1' \
+    '' '' '' '' "$VEC"
+app16 create-built '3 16 0 0 0 0 0 0 1 0 97 0 0 0 0 0' '' '' '' '' '' '' '' \
+    '' '' '' "$(printf 'user/model <V2> \xc3\x89')" 'print(1)\n' \
+    '{"k":[1,2.50,"\u00e9",1E2],"n":null,"big":123456789012345678901234567890}'
+app16 create-fields '3 16 0 0 0 0 0 0 1 4 0 0 0 0 0 0' '' '' '' '' '' '' '' \
+    '' '' '{"name":5,"description":[],"source_code":null,"attributes":{"name":1,"x":2,"files":3,"name":4}}'
+app16 create-missing '3 16 0 0 0 0 0 0 1 3 0 0 0 0 0 0' '' '' '' '' '' '' '' \
+    '' '' '{"description":"d","attributes":7}'
+app16 create-dotdot '3 16 0 0 0 0 0 0 1 1 0 0 0 0 0 0' '' '' '' '' '' '' '' \
+    '' '' '{"name":"..","source_code":""}'
+app16 create-long-name '3 16 0 0 0 0 0 0 1 2 0 0 0 0 0 0' '' '' '' '' '' '' \
+    '' '' '' "{\"name\":\"$(head -c 129 /dev/zero | tr '\0' n)\",\"source_code\":\"\"}"
+app16 create-bad-chars '3 16 0 0 0 0 0 0 1 2 0 0 0 0 0 0' '' '' '' '' '' '' \
+    '' '' '' '{"name":"a!b","source_code":"\u0000x"}'
+app16 create-text '3 16 0 0 0 0 0 0 1 5 0 0 0 0 0 0' '' '' '' '' '' '' '' \
+    '' '' "$(printf 'a\xffb\xe2\x82')"
+app16 create-ctype '3 16 0 0 0 0 0 0 1 7 0 0 0 0 0 0' '' '' '' '' '' '' '' \
+    '' ' Application/Problem+JSON ; q=1' '{"name":"m","source_code":"s"}'
+app16 create-json-invalid '3 16 0 0 0 0 0 0 1 2 0 0 0 0 0 0' '' '' '' '' '' \
+    '' '' '' '' '{"name": NaN, "x": [1,'
+app16 create-bom '3 16 0 0 0 0 0 0 1 2 3 0 0 0 0 0' '' '' '' '' '' '' '' '' \
+    '' '{"name":"m","source_code":"x"}'
+app16 create-null '3 16 0 0 0 0 0 0 1 0 0 0 0 0 0 0' '' '' '' '' '' '' '' '' \
+    '' 'null'
+app16 create-array '3 16 0 0 0 0 0 0 1 0 0 0 0 0 0 0' '' '' '' '' '' '' '' \
+    '' '' '[1,{"a":"\ud83d\ude00"}]'
+app16 create-empty '3 16 0 0 0 0 0 0 1 5 2 0 0 0 0 0'
+app16 create-too-large '3 2 0 0 0 0 0 0 1 2 4 0 0 0 0 0'
+app16 create-path-and-body '3 16 0 0 0 0 0 0 4 2 0 0 0 0 0 0' 'bad%20e/p' \
+    '' '' '' '' '' '' '' '' '{"name":1}'
+app16 create-forbidden '3 16 0 2 0 0 0 0 1 2 0 0 0 0 0 0' '' '' '' '' '' '' \
+    '' '' '' '{"name":"m","source_code":"s"}'
+app16 create-unavailable '3 16 5 5 0 1 0 0 1 2 0 0 0 0 0 0' '' '' '' '' '' \
+    '' '' '' '' '{"name":"m","source_code":"s","attributes":{"_type":1}}'
+app16 list '1 16 0 0 0 0 0 0 1 0 0 1 0 3 0 4' '' '' 'limit=2&offset=%201' \
+    '' 'req-2' '' '' '' '' '' '' '' '' '' 'import weave\n'
+app16 list-abort '1 16 0 0 0 0 0 0 1 0 0 5 2 5 3 9' '' '' '' '' '' '' '' '' \
+    '' '' '' '' '' '{"name":"n","x":[1.0,-0,"\u2028"]}' 'src'
+app16 list-store-fail '1 16 0 0 0 0 0 0 1 0 0 2 0 92 0 200'
+app16 list-flush-fail '1 16 0 0 0 0 0 0 1 0 0 0 0 1 128 0'
+app16 list-header-fail '1 16 0 0 0 0 0 0 1 0 0 0 0 1 1 0'
+app16 list-paging '1 16 0 0 0 0 0 0 1 0 0 0 0 0 0 0' '' '' \
+    'limit=abc&offset=-1&limit=%20-0%20&offset=1.0'
+app16 list-big '1 16 0 0 0 0 0 255 1 0 0 0 0 2 0 0' '' '' \
+    'limit=99999999999999999999&offset=9223372036854775807'
+app16 list-no-project '1 16 0 3 0 0 0 0 1 0 0 0 0 0 0 0'
+app16 list-not-found '1 16 0 4 0 0 0 0 1 0 0 0 0 0 0 0'
+app16 read '1 16 0 0 0 0 0 2 2 0 0 1 0 0 0 3' 'my-model' '' '' '' '' '' '' \
+    'latest' '' '' '' '' '' '' 'import weave\n'
+app16 read-deleted '1 16 0 0 0 0 0 1 2 0 0 1 1 0 0 3' 'm' '' '' '' '' '' '' \
+    'v01'
+app16 read-no-source '1 16 0 0 0 0 0 1 2 0 0 2 2 0 0 0' 'm' '' '' '' '' '' \
+    '' 'l3HLLkFSyN9ebFW8vMh5zS1oyXtTPAevDjKLfBKiwQw'
+app16 read-missing-source '1 16 0 0 0 0 0 1 2 0 0 5 4 0 0 0' 'm' '' '' '' \
+    '' '' '' 'v0'
+app16 read-val '1 16 0 0 0 0 0 1 2 0 0 0 8 0 0 136' 'm' '' '' '' '' '' '' \
+    'v1' '' '' '' '' '' '{"name":"x","description":"d","a":{"b":1e5},"a":2}' \
+    "$(printf 'a\1b')"
+app16 read-not-found '1 16 0 4 0 0 0 0 2 0 0 0 0 0 0 0' 'm' '' '' '' '' '' '' \
+    'v9'
+app16 read-invalid '1 16 0 0 0 0 0 0 2 0 0 0 0 0 0 0' 'm%21' '' '' '' '' '' \
+    '' 'v1x%FF'
+app16 head-api '2 16 0 0 0 0 0 0 1 0 0 0 0 0 0 0'
+app16 version-delete '0 16 0 0 0 0 0 0 2 0 0 0 0 0 0 0' 'm' '' '' '' '' '' \
+    '' 'latest'
+app16 models-put '4 16 0 0 0 0 0 0 1 0 0 0 0 0 0 0'
+app16 models-slash '1 16 0 0 0 0 0 0 0 0 0 0 0 0 0 0' \
+    '/v2/e/p/models/?limit=1'
+app16 version-slash '1 16 0 0 0 1 0 0 0 0 0 0 0 0 0 0' \
+    '/api/v2/e/p/models/m/versions/v1//'
+# vN has no length limit: a 404 reason longer than any fixed buffer.
+app16 read-long-ref '1 16 0 4 0 0 0 0 2 0 0 0 0 0 0 0' 'm' '' '' '' '' '' '' \
+    "v$(head -c 1100 /dev/zero | tr '\0' 0)1"

@@ -256,18 +256,21 @@ ref_valid_digest(const char *s, size_t len)
 	    REF_PATTERN;
 }
 
-/* ---- routing (CONTRACT.md section 1) ---- */
+/* ---- routing (CONTRACT.md section 1 and 9) ---- */
 
-enum ref_kind { REF_NOT_FOUND, REF_MODEL, REF_HEALTH };
+/* In lib/route.h's order, so the harnesses compare kinds directly. */
+enum ref_kind { REF_NOT_FOUND, REF_MODEL, REF_MODELS, REF_VERSION, REF_HEALTH };
+
+#define REF_MAX_SEG 7
 
 struct ref_route {
 	enum ref_kind	 kind;
 	size_t		 trailing;
 	size_t		 nseg;
-	const char	*raw[5];	/* into the path */
-	size_t		 raw_len[5];
-	char		*val[5];	/* malloc'd, decoded */
-	size_t		 len[5];
+	const char	*raw[REF_MAX_SEG];	/* into the path */
+	size_t		 raw_len[REF_MAX_SEG];
+	char		*val[REF_MAX_SEG];	/* malloc'd, decoded */
+	size_t		 len[REF_MAX_SEG];
 };
 
 static int
@@ -284,10 +287,29 @@ ref_route_free(struct ref_route *r)
 	r->nseg = 0;
 }
 
+/* The Allow header of a route kind (section 1's list). */
+static const char *
+ref_allow(enum ref_kind k)
+{
+	switch (k) {
+	case REF_MODEL:
+		return "DELETE";
+	case REF_MODELS:
+		return "GET, POST";
+	case REF_VERSION:
+		return "GET";
+	case REF_HEALTH:
+		return "GET, HEAD";
+	default:
+		return NULL;
+	}
+}
+
 /*
  * The raw path (no query, prefix already cut): starts with '/'; trailing
  * slashes are counted off; the rest is split on '/' and every piece must be
- * non-empty; pieces are then percent-decoded and compared.
+ * non-empty; pieces are then percent-decoded and compared:
+ * /health, /v2/E/P/models, /v2/E/P/models/OID, /v2/E/P/models/OID/versions/D.
  */
 static void
 ref_route_match(const char *path, size_t len, struct ref_route *r)
@@ -306,7 +328,8 @@ ref_route_match(const char *path, size_t len, struct ref_route *r)
 		const char *slash = memchr(path + start, '/', end - start);
 		size_t stop = slash ? (size_t)(slash - path) : end;
 
-		if (stop == start || r->nseg == 5) {	/* empty, or too many */
+		/* empty, or more than any route has */
+		if (stop == start || r->nseg == REF_MAX_SEG) {
 			ref_route_free(r);
 			return;
 		}
@@ -321,9 +344,15 @@ ref_route_match(const char *path, size_t len, struct ref_route *r)
 	}
 	if (r->nseg == 1 && ref_seg_is(r, 0, "health"))
 		r->kind = REF_HEALTH;
-	else if (r->nseg == 5 && ref_seg_is(r, 0, "v2") &&
-	    ref_seg_is(r, 3, "models"))
-		r->kind = REF_MODEL;
+	else if (r->nseg >= 4 && ref_seg_is(r, 0, "v2") &&
+	    ref_seg_is(r, 3, "models")) {
+		if (r->nseg == 4)
+			r->kind = REF_MODELS;
+		else if (r->nseg == 5)
+			r->kind = REF_MODEL;
+		else if (r->nseg == 7 && ref_seg_is(r, 5, "versions"))
+			r->kind = REF_VERSION;
+	}
 	if (r->kind != REF_NOT_FOUND)
 		r->trailing = len - end;
 }
@@ -342,8 +371,10 @@ struct ref_query {
 	struct ref_item	*items;
 };
 
+/* The values of key in qs, in order. */
 static void
-ref_query_parse(const char *qs, size_t len, struct ref_query *q)
+ref_query_parse_key(const char *qs, size_t len, const char *key,
+    struct ref_query *q)
 {
 	size_t cap = 0, i = 0;
 
@@ -361,7 +392,7 @@ ref_query_parse(const char *qs, size_t len, struct ref_query *q)
 		eq = memchr(piece, '=', plen);
 		nlen = eq ? (size_t)(eq - piece) : plen;
 		name = ref_unquote(piece, nlen, &dlen, 1);
-		if (dlen == 7 && memcmp(name, "digests", 7) == 0) {
+		if (dlen == strlen(key) && memcmp(name, key, dlen) == 0) {
 			if (q->n == cap) {
 				cap = cap ? 2 * cap : 16;
 				q->items = realloc(q->items, cap * sizeof(*q->items));
@@ -374,6 +405,12 @@ ref_query_parse(const char *qs, size_t len, struct ref_query *q)
 		}
 		free(name);
 	}
+}
+
+static void
+ref_query_parse(const char *qs, size_t len, struct ref_query *q)
+{
+	ref_query_parse_key(qs, len, "digests", q);
 }
 
 static void
@@ -495,6 +532,188 @@ ref_auth_parse(const char *h, char key[41])
 	    n - (size_t)(colon - dec) - 1, key) : REF_AUTH_MISSING;
 	free(dec);
 	return res;
+}
+
+/* ---- section 9: list paging, media types, body text, times ---- */
+
+enum ref_count { REF_COUNT_OK, REF_COUNT_PARSING, REF_COUNT_NEGATIVE };
+
+/*
+ * limit/offset (section 9.3): UTF-8 text that is [+-]?[0-9]+ with optional
+ * ASCII spaces around it, else int_parsing; below zero, greater_than_equal.
+ * *v is the value, or LLONG_MAX-like saturation (*big set) past 2^63-1.
+ */
+static enum ref_count
+ref_valid_count(const char *s, size_t len, unsigned long long *v, int *big)
+{
+	size_t a = 0, b = len;
+	int neg = 0, nonzero = 0;
+
+	*v = 0;
+	*big = 0;
+	if (ref_utf8_count(s, len) < 0)
+		return REF_COUNT_PARSING;
+	while (a < b && s[a] == ' ')
+		a++;
+	while (b > a && s[b - 1] == ' ')
+		b--;
+	if (a < b && strchr("+-", s[a]) != NULL && s[a] != '\0') {
+		neg = s[a] == '-';
+		a++;
+	}
+	if (a == b)
+		return REF_COUNT_PARSING;
+	for (size_t i = a; i < b; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return REF_COUNT_PARSING;
+		unsigned long long d = (unsigned long long)(s[i] - '0');
+
+		nonzero |= d != 0;
+		if (*big || *v > (0x7FFFFFFFFFFFFFFFULL - d) / 10)
+			*big = 1;
+		else
+			*v = *v * 10 + d;
+	}
+	if (neg && nonzero)
+		return REF_COUNT_NEGATIVE;
+	return REF_COUNT_OK;
+}
+
+/* Python's str.strip() on a Latin-1 character. */
+static int
+ref_py_space(unsigned char c)
+{
+	return strchr(" \t\n\v\f\r\x1c\x1d\x1e\x1f", c) != NULL ?
+	    c != '\0' : c == 0x85 || c == 0xA0;
+}
+
+/*
+ * Whether FastAPI reads a body with this Content-Type as JSON (section
+ * 9.1): absent or empty; else email.message's content type (the text
+ * before the first ';', stripped, lower-cased, exactly one '/', else
+ * text/plain) is application/json or application/<x>+json.
+ */
+static int
+ref_media_is_json(const char *ct)
+{
+	char *t;
+	size_t n, a = 0;
+	int slashes = 0, ok = 0;
+
+	if (ct == NULL || ct[0] == '\0')
+		return 1;
+	n = strcspn(ct, ";");
+	while (a < n && ref_py_space((unsigned char)ct[a]))
+		a++;
+	while (n > a && ref_py_space((unsigned char)ct[n - 1]))
+		n--;
+	t = ref_strndup((const uint8_t *)ct + a, n - a);
+	for (char *p = t; *p; p++) {
+		*p = (char)(*p >= 'A' && *p <= 'Z' ? *p + 32 : *p);
+		slashes += *p == '/';
+	}
+	if (slashes == 1 && strncmp(t, "application/", 12) == 0) {
+		const char *sub = t + 12;
+		size_t sl = strlen(sub);
+		ok = strcmp(sub, "json") == 0 ||
+		    (sl >= 5 && strcmp(sub + sl - 5, "+json") == 0);
+	}
+	free(t);
+	return ok;
+}
+
+/*
+ * bytes.decode("utf-8", "replace"): a well-formed sequence is kept; else
+ * the longest prefix of one that could still complete becomes one U+FFFD
+ * (a byte that starts none, one U+FFFD by itself). Returns a malloc'd
+ * buffer and *outlen.
+ */
+static char *
+ref_utf8_replace(const char *in, size_t len, size_t *outlen)
+{
+	/* For each lead byte range: continuation count, second-byte bounds. */
+	static const struct { unsigned char lo, hi, need, b2lo, b2hi; } lead[] = {
+		{ 0xC2, 0xDF, 1, 0x80, 0xBF }, { 0xE0, 0xE0, 2, 0xA0, 0xBF },
+		{ 0xE1, 0xEC, 2, 0x80, 0xBF }, { 0xED, 0xED, 2, 0x80, 0x9F },
+		{ 0xEE, 0xEF, 2, 0x80, 0xBF }, { 0xF0, 0xF0, 3, 0x90, 0xBF },
+		{ 0xF1, 0xF3, 3, 0x80, 0xBF }, { 0xF4, 0xF4, 3, 0x80, 0x8F },
+	};
+	const unsigned char *s = (const unsigned char *)in;
+	char *out = malloc(3 * len + 1);
+	size_t o = 0, i = 0;
+
+	CHECK(out != NULL);
+	while (i < len) {
+		unsigned int cp;
+		size_t k = ref_utf8_one(s + i, len - i, &cp), good = 0;
+
+		if (k > 0) {
+			memcpy(out + o, s + i, k);
+			o += k;
+			i += k;
+			continue;
+		}
+		for (size_t l = 0; l < sizeof(lead) / sizeof(lead[0]); l++) {
+			if (s[i] < lead[l].lo || s[i] > lead[l].hi)
+				continue;
+			for (good = 0; good < lead[l].need && i + 1 + good < len;
+			    good++) {
+				unsigned char c = s[i + 1 + good];
+				unsigned char lo = good ? 0x80 : lead[l].b2lo;
+				unsigned char hi = good ? 0xBF : lead[l].b2hi;
+				if (c < lo || c > hi)
+					break;
+			}
+		}
+		memcpy(out + o, "\xef\xbf\xbd", 3);
+		o += 3;
+		i += 1 + good;
+	}
+	out[o] = '\0';
+	*outlen = o;
+	return out;
+}
+
+enum ref_time_style { REF_PYDANTIC, REF_STR, REF_ISO };
+
+/*
+ * A UTC time given in microseconds since 1970 as Python prints it (years
+ * 1-9999): pydantic "YYYY-MM-DDTHH:MM:SS[.ffffff]Z", str(datetime)
+ * "YYYY-MM-DD HH:MM:SS[.ffffff]+00:00", isoformat() with a 'T'. The
+ * calendar is Howard Hinnant's civil_from_days, not gmtime.
+ */
+static void
+ref_time(long long us, enum ref_time_style style, char out[48])
+{
+	long long secs = us / 1000000, frac = us % 1000000, days, sod;
+	long long z, era, doe, yoe, y, doy, mp, d, m;
+	char f[16] = "";
+
+	if (frac < 0) {
+		frac += 1000000;
+		secs--;
+	}
+	days = secs / 86400;
+	sod = secs % 86400;
+	if (sod < 0) {
+		sod += 86400;
+		days--;
+	}
+	z = days + 719468;
+	era = (z >= 0 ? z : z - 146096) / 146097;
+	doe = z - era * 146097;
+	yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	y = yoe + era * 400;
+	doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	mp = (5 * doy + 2) / 153;
+	d = doy - (153 * mp + 2) / 5 + 1;
+	m = mp < 10 ? mp + 3 : mp - 9;
+	y += m <= 2;
+	if (frac)
+		snprintf(f, sizeof(f), ".%06lld", frac);
+	snprintf(out, 48, "%04lld-%02lld-%02lld%s%02lld:%02lld:%02lld%s%s", y, m,
+	    d, style == REF_STR ? " " : "T", sod / 3600, sod / 60 % 60, sod % 60,
+	    f, style == REF_PYDANTIC ? "Z" : "+00:00");
 }
 
 #endif

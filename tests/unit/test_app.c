@@ -31,6 +31,10 @@
 #define FAKE_KEY_ID 7
 #define FAKE_NUM_DELETED 2
 #define MAX_REFS 8
+/* vN takes any number of digits: a reference longer than a fixed buffer. */
+#define Z10 "0000000000"
+#define Z100 Z10 Z10 Z10 Z10 Z10 Z10 Z10 Z10 Z10 Z10
+#define Z1000 Z100 Z100 Z100 Z100 Z100 Z100 Z100 Z100 Z100 Z100
 
 /*
  * The store the handler talks to: canned answers in, calls recorded. The
@@ -313,6 +317,10 @@ static const struct app_case cases[] = {
 	    .checks = 1 },
 	{ M("GET", "/v2/e/p/models/m/versions/v1"), .authorization = BEARER },
 	    .status = 404, .body = "{\"reason\":\"Obj m:v1 not found\",\"error_type\":\"NotFoundError\"}",
+	    .others = 1 },
+	{ M("GET", "/v2/e/p/models/m/versions/v" Z1000 Z1000 "1"),
+	    .authorization = BEARER },
+	    .status = 404, .body = "{\"reason\":\"Obj m:v" Z1000 Z1000 "1 not found\",\"error_type\":\"NotFoundError\"}",
 	    .others = 1 },
 	{ M("GET", "/v2/e/p/models/m/versions/v1"), .authorization = BEARER },
 	    .del_st = STORE_FORBIDDEN,

@@ -1,3 +1,4 @@
+#include <limits.h>
 #include <stdlib.h>
 
 #include "query.h"
@@ -356,9 +357,53 @@ test_too_many(void)
 	}
 }
 
+/* limit/offset (CONTRACT.md 9.3): past 2^63-1 is LLONG_MAX, never wrapped. */
+struct count_case {
+	const char	*in;
+	enum valid_rule	 rule;
+	long long	 val;	/* when VALID_OK */
+};
+
+static const struct count_case count_cases[] = {
+	{ "0", VALID_OK, 0 },
+	{ " +5 ", VALID_OK, 5 },
+	{ "-0", VALID_OK, 0 },
+	{ "007", VALID_OK, 7 },
+	{ "9223372036854775806", VALID_OK, 9223372036854775806LL },
+	{ "9223372036854775807", VALID_OK, LLONG_MAX },
+	{ "9223372036854775808", VALID_OK, LLONG_MAX },
+	/* 2^64 and 2^64 + 1: an unsigned product would wrap to 0 and 1. */
+	{ "18446744073709551616", VALID_OK, LLONG_MAX },
+	{ "18446744073709551617", VALID_OK, LLONG_MAX },
+	{ "19999999999999999999", VALID_OK, LLONG_MAX },
+	{ "99999999999999999999999999", VALID_OK, LLONG_MAX },
+	{ "-1", VALID_NEGATIVE, 0 },
+	{ "-18446744073709551616", VALID_NEGATIVE, 0 },
+	{ "1.0", VALID_INT_PARSING, 0 },
+	{ "", VALID_INT_PARSING, 0 },
+	{ " - ", VALID_INT_PARSING, 0 },
+	{ "1 2", VALID_INT_PARSING, 0 },
+};
+
+static void
+test_count(void)
+{
+	for (size_t i = 0; i < T_LEN(count_cases); i++) {
+		const struct count_case *c = &count_cases[i];
+		long long v = -42;
+		char label[96];
+
+		snprintf(label, sizeof(label), "valid_count(\"%s\")", c->in);
+		if (T_INT(label, c->rule, valid_count(c->in, strlen(c->in),
+		    &v)) && c->rule == VALID_OK)
+			T_INT(label, c->val, v);
+	}
+}
+
 void
 test_validate(void)
 {
+	test_count();
 	run_rules("valid_name", valid_name, name_cases, T_LEN(name_cases));
 	run_rules("valid_object_id", valid_object_id, oid_cases,
 	    T_LEN(oid_cases));
