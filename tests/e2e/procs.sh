@@ -117,16 +117,19 @@ mkversions() {
 	"$PGBIN/psql" "$DATABASE_URL" -Atq -v ON_ERROR_STOP=1 >/dev/null <<-SQL
 	SELECT model_add('acme', 'proj', '$1',
 	    substr(md5('$1') || md5('y$1'), 1, 43), '{"i":0}');
-	INSERT INTO model_versions (model_id, version_index, digest, val)
-	SELECT m.id, g, substr(md5('$1' || g) || md5('x$1' || g), 1, 43),
-	       jsonb_build_object('i', g)
+	INSERT INTO model_versions (model_id, project_id, version_index, digest,
+	                            val)
+	SELECT m.id, m.project_id, g,
+	       substr(md5('$1' || g) || md5('x$1' || g), 1, 43),
+	       json_build_object('i', g)::text
 	  FROM models m, generate_series(1, $2 - 1) g
 	 WHERE m.object_id = '$1';
 	UPDATE models SET next_version_index = $2 WHERE object_id = '$1';
 	SQL
 }
+# live OBJ: how many versions of OBJ are live (deletes are soft).
 live() {
-	psql_q "SELECT count(*) FROM model_versions v JOIN models m ON m.id = v.model_id WHERE m.object_id = '$1'"
+	psql_q "SELECT count(*) FROM model_versions v JOIN models m ON m.id = v.model_id WHERE m.object_id = '$1' AND v.deleted_at IS NULL"
 }
 
 # exe_of PID, uid_of PID, threads_of PID
