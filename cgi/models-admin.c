@@ -4,6 +4,7 @@
  * Exit status: 0 done, 1 database error (or unknown key id), 2 bad usage.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +17,12 @@
 
 #include "auth.h"
 #include "base64.h"
+#include "body.h"
+#include "jparse.h"
 #include "migrations.h"
+#include "utf8.h"
 #include "validate.h"
+#include "version.h"
 
 static PGconn *conn;
 
@@ -26,7 +31,54 @@ static PGconn *conn;
 #define USE_KEY_LIST	"key list [ENTITY]"
 #define USE_KEY_REVOKE	"key revoke KEY_ID"
 #define USE_MODEL_ADD	"model add ENTITY PROJECT OBJECT_ID [--val JSON]"
-#define USE_MODEL_LIST	"model list ENTITY PROJECT [OBJECT_ID]"
+#define USE_MODEL_LIST	"model list ENTITY PROJECT [OBJECT_ID] [--deleted]"
+#define USE_MODEL_CREATE "model create ENTITY PROJECT NAME --source FILE|- " \
+	"[--description TEXT] [--attributes JSON]"
+#define USE_MODEL_RESTORE "model restore ENTITY PROJECT OBJECT_ID DIGEST|vN"
+#define USE_PURGE	"purge [--older-than DURATION]"
+
+#ifndef MODELS_API_VERSION
+#define MODELS_API_VERSION "unknown"
+#endif
+
+/* Every command, for --help; a new command is one row. */
+static const struct {
+	const char	*cmd, *sub, *synopsis;
+} commands[] = {
+	{ "migrate", "", USE_MIGRATE },
+	{ "key", "create", USE_KEY_CREATE },
+	{ "key", "list", USE_KEY_LIST },
+	{ "key", "revoke", USE_KEY_REVOKE },
+	{ "model", "add", USE_MODEL_ADD },
+	{ "model", "list", USE_MODEL_LIST },
+};
+
+/*
+ * --help after any words: the synopsis of every command they start (all
+ * of them when none matches), on stdout. Never touches the database.
+ */
+static int
+help(const char *cmd, const char *sub)
+{
+	size_t n = sizeof(commands) / sizeof(commands[0]), shown = 0;
+	int pass;
+
+	for (pass = 0; pass < 2 && shown == 0; pass++)
+		for (size_t i = 0; i < n; i++) {
+			/* Pass 0: those matching the words given; pass 1: all. */
+			if (pass == 0 && (strcmp(cmd, commands[i].cmd) != 0 ||
+			    (*sub != '\0' && *commands[i].sub != '\0' &&
+			    strcmp(sub, commands[i].sub) != 0)))
+				continue;
+			printf("%s models-admin %s\n", shown ? "      " :
+			    "usage:", commands[i].synopsis);
+			shown++;
+		}
+	printf("\nReads DATABASE_URL (libpq conninfo or URI; unset: PG* "
+	    "variables).\nExit status: 0 done, 1 database error, 2 bad "
+	    "arguments. See models-admin(8).\n");
+	return fflush(stdout) == 0 ? 0 : 1;
+}
 
 /* Bad arguments get one line on stderr and exit 2. */
 static void __attribute__((noreturn))
@@ -340,7 +392,7 @@ cmd_model_add(int argc, char **argv)
 		const char *vals[5] = { pos[0], pos[1], pos[2], digest, canon };
 		res = exec_params(PGRES_TUPLES_OK,
 		    "SELECT digest, version_index FROM "
-		    "model_add($1, $2, $3, $4, $5::jsonb)", 5, vals);
+		    "model_add($1, $2, $3, $4, $5)", 5, vals);
 	}
 	printf("%s %s\n", PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
 	PQclear(res);
@@ -352,31 +404,258 @@ cmd_model_add(int argc, char **argv)
 static int
 cmd_model_list(int argc, char **argv)
 {
-	const char *vals[3];
+	const char *vals[4], *pos[3];
+	int npos = 0, deleted = 0;
 	PGresult *res;
 
-	if (argc < 2 || argc > 3)
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--deleted") == 0)
+			deleted = 1;
+		else if (npos < 3)
+			pos[npos++] = argv[i];
+		else
+			usage(USE_MODEL_LIST);
+	}
+	if (npos < 2)
 		usage(USE_MODEL_LIST);
-	check_name("ENTITY", argv[0]);
-	check_name("PROJECT", argv[1]);
-	vals[0] = argv[0];
-	vals[1] = argv[1];
-	vals[2] = argc == 3 ? argv[2] : NULL;
+	check_name("ENTITY", pos[0]);
+	check_name("PROJECT", pos[1]);
+	vals[0] = pos[0];
+	vals[1] = pos[1];
+	vals[2] = npos == 3 ? pos[2] : NULL;
+	vals[3] = deleted ? "t" : "f";
 	connect_db();
 	res = exec_params(PGRES_TUPLES_OK,
 	    "SELECT m.object_id, v.digest, v.version_index, "
 	    "to_char(v.created_at AT TIME ZONE 'UTC', "
+	    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+	    "to_char(v.deleted_at AT TIME ZONE 'UTC', "
 	    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
 	    "FROM entities e JOIN projects p ON p.entity_id = e.id "
 	    "JOIN models m ON m.project_id = p.id "
 	    "JOIN model_versions v ON v.model_id = m.id "
 	    "WHERE e.name = $1 AND p.name = $2 "
 	    "AND ($3::text IS NULL OR m.object_id = $3) "
-	    "ORDER BY m.object_id COLLATE \"C\", v.version_index", 3, vals);
+	    "AND (v.deleted_at IS NOT NULL) = $4::boolean "
+	    "ORDER BY m.object_id COLLATE \"C\", v.version_index", 4, vals);
 	for (int i = 0; i < PQntuples(res); i++)
-		printf("%s %s %s %s\n", PQgetvalue(res, i, 0),
+		printf("%s %s %s %s%s%s\n", PQgetvalue(res, i, 0),
 		    PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
-		    PQgetvalue(res, i, 3));
+		    PQgetvalue(res, i, 3), deleted ? " " : "",
+		    deleted ? PQgetvalue(res, i, 4) : "");
+	PQclear(res);
+	PQfinish(conn);
+	return 0;
+}
+
+/* Reads a whole file ("-": stdin); exits 2 when it cannot. */
+static char *
+slurp(const char *path, size_t *len)
+{
+	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+	size_t cap = 65536, n = 0, k;
+	char *buf;
+
+	if (f == NULL)
+		bad_args("cannot read %s: %s", path, strerror(errno));
+	if ((buf = malloc(cap)) == NULL)
+		bad_args("out of memory");
+	while ((k = fread(buf + n, 1, cap - n, f)) > 0) {
+		n += k;
+		if (n == cap) {
+			char *p = cap < ((size_t)1 << 30) ? realloc(buf, cap *= 2) :
+			    NULL;
+			if (p == NULL)
+				bad_args("%s is too large", path);
+			buf = p;
+		}
+	}
+	if (ferror(f))
+		bad_args("cannot read %s: %s", path, strerror(errno));
+	if (f != stdin)
+		fclose(f);
+	*len = n;
+	return buf;
+}
+
+/*
+ * model create: builds the body POST would get and runs it through the same
+ * checks (lib/body.c), value and digests (lib/version.c).
+ */
+static int
+cmd_model_create(int argc, char **argv)
+{
+	const char *pos[3], *source_path = NULL, *description = NULL;
+	const char *attributes = NULL;
+	struct json_object *body, *attrs = NULL, *errors;
+	struct jparse_error perr;
+	struct body_model m;
+	struct version_new v;
+	char *source, index_text[32];
+	size_t source_len;
+	int npos = 0;
+	PGresult *res;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--source") == 0 && i + 1 < argc)
+			source_path = argv[++i];
+		else if (strcmp(argv[i], "--description") == 0 && i + 1 < argc)
+			description = argv[++i];
+		else if (strcmp(argv[i], "--attributes") == 0 && i + 1 < argc)
+			attributes = argv[++i];
+		else if (npos < 3 && (argv[i][0] != '-' || argv[i][1] == '\0'))
+			pos[npos++] = argv[i];
+		else
+			usage(USE_MODEL_CREATE);
+	}
+	if (npos != 3 || source_path == NULL)
+		usage(USE_MODEL_CREATE);
+	check_name("ENTITY", pos[0]);
+	check_name("PROJECT", pos[1]);
+	if (utf8_count(pos[2], strlen(pos[2])) < 0 || (description != NULL &&
+	    utf8_count(description, strlen(description)) < 0))
+		bad_args("NAME and --description must be UTF-8 text");
+	if (attributes != NULL && (jparse(attributes, strlen(attributes), &attrs,
+	    &perr) != JPARSE_OK || (attrs != NULL &&
+	    !json_object_is_type(attrs, json_type_object))))
+		bad_args("--attributes must be a JSON object or null");
+	source = slurp(source_path, &source_len);
+	if (utf8_count(source, source_len) < 0)
+		bad_args("the source is not UTF-8 text");
+	if (source_len > INT_MAX)
+		bad_args("the source is too large");
+
+	if ((body = json_object_new_object()) == NULL ||
+	    (errors = json_object_new_array()) == NULL ||
+	    json_object_object_add(body, "name",
+	    json_object_new_string(pos[2])) != 0 ||
+	    json_object_object_add(body, "description", description ?
+	    json_object_new_string(description) : NULL) != 0 ||
+	    json_object_object_add(body, "source_code",
+	    json_object_new_string_len(source, (int)source_len)) != 0 ||
+	    json_object_object_add(body, "attributes", attrs) != 0 ||
+	    body_check(body, errors, &m) != 0)
+		bad_args("out of memory");
+	if (json_object_array_length(errors) > 0) {
+		/* The same words a 422 would use, on one line. */
+		struct json_object *e = json_object_array_get_idx(errors, 0), *msg;
+		json_object_object_get_ex(e, "msg", &msg);
+		bad_args("%s", json_object_get_string(msg));
+	}
+	if (version_prepare(&m, &v) != 0)
+		bad_args("out of memory");
+
+	connect_db();
+	{
+		const char *vals[7] = { pos[0], pos[1], m.object_id, v.digest,
+		    v.val, v.source_digest, m.source };
+		const int lens[7] = { 0, 0, 0, 0, 0, 0, (int)m.source_len };
+		const int fmts[7] = { 0, 0, 0, 0, 0, 0, 1 };
+
+		res = PQexecParams(conn, "SELECT model_create_admin($1, $2, $3, "
+		    "$4, $5, $6, $7)", 7, NULL, vals, lens, fmts, 0);
+		if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
+			db_fail("model create", res ? PQresultErrorMessage(res) :
+			    PQerrorMessage(conn));
+		snprintf(index_text, sizeof(index_text), "%s",
+		    PQgetvalue(res, 0, 0));
+		PQclear(res);
+	}
+	printf("%s %s %s\n", v.digest, index_text, m.object_id);
+	free(v.val);
+	body_model_free(&m);
+	json_object_put(errors);
+	json_object_put(body);
+	free(source);
+	PQfinish(conn);
+	return 0;
+}
+
+static int
+cmd_model_restore(int argc, char **argv)
+{
+	const char *vals[4];
+	PGresult *res;
+	int status;
+
+	if (argc != 4)
+		usage(USE_MODEL_RESTORE);
+	check_name("ENTITY", argv[0]);
+	check_name("PROJECT", argv[1]);
+	if (valid_object_id(argv[2], strlen(argv[2])) != VALID_OK)
+		bad_args("OBJECT_ID must be 1-128 word characters, '.' or "
+		    "'-': \"%s\"", argv[2]);
+	if (strcmp(argv[3], "latest") == 0 ||
+	    valid_digest(argv[3], strlen(argv[3])) != VALID_OK)
+		bad_args("REF must be a digest or vN: \"%s\"", argv[3]);
+	for (int i = 0; i < 4; i++)
+		vals[i] = argv[i];
+	connect_db();
+	res = exec_params(PGRES_TUPLES_OK, "SELECT status, digest, "
+	    "version_index FROM model_restore($1, $2, $3, $4)", 4, vals);
+	status = atoi(PQgetvalue(res, 0, 0));
+	if (status <= 1)
+		printf("%s %s\n", PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
+	else if (status == 2)
+		fprintf(stderr, "models-admin: %s:v%s has digest %s, which is "
+		    "live under another index\n", argv[2], PQgetvalue(res, 0, 2),
+		    PQgetvalue(res, 0, 1));
+	else
+		fprintf(stderr, "models-admin: no version %s of %s in %s/%s\n",
+		    argv[3], argv[2], argv[0], argv[1]);
+	PQclear(res);
+	PQfinish(conn);
+	return status <= 1 ? 0 : 1;
+}
+
+/* "30d", "12h", "5m", "90s": seconds, or -1 when malformed. */
+static long long
+duration_seconds(const char *s)
+{
+	static const struct { char unit; long long secs; } units[] = {
+		{ 's', 1 }, { 'm', 60 }, { 'h', 3600 }, { 'd', 86400 }
+	};
+	char *end;
+	long long n;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	n = strtoll(s, &end, 10);
+	if (errno != 0 || end[0] == '\0' || end[1] != '\0')
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (*end == units[i].unit)
+			return n > LLONG_MAX / units[i].secs ? -1 :
+			    n * units[i].secs;
+	return -1;
+}
+
+static int
+cmd_purge(int argc, char **argv)
+{
+	const char *older = "30d";
+	char secs[32];
+	const char *vals[1] = { secs };
+	long long n;
+	PGresult *res;
+
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--older-than") == 0 && i + 1 < argc)
+			older = argv[++i];
+		else
+			usage(USE_PURGE);
+	}
+	/* Beyond ~292 millennia, intervals overflow; no deletion is older. */
+	if ((n = duration_seconds(older)) < 0 || n > 9000000000000LL)
+		bad_args("DURATION must be a whole number with s, m, h or d: "
+		    "\"%s\"", older);
+	snprintf(secs, sizeof(secs), "%lld", n);
+	connect_db();
+	res = exec_params(PGRES_TUPLES_OK, "SELECT versions, sources FROM "
+	    "model_purge(now() - $1::bigint * interval '1 second')", 1, vals);
+	printf("purged %s versions, %s sources\n", PQgetvalue(res, 0, 0),
+	    PQgetvalue(res, 0, 1));
 	PQclear(res);
 	PQfinish(conn);
 	return 0;
@@ -388,6 +667,13 @@ main(int argc, char **argv)
 	const char *cmd = argc > 1 ? argv[1] : "";
 	const char *sub = argc > 2 ? argv[2] : "";
 
+	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+		printf("models-admin %s\n", MODELS_API_VERSION);
+		return fflush(stdout) == 0 ? 0 : 1;
+	}
+	for (int i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return help(i > 1 ? cmd : "", i > 2 ? sub : "");
 	if (strcmp(cmd, "migrate") == 0) {
 		if (argc != 2)
 			usage(USE_MIGRATE);
@@ -407,7 +693,14 @@ main(int argc, char **argv)
 			return cmd_model_add(argc - 3, argv + 3);
 		if (strcmp(sub, "list") == 0)
 			return cmd_model_list(argc - 3, argv + 3);
-		usage("model add|list ...");
+		if (strcmp(sub, "create") == 0)
+			return cmd_model_create(argc - 3, argv + 3);
+		if (strcmp(sub, "restore") == 0)
+			return cmd_model_restore(argc - 3, argv + 3);
+		usage("model add|create|list|restore ...");
 	}
-	usage("migrate | key create|list|revoke ... | model add|list ...");
+	if (strcmp(cmd, "purge") == 0)
+		return cmd_purge(argc - 2, argv + 2);
+	usage("migrate | key create|list|revoke ... | "
+	    "model add|create|list|restore ... | purge ...");
 }

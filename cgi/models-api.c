@@ -30,6 +30,7 @@
 
 struct config {
 	const char	*url;
+	long long	 max_body;
 	int		 threads;
 	int		 timeout_ms;
 	char		*prefix;
@@ -49,6 +50,33 @@ static atomic_int stopping;
 static pthread_mutex_t accept_lock = PTHREAD_MUTEX_INITIALIZER;
 /* The signal mask workers wait under: everything ours blocked but SIGUSR2. */
 static sigset_t wait_mask;
+
+#ifndef MODELS_API_VERSION
+#define MODELS_API_VERSION "unknown"
+#endif
+
+/* --help: what the program does and how it is configured, on stdout. */
+static void
+help(void)
+{
+	printf("usage: models-api [--listen unix:PATH|HOST:PORT]\n"
+	    "       models-api --help | --version\n"
+	    "\n"
+	    "W&B Weave's v2 Models resource as a FastCGI service. FastCGI on fd 0\n"
+	    "when it is a listening socket (spawn-fcgi, systemd socket activation),\n"
+	    "or on the --listen address; otherwise one plain CGI request from the\n"
+	    "environment.\n"
+	    "\n"
+	    "Environment:\n"
+	    "  DATABASE_URL                     libpq conninfo or URI (unset: PG* variables)\n"
+	    "  MODELS_API_THREADS               worker threads, 1-256 (default 4)\n"
+	    "  MODELS_API_PREFIX                mount prefix cut off REQUEST_URI\n"
+	    "  MODELS_API_STATEMENT_TIMEOUT_MS  database call limit (default 5000)\n"
+	    "  MODELS_API_ALLOW_ROOT            1 lets it run as root\n"
+	    "\n"
+	    "SIGTERM, SIGINT, SIGUSR1, SIGHUP: finish requests in flight, exit 0.\n"
+	    "See models-api(8).\n");
+}
 
 static void
 usage(void)
@@ -106,6 +134,8 @@ load_config(int argc, char **argv)
 	cfg.threads = env_int("MODELS_API_THREADS", 4, 1, MAX_THREADS);
 	cfg.timeout_ms = env_int("MODELS_API_STATEMENT_TIMEOUT_MS", 5000, 1,
 	    3600000);
+	cfg.max_body = env_int("MODELS_API_MAX_BODY_BYTES", 4 << 20, 0,
+	    1 << 30);
 	/* "/api/" and "/api" mount the same; "/" is no prefix at all. */
 	if ((cfg.prefix = strdup(prefix ? prefix : "")) == NULL) {
 		perror("models-api");
@@ -152,6 +182,7 @@ read_params(char **env, struct request *r)
 		P("QUERY_STRING", query_string),
 		P("HTTP_AUTHORIZATION", authorization),
 		P("HTTP_X_REQUEST_ID", request_id),
+		P("CONTENT_TYPE", content_type),
 #undef P
 	};
 
@@ -165,37 +196,129 @@ read_params(char **env, struct request *r)
 			}
 }
 
+/*
+ * The body's declared length: CONTENT_LENGTH, 0 when absent or not a
+ * plain decimal number (then nothing is read).
+ */
+static long long
+content_length(const char *s)
+{
+	long long n = 0;
+
+	if (s == NULL || *s == '\0')
+		return 0;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || n > (LLONG_MAX - 9) / 10)
+			return 0;
+		n = n * 10 + (*s - '0');
+	}
+	return n;
+}
+
+/*
+ * Reads the request body of length n (never more) with get into
+ * r->body, or marks it too large without reading it. Returns 0, or -1
+ * when out of memory. A body cut short stays as short as it came.
+ */
+static int
+read_body(struct request *r, long long n,
+    size_t (*get)(void *ctx, char *buf, size_t len), void *ctx, char **owned)
+{
+	char *buf;
+	size_t got = 0, k;
+
+	*owned = NULL;
+	if (n > cfg.max_body) {
+		r->body_too_large = 1;
+		return 0;
+	}
+	if (n == 0)
+		return 0;
+	if ((buf = malloc((size_t)n + 1)) == NULL)
+		return -1;
+	while (got < (size_t)n && (k = get(ctx, buf + got, (size_t)n - got)) > 0)
+		got += k;
+	if (got < (size_t)n)
+		log_error("request body cut short: %zu of %lld bytes", got, n);
+	buf[got] = '\0';
+	r->body = *owned = buf;
+	r->body_len = got;
+	return 0;
+}
+
+static size_t
+fcgi_get(void *ctx, char *buf, size_t len)
+{
+	int n = FCGX_GetStr(buf, len > INT_MAX ? INT_MAX : (int)len, ctx);
+
+	return n > 0 ? (size_t)n : 0;
+}
+
+static int
+fcgi_write(void *ctx, const char *buf, size_t len)
+{
+	return put_all(buf, len, ctx);
+}
+
+static int
+fcgi_flush(void *ctx)
+{
+	return FCGX_FFlush(ctx) == 0 ? 0 : -1;
+}
+
 /* Serves one accepted FastCGI request. */
 static void
 serve(struct worker *w)
 {
-	char *hdr, drain[4096];
+	char *hdr, *body, drain[4096];
 	struct request r;
 	struct store st = { &db_store_ops, &w->db };
+	struct app_sink sink = { fcgi_write, fcgi_flush, w->req.out };
 	struct response resp;
 	long long t0 = now_us();
-	size_t hlen;
-	int failed;
+	size_t hlen = 0;
+	int failed = 0, oom;
 
 	read_params(w->req.envp, &r);
-	/* No body is read; drain any so a kept connection stays in step. */
+	oom = read_body(&r, content_length(FCGX_GetParam("CONTENT_LENGTH",
+	    w->req.envp)), fcgi_get, w->req.in, &body);
+	/* Drain what was not read, so a kept connection stays in step. */
 	while (FCGX_GetStr(drain, sizeof(drain), w->req.in) > 0)
 		;
-	app_handle(&app_cfg, &r, &st, &resp);
-	if ((hdr = resp_headers(&resp, &hlen)) == NULL) {
+	if (oom == 0)
+		app_handle(&app_cfg, &r, &st, &sink, &resp);
+	else {
+		resp_init(&resp);
+		app_new_request_id(resp.request_id);
 		resp_internal_error(&resp);
-		hdr = resp_headers(&resp, &hlen);
 	}
-	failed = hdr == NULL || put_all(hdr, hlen, w->req.out) != 0 ||
-	    (!resp.omit_body && put_all(resp.body, resp.body_len,
-	    w->req.out) != 0);
-	if (failed)
-		log_error("response not delivered: %s",
-		    hdr ? "front server went away" : "out of memory");
-	free(hdr);
+	if (!resp.streamed) {
+		if ((hdr = resp_headers(&resp, &hlen)) == NULL) {
+			resp_internal_error(&resp);
+			hdr = resp_headers(&resp, &hlen);
+		}
+		failed = hdr == NULL || put_all(hdr, hlen, w->req.out) != 0 ||
+		    (!resp.omit_body && put_all(resp.body, resp.body_len,
+		    w->req.out) != 0);
+		if (failed)
+			log_error("response not delivered: %s",
+			    hdr ? "front server went away" : "out of memory");
+		free(hdr);
+	}
+	free(body);
 	/* Before finishing: r points into the request's environment. */
 	log_access(&r, &resp, now_us() - t0);
 	log_set_request(NULL);
+	if (resp.aborted) {
+		/*
+		 * A stream cut short must not end like a whole one: closing the
+		 * connection without the end-of-request record makes the front
+		 * server drop its client connection mid-stream.
+		 */
+		resp_free(&resp);
+		FCGX_Free(&w->req, 1);
+		return;
+	}
 	resp_free(&resp);
 	/*
 	 * Finishing sends the buffered response and the end-of-request record
@@ -430,6 +553,24 @@ run_fastcgi(void)
 	return 0;
 }
 
+static size_t
+stdin_get(void *ctx, char *buf, size_t len)
+{
+	return fread(buf, 1, len, ctx);
+}
+
+static int
+stdout_write(void *ctx, const char *buf, size_t len)
+{
+	return fwrite(buf, 1, len, ctx) == len ? 0 : -1;
+}
+
+static int
+stdout_flush(void *ctx)
+{
+	return fflush(ctx) == 0 ? 0 : -1;
+}
+
 static int
 run_cgi(void)
 {
@@ -437,31 +578,49 @@ run_cgi(void)
 		getenv("REQUEST_METHOD"), getenv("REQUEST_URI"),
 		getenv("SCRIPT_NAME"), getenv("PATH_INFO"),
 		getenv("QUERY_STRING"), getenv("HTTP_AUTHORIZATION"),
-		getenv("HTTP_X_REQUEST_ID"),
+		getenv("HTTP_X_REQUEST_ID"), getenv("CONTENT_TYPE"),
+		NULL, 0, 0
 	};
 	struct db d;
 	struct store st = { &db_store_ops, &d };
+	struct app_sink sink = { stdout_write, stdout_flush, stdout };
 	struct response resp;
 	long long t0 = now_us();
 	size_t hlen;
-	char *hdr;
+	char *hdr, *body;
 	int rc = 0;
 
 	if (r.method == NULL)
 		usage();
+	if (read_body(&r, content_length(getenv("CONTENT_LENGTH")), stdin_get,
+	    stdin, &body) != 0) {
+		perror("models-api");
+		return 1;
+	}
 	db_init(&d, cfg.url, cfg.timeout_ms);
-	app_handle(&app_cfg, &r, &st, &resp);
-	if ((hdr = resp_headers(&resp, &hlen)) == NULL) {
-		resp_internal_error(&resp);
-		hdr = resp_headers(&resp, &hlen);
+	app_handle(&app_cfg, &r, &st, &sink, &resp);
+	if (resp.streamed) {
+		/*
+		 * A CGI program can only end its output; the front server ends
+		 * the response cleanly whatever the exit status, so a stream cut
+		 * short is told by the log alone (README: CGI mode).
+		 */
+		if (fflush(stdout) != 0 || resp.aborted)
+			rc = 1;
+	} else {
+		if ((hdr = resp_headers(&resp, &hlen)) == NULL) {
+			resp_internal_error(&resp);
+			hdr = resp_headers(&resp, &hlen);
+		}
+		if (hdr == NULL || fwrite(hdr, 1, hlen, stdout) != hlen ||
+		    (!resp.omit_body && fwrite(resp.body, 1, resp.body_len,
+		    stdout) != resp.body_len) || fflush(stdout) != 0) {
+			log_error("response not delivered");
+			rc = 1;
+		}
+		free(hdr);
 	}
-	if (hdr == NULL || fwrite(hdr, 1, hlen, stdout) != hlen ||
-	    (!resp.omit_body && fwrite(resp.body, 1, resp.body_len, stdout) !=
-	    resp.body_len) || fflush(stdout) != 0) {
-		log_error("response not delivered");
-		rc = 1;
-	}
-	free(hdr);
+	free(body);
 	log_access(&r, &resp, now_us() - t0);
 	resp_free(&resp);
 	db_close(&d);
@@ -473,6 +632,19 @@ main(int argc, char **argv)
 {
 	int rc;
 
+	/* Answered before any setting is read or checked. */
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+			help();
+			return fflush(stdout) == 0 ? 0 : 1;
+		}
+		if (strcmp(argv[i], "--version") == 0 || strcmp(argv[i], "-V") == 0) {
+			printf("models-api %s\n", MODELS_API_VERSION);
+			return fflush(stdout) == 0 ? 0 : 1;
+		}
+		if (strcmp(argv[i], "--listen") == 0)
+			i++;	/* its value is an address, never an option */
+	}
 	load_config(argc, argv);
 	/* A bug in a network-facing parser should not come with root. */
 	if (geteuid() == 0 && (getenv("MODELS_API_ALLOW_ROOT") == NULL ||

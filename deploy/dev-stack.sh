@@ -57,13 +57,16 @@ else
 fi
 
 "$ROOT/build/models-admin" migrate
+# Three versions of a demo model, each with its source, as POST makes them.
 # Identical content returns the live version; after a delete it comes
 # back as a new version with the next index, never a reused one.
 FIRST=""
 for i in 0 1 2; do
-	V=$("$ROOT/build/models-admin" model add demo models my-model \
-	    --val "{\"demo\":$i}")
-	[ -n "$FIRST" ] || FIRST=${V#* }
+	V=$(printf 'import weave\n\nclass MyModel(weave.Model):\n    demo: int = %d\n' "$i" |
+	    "$ROOT/build/models-admin" model create demo models my-model \
+	    --source - --attributes "{\"demo\":$i}")
+	V=${V#* }
+	[ -n "$FIRST" ] || FIRST=${V% *}
 done
 KEY=$("$ROOT/build/models-admin" key create demo)
 
@@ -74,6 +77,8 @@ fi
 stack_front_start "$FRONT" "$RUN/front" "$PORT" "$RUN/models-api.sock" \
     "$RUN/models-api.log"
 URL="http://127.0.0.1:$PORT"
+# The digest of the walk-through's create (CONTRACT.md 9.4's test vector).
+VEC=l3HLLkFSyN9ebFW8vMh5zS1oyXtTPAevDjKLfBKiwQw
 
 cat >"$RUN/env" <<EOV
 DATABASE_URL='$DATABASE_URL'
@@ -89,9 +94,26 @@ models-api is up behind $FRONT at $URL
   settings:   .run/env (source it for DATABASE_URL, MODELS_API_URL, MODELS_API_DEMO_KEY)
   versions:   $ROOT/build/models-admin model list demo models
 
-Delete version $FIRST of the demo model (a second run answers 404):
+A walk through the API (paste it; the version the demo created first is
+v$FIRST of my-model):
 
-  curl -X DELETE -u api:$KEY '$URL/v2/demo/models/models/my-model?digests=v$FIRST'
+  set -a; . .run/env; set +a
+  # create a version (the contract's test vector)
+  curl -sw '\\n' -u api:\$MODELS_API_DEMO_KEY -H 'Content-Type: application/json' \\
+    -d '{"name":"My Model","description":null,"source_code":"import weave\\n\\nclass MyModel(weave.Model):\\n    temperature: float\\n","attributes":{"temperature":0.7}}' \\
+    "\$MODELS_API_URL/v2/demo/models/models"
+  # read it back, by digest (or latest, or vN)
+  curl -sw '\\n' -u api:\$MODELS_API_DEMO_KEY "\$MODELS_API_URL/v2/demo/models/models/my_model/versions/$VEC"
+  # list every live version of the project, one JSON object per line
+  curl -sw '\\n' -u api:\$MODELS_API_DEMO_KEY "\$MODELS_API_URL/v2/demo/models/models?limit=10"
+  # delete it (soft), then read it: 404 "... was deleted at ..."
+  curl -sw '\\n' -X DELETE -u api:\$MODELS_API_DEMO_KEY "\$MODELS_API_URL/v2/demo/models/models/my_model?digests=$VEC"
+  curl -sw '\\n' -u api:\$MODELS_API_DEMO_KEY "\$MODELS_API_URL/v2/demo/models/models/my_model/versions/$VEC"
+  # bring it back (an operator's command), and read it again
+  $ROOT/build/models-admin model restore demo models my_model $VEC
+  curl -sw '\\n' -u api:\$MODELS_API_DEMO_KEY "\$MODELS_API_URL/v2/demo/models/models/my_model/versions/$VEC"
+  # delete the demo model's first version (a second time answers 404)
+  curl -sw '\\n' -X DELETE -u api:\$MODELS_API_DEMO_KEY "\$MODELS_API_URL/v2/demo/models/models/my-model?digests=v$FIRST"
 
 Ctrl-C stops everything this started.
 EOM

@@ -145,6 +145,8 @@ exec valgrind -q --leak-check=full --errors-for-leak-kinds=definite --log-file=%
 		[ "$(id -u)" -eq 0 ] && user="user www-data www-data;" ;;
 	apache)	tmpl=$ROOT/deploy/apache/dev.conf.in
 		[ "$(id -u)" -eq 0 ] && user="User www-data\nGroup www-data" ;;
+	stock-*) stack_stock_front_start "${front#stock-}" "$dir" "$port" "$sock"
+		return ;;
 	*)	echo "unknown front server: $front" >&2; return 1 ;;
 	esac
 	sed -e "s|@DIR@|$(sed_value "$dir")|g" -e "s|@PORT@|$port|g" \
@@ -170,6 +172,98 @@ exec valgrind -q --leak-check=full --errors-for-leak-kinds=definite --log-file=%
 		    2>>"$dir/front-error.log" & ;;
 	apache)	apache2 -f "$dir/front.conf" -DFOREGROUND \
 		    2>>"$dir/front-error.log" & ;;
+	esac
+	echo $! >"$dir/front.pidfile"
+	stack_wait_port "$port" || { cat "$dir/front-error.log" >&2; return 1; }
+}
+
+# stack_stock_front_start lighttpd|nginx|apache DIR PORT SOCKET: the front
+# server as Debian ships it, with the project's config enabled the way the
+# README says. Debian's own tree (/etc/lighttpd, /etc/nginx, /etc/apache2)
+# is copied to DIR/etc; only what ties it to this machine is changed in the
+# copy (listening port and address, pid, log, temp and document paths, the
+# app's socket path); Debian's lighty-enable-mod, a2enmod and a2enconf do
+# the enabling (pointed at the copy). The config test must pass first.
+stack_stock_front_start() {
+	local front=$1 dir=$2 port=$3 sock=$4 etc rc=0
+	mkdir -p "$dir/etc" "$dir/www" "$dir/tmp" "$dir/log" "$dir/run"
+	echo ok >"$dir/www/static.txt"
+	case $front in
+	lighttpd)
+		etc=$dir/etc/lighttpd
+		cp -a /etc/lighttpd "$dir/etc/"
+		sed "s|/run/models-api/models-api.sock|$(sed_value "$sock")|" \
+		    "$ROOT/deploy/lighttpd/50-models-api.conf" \
+		    >"$etc/conf-available/50-models-api.conf"
+		sed "s|\"/etc/lighttpd/\"|\"$etc/\"|" /usr/sbin/lighty-enable-mod \
+		    >"$dir/lighty-enable-mod"
+		perl "$dir/lighty-enable-mod" models-api >"$dir/enable.log" 2>&1 ||
+		    { cat "$dir/enable.log" >&2; return 1; }
+		sed -i -e "s|/etc/lighttpd/|$etc/|g" \
+		    -e "s|^server.port .*|server.port = $port\nserver.bind = \"127.0.0.1\"|" \
+		    -e "s|\"/var/www/html\"|\"$dir/www\"|" \
+		    -e "s|\"/var/cache/lighttpd/uploads\"|\"$dir/tmp\"|" \
+		    -e "s|\"/var/log/lighttpd/error.log\"|\"$dir/log/error.log\"|" \
+		    -e "s|\"/run/lighttpd.pid\"|\"$dir/run/lighttpd.pid\"|" \
+		    -e '/use-ipv6.pl/d' "$etc/lighttpd.conf"
+		[ "$(id -u)" -eq 0 ] || sed -i -e '/^server\.username/d' -e '/^server\.groupname/d' "$etc/lighttpd.conf"
+		[ "$(id -u)" -eq 0 ] && chown -R www-data: "$dir/www" "$dir/tmp" "$dir/log" "$dir/run"
+		lighttpd -tt -f "$etc/lighttpd.conf" >"$dir/configtest.log" 2>&1 ||
+		    { cat "$dir/configtest.log" >&2; return 1; }
+		lighttpd -D -f "$etc/lighttpd.conf" 2>>"$dir/front-error.log" & ;;
+	nginx)
+		etc=$dir/etc/nginx
+		cp -a /etc/nginx "$dir/etc/"
+		sed "s|/run/models-api/models-api.sock|$(sed_value "$sock")|" \
+		    "$ROOT/deploy/nginx/models-api-upstream.conf" \
+		    >"$etc/conf.d/models-api-upstream.conf"
+		cp "$ROOT/deploy/nginx/models-api.conf" "$etc/snippets/"
+		# The default site, enabled as Debian ships it, serves the API.
+		ln -sfn ../sites-available/default "$etc/sites-enabled/default"
+		sed -i -e "s|^\(\s*\)listen 80 default_server;|\1listen 127.0.0.1:$port default_server;|" \
+		    -e '/listen \[::\]:80 default_server;/d' \
+		    -e "s|^\(\s*\)root /var/www/html;|\1root $dir/www;\n\1include snippets/models-api.conf;|" \
+		    "$etc/sites-available/default"
+		sed -i -e "s|/etc/nginx/|$etc/|g" \
+		    -e "s|^pid .*|pid $dir/run/nginx.pid;|" \
+		    -e "s|/var/log/nginx/|$dir/log/|g" \
+		    -e "s|^http {|http {\n\tclient_body_temp_path $dir/tmp/body;\n\tfastcgi_temp_path $dir/tmp/fastcgi;\n\tproxy_temp_path $dir/tmp/proxy;\n\tuwsgi_temp_path $dir/tmp/uwsgi;\n\tscgi_temp_path $dir/tmp/scgi;|" \
+		    "$etc/nginx.conf"
+		[ "$(id -u)" -eq 0 ] || sed -i '/^user /d' "$etc/nginx.conf"
+		[ "$(id -u)" -eq 0 ] && chown -R www-data: "$dir/www" "$dir/tmp"
+		nginx -t -e "$dir/log/error.log" -c "$etc/nginx.conf" \
+		    >"$dir/configtest.log" 2>&1 || { cat "$dir/configtest.log" >&2; return 1; }
+		nginx -e "$dir/log/error.log" -c "$etc/nginx.conf" \
+		    -g 'daemon off;' 2>>"$dir/front-error.log" & ;;
+	apache)
+		etc=$dir/etc/apache2
+		cp -a /etc/apache2 "$dir/etc/"
+		sed "s|/run/models-api/models-api.sock|$(sed_value "$sock")|" \
+		    "$ROOT/deploy/apache/models-api.conf" \
+		    >"$etc/conf-available/models-api.conf"
+		export APACHE_CONFDIR=$etc APACHE_STATE_DIRECTORY=$dir/state
+		mkdir -p "$dir/state"
+		{ a2enmod -q proxy_fcgi env && a2enconf -q models-api; } \
+		    >"$dir/enable.log" 2>&1 || rc=1
+		unset APACHE_CONFDIR APACHE_STATE_DIRECTORY
+		[ $rc = 0 ] || { cat "$dir/enable.log" >&2; return 1; }
+		sed -i -e "s|^Listen 80$|Listen 127.0.0.1:$port|" "$etc/ports.conf"
+		sed -i -e "s|<Directory /var/www/>|<Directory $dir/www/>|" "$etc/apache2.conf"
+		sed -i -e "s|<VirtualHost \*:80>|<VirtualHost *:$port>\n\tAllowEncodedSlashes NoDecode|" \
+		    -e "s|/var/www/html|$dir/www|" "$etc/sites-available/000-default.conf"
+		sed -i -e "s|^export APACHE_\(PID_FILE\)=.*|export APACHE_\1=$dir/run/apache2.pid|" \
+		    -e "s|^export APACHE_RUN_DIR=.*|export APACHE_RUN_DIR=$dir/run|" \
+		    -e "s|^export APACHE_LOCK_DIR=.*|export APACHE_LOCK_DIR=$dir/run|" \
+		    -e "s|^export APACHE_LOG_DIR=.*|export APACHE_LOG_DIR=$dir/log|" "$etc/envvars"
+		[ "$(id -u)" -eq 0 ] || sed -i -e "s|^export APACHE_RUN_USER=.*|export APACHE_RUN_USER=$(id -un)|" \
+		    -e "s|^export APACHE_RUN_GROUP=.*|export APACHE_RUN_GROUP=$(id -gn)|" "$etc/envvars"
+		# apache2ctl's way: the environment from envvars, then the server.
+		( set +u; APACHE_CONFDIR=$etc; . "$etc/envvars" && apache2 -d "$etc" -t ) >"$dir/configtest.log" 2>&1 ||
+		    { cat "$dir/configtest.log" >&2; return 1; }
+		( set +u; APACHE_CONFDIR=$etc; . "$etc/envvars" &&
+		    exec apache2 -d "$etc" -DFOREGROUND ) \
+		    2>>"$dir/front-error.log" & ;;
+	*)	echo "unknown stock front server: $front" >&2; return 1 ;;
 	esac
 	echo $! >"$dir/front.pidfile"
 	stack_wait_port "$port" || { cat "$dir/front-error.log" >&2; return 1; }

@@ -7,17 +7,23 @@
 
 #include "app.h"
 #include "auth.h"
+#include "body.h"
+#include "jparse.h"
 #include "log.h"
 #include "pct.h"
 #include "query.h"
 #include "route.h"
+#include "timefmt.h"
 #include "validate.h"
+#include "version.h"
 
 #define BODY_NOT_FOUND	"{\"detail\":\"Not Found\"}"
 #define BODY_NOT_ALLOWED "{\"detail\":\"Method Not Allowed\"}"
 #define BODY_NOT_AUTH	"{\"detail\":\"Not authenticated\"}"
 #define BODY_BAD_KEY	"{\"detail\":\"Invalid authentication credentials\"}"
 #define BODY_FORBIDDEN	"{\"reason\":\"Forbidden\",\"error_type\":\"Forbidden\"}"
+#define BODY_TOO_LARGE	"{\"reason\":\"Request too large\"," \
+			"\"error_type\":\"RequestTooLarge\"}"
 #define BODY_UNAVAILABLE "{\"reason\":\"Service temporarily unavailable\"," \
 			"\"error_type\":\"ServiceUnavailable\"}"
 
@@ -190,6 +196,40 @@ invalid_input(struct store *st, const unsigned char *hash,
 	return resp_json(resp, 422, body);
 }
 
+/*
+ * The answer for the statuses every database call shares; 0 when s was
+ * one of them (resp set), 1 when the caller handles s itself.
+ */
+static int
+common_status(enum store_status s, const struct route *rt,
+    struct response *resp, int *rc)
+{
+	char reason[1024];
+
+	*rc = 0;
+	switch (s) {
+	case STORE_BAD_KEY:
+		bad_key(resp);
+		return 0;
+	case STORE_FORBIDDEN:
+		resp_static(resp, 403, BODY_FORBIDDEN);
+		return 0;
+	case STORE_NO_PROJECT:
+		snprintf(reason, sizeof(reason), "Project %s/%s not found",
+		    rt->entity.val, rt->project.val);
+		*rc = reason_body(resp, 404, reason, "ProjectNotFound");
+		return 0;
+	case STORE_UNAVAILABLE:
+		unavailable(resp);
+		return 0;
+	case STORE_ERROR:
+		*rc = -1;
+		return 0;
+	default:
+		return 1;
+	}
+}
+
 static int
 delete_model(const struct route *rt, const struct query *q, struct store *st,
     const unsigned char *hash, struct response *resp)
@@ -199,7 +239,6 @@ delete_model(const struct route *rt, const struct query *q, struct store *st,
 	struct store_result res = { 0, -1, NULL };
 	const char **refs = NULL;
 	enum store_status s;
-	char reason[512];
 	int rc = 0;
 
 	if (q->present) {
@@ -213,56 +252,250 @@ delete_model(const struct route *rt, const struct query *q, struct store *st,
 	s = st->ops->delete_model(st->ctx, &d, &res);
 	free(refs);
 	resp->key_id = res.key_id;
-	switch (s) {
-	case STORE_OK: {
-		struct json_object *o = json_object_new_object();
-		if (o == NULL || resp_add(o, "num_deleted",
-		    json_object_new_int64(res.num_deleted))) {
-			json_object_put(o);
+	if (common_status(s, rt, resp, &rc) != 0) {
+		if (s == STORE_OK) {
+			struct json_object *o = json_object_new_object();
+			if (o == NULL || resp_add(o, "num_deleted",
+			    json_object_new_int64(res.num_deleted))) {
+				json_object_put(o);
+				rc = -1;
+			} else {
+				resp->num_deleted = res.num_deleted;
+				rc = resp_json(resp, 200, o);
+			}
+		} else if (s == STORE_NOT_FOUND && res.message != NULL) {
+			rc = reason_body(resp, 404, res.message,
+			    "NotFoundError");
+		} else
 			rc = -1;
-			break;
-		}
-		resp->num_deleted = res.num_deleted;
-		rc = resp_json(resp, 200, o);
-		break;
-	}
-	case STORE_BAD_KEY:
-		bad_key(resp);
-		break;
-	case STORE_FORBIDDEN:
-		resp_static(resp, 403, BODY_FORBIDDEN);
-		break;
-	case STORE_NO_PROJECT:
-		snprintf(reason, sizeof(reason), "Project %s/%s not found",
-		    rt->entity.val, rt->project.val);
-		rc = reason_body(resp, 404, reason, "ProjectNotFound");
-		break;
-	case STORE_NOT_FOUND:
-		rc = res.message ? reason_body(resp, 404, res.message,
-		    "NotFoundError") : -1;
-		break;
-	case STORE_UNAVAILABLE:
-		unavailable(resp);
-		break;
-	default:
-		rc = -1;
-		break;
 	}
 	free(res.message);
 	return rc;
 }
 
-/* Everything after routing for the delete route. */
+/* Ctx of the read callback: the answer is decided by what comes back. */
+struct read_ctx {
+	const struct route	*rt;
+	struct response		*resp;
+};
+
 static int
-model_request(const struct route *rt, const char *qs, size_t qlen,
-    const struct request *req, struct store *st, struct response *resp)
+read_row(void *arg, const struct store_version *v)
+{
+	struct read_ctx *c = arg;
+	struct json_object *o;
+	char reason[1024], when[TIMEFMT_MAX], iso[TIMEFMT_MAX];
+	char *text;
+	size_t len;
+
+	if (v->deleted) {
+		timefmt(v->deleted_us, TIMEFMT_STR, when);
+		timefmt(v->deleted_us, TIMEFMT_ISO, iso);
+		snprintf(reason, sizeof(reason), "%s:v%lld was deleted at %s",
+		    v->object_id, v->version_index, when);
+		if ((o = json_object_new_object()) == NULL ||
+		    resp_add(o, "reason", json_object_new_string(reason)) ||
+		    resp_add(o, "error_type",
+		    json_object_new_string("ObjectDeletedError")) ||
+		    resp_add(o, "deleted_at", json_object_new_string(iso))) {
+			json_object_put(o);
+			return -1;
+		}
+		return resp_json(c->resp, 404, o);
+	}
+	if (!v->has_source) {
+		snprintf(reason, sizeof(reason), "Model %s has no source file",
+		    v->object_id);
+		return reason_body(c->resp, 400, reason, "ValueError");
+	}
+	if ((text = version_render(v, &len)) == NULL)
+		return -1;
+	free(c->resp->owned);
+	c->resp->status = 200;
+	c->resp->body = c->resp->owned = text;
+	c->resp->body_len = len;
+	return 0;
+}
+
+/* Ctx of the list callbacks: everything goes straight to the sink. */
+struct list_ctx {
+	struct response		*resp;
+	const struct app_sink	*sink;
+};
+
+static int
+list_begin(void *arg)
+{
+	struct list_ctx *c = arg;
+	size_t len;
+	char *h;
+	int rc;
+
+	c->resp->status = 200;
+	c->resp->jsonl = 1;
+	c->resp->streamed = 1;
+	if ((h = resp_headers(c->resp, &len)) == NULL)
+		return -1;
+	/*
+	 * Out at once: a front server that saw the headers and the whole
+	 * body together would frame a small list with a Content-Length.
+	 */
+	rc = c->sink->write(c->sink->ctx, h, len) != 0 ||
+	    c->sink->flush(c->sink->ctx) != 0 ? -1 : 0;
+	free(h);
+	return rc;
+}
+
+static int
+list_row(void *arg, const struct store_version *v)
+{
+	struct list_ctx *c = arg;
+	size_t len;
+	char *line;
+	int rc;
+
+	if ((line = version_render(v, &len)) == NULL)
+		return -1;
+	/* The text has its NUL where the newline goes. */
+	line[len++] = '\n';
+	rc = c->sink->write(c->sink->ctx, line, len);
+	free(line);
+	return rc;
+}
+
+static int
+read_version(const struct route *rt, struct store *st,
+    const unsigned char *hash, struct response *resp)
+{
+	struct store_read r = { hash, rt->entity.val, rt->project.val,
+	    rt->object_id.val, rt->digest.val };
+	struct read_ctx c = { rt, resp };
+	enum store_status s;
+	char reason[1024];
+	int rc;
+
+	s = st->ops->read_model(st->ctx, &r, &resp->key_id, read_row, &c);
+	if (common_status(s, rt, resp, &rc) == 0)
+		return rc;
+	if (s == STORE_NOT_FOUND) {
+		snprintf(reason, sizeof(reason), "Obj %s:%s not found",
+		    rt->object_id.val, rt->digest.val);
+		return reason_body(resp, 404, reason, "NotFoundError");
+	}
+	return s == STORE_OK ? 0 : -1;
+}
+
+static int
+list_versions(const struct route *rt, long long limit, long long offset,
+    struct store *st, const unsigned char *hash, const struct app_sink *sink,
+    struct response *resp)
+{
+	struct store_list l = { hash, rt->entity.val, rt->project.val, limit,
+	    offset };
+	struct list_ctx c = { resp, sink };
+	enum store_status s;
+	int started, rc;
+
+	s = st->ops->list_models(st->ctx, &l, &resp->key_id, list_begin,
+	    list_row, &c, &started);
+	if (started) {
+		/* Nothing can be said any more: the client sees a cut stream. */
+		if (s != STORE_OK) {
+			log_error("list cut short after it began");
+			resp->aborted = 1;
+		}
+		return 0;
+	}
+	if (common_status(s, rt, resp, &rc) == 0)
+		return rc;
+	return -1;
+}
+
+/*
+ * The body of a create, checked: the 422 entries go to errors (a
+ * json_invalid entry alone, as FastAPI stops there: *only is set); m is
+ * filled when the body is sound. Returns 0, or -1 when out of memory.
+ */
+static int
+check_body(const struct request *req, struct json_object *errors,
+    struct json_object **parsed, struct body_model *m, int *only)
+{
+	struct jparse_error err;
+
+	*parsed = NULL;
+	*only = 0;
+	if (req->body_len == 0)
+		return body_err_missing(errors);
+	if (!body_media_is_json(req->content_type))
+		return body_err_not_json_text(errors, req->body, req->body_len);
+	switch (jparse(req->body, req->body_len, parsed, &err)) {
+	case JPARSE_NOMEM:
+		return -1;
+	case JPARSE_INVALID:
+		*only = 1;
+		return body_err_json_invalid(errors, err.pos, err.text);
+	case JPARSE_OK:
+		break;
+	}
+	if (*parsed == NULL)
+		return body_err_missing(errors);
+	if (!json_object_is_type(*parsed, json_type_object))
+		return body_err_not_object(errors, json_object_get(*parsed));
+	return body_check(*parsed, errors, m);
+}
+
+static int
+create_version(const struct route *rt, const struct body_model *m,
+    struct store *st, const unsigned char *hash, struct response *resp)
+{
+	struct version_new v;
+	struct json_object *o;
+	long long index = -1;
+	enum store_status s;
+	char ref[1024];
+	int rc;
+
+	if (version_prepare(m, &v) != 0)
+		return -1;
+	{
+		struct store_create c = { hash, rt->entity.val, rt->project.val,
+		    m->object_id, v.digest, v.val, v.source_digest, m->source,
+		    m->source_len };
+		s = st->ops->create_model(st->ctx, &c, &resp->key_id, &index);
+	}
+	free(v.val);
+	if (common_status(s, rt, resp, &rc) == 0)
+		return rc;
+	if (s != STORE_OK)
+		return -1;
+	snprintf(ref, sizeof(ref), "weave:///%s/%s/object/%s:%s",
+	    rt->entity.val, rt->project.val, m->object_id, v.digest);
+	if ((o = json_object_new_object()) == NULL ||
+	    resp_add(o, "digest", json_object_new_string(v.digest)) ||
+	    resp_add(o, "object_id", json_object_new_string(m->object_id)) ||
+	    resp_add(o, "version_index", json_object_new_int64(index)) ||
+	    resp_add(o, "model_ref", json_object_new_string(ref))) {
+		json_object_put(o);
+		return -1;
+	}
+	return resp_json(resp, 200, o);
+}
+
+/* Everything after routing for the API routes. */
+static int
+api_request(const struct route *rt, const char *method, const char *qs,
+    size_t qlen, const struct request *req, struct store *st,
+    const struct app_sink *sink, struct response *resp)
 {
 	char key[AUTH_KEY_LEN + 1];
 	unsigned char hash[AUTH_HASH_LEN];
-	struct json_object *errors;
-	struct query q;
-	int rc;
+	struct json_object *errors = NULL, *parsed = NULL;
+	struct body_model m;
+	struct query q = { 0 }, lim = { 0 }, off = { 0 };
+	long long limit = -1, offset = 0;
+	int rc = -1, only = 0, post = strcmp(method, "POST") == 0;
 
+	memset(&m, 0, sizeof(m));
 	switch (auth_parse(req->authorization, key)) {
 	case AUTH_MISSING:
 		resp->www_authenticate = 1;
@@ -277,21 +510,71 @@ model_request(const struct route *rt, const char *qs, size_t qlen,
 	auth_hash_key(key, AUTH_KEY_LEN, hash);
 	memset(key, 0, sizeof(key));
 
-	if (query_parse(qs, qlen, &q) != 0 || valid_request(rt, &q, &errors)) {
-		query_free(&q);
-		return -1;
+	/* Path parameters first, then the query or the body. */
+	if (rt->kind == ROUTE_MODEL) {
+		if (query_parse(qs, qlen, &q) != 0 ||
+		    valid_request(rt, &q, &errors) != 0)
+			goto done;
+	} else if (valid_request(rt, NULL, &errors) != 0)
+		goto done;
+	if (errors == NULL && (errors = json_object_new_array()) == NULL)
+		goto done;
+	if (rt->kind == ROUTE_MODELS && !post) {
+		if (query_parse_key(qs, qlen, "limit", &lim) != 0 ||
+		    query_parse_key(qs, qlen, "offset", &off) != 0 ||
+		    valid_paging(&lim, &off, errors, &limit, &offset) != 0)
+			goto done;
+	} else if (rt->kind == ROUTE_MODELS) {
+		struct json_object *body_errors = json_object_new_array();
+
+		if (body_errors == NULL || check_body(req, body_errors, &parsed,
+		    &m, &only) != 0) {
+			json_object_put(body_errors);
+			goto done;
+		}
+		if (only) {
+			json_object_put(errors);
+			errors = body_errors;
+		} else {
+			for (size_t i = 0; i < json_object_array_length(body_errors); i++)
+				if (resp_append(errors, json_object_get(
+				    json_object_array_get_idx(body_errors, i)))) {
+					json_object_put(body_errors);
+					goto done;
+				}
+			json_object_put(body_errors);
+		}
 	}
-	if (errors != NULL)
+	if (json_object_array_length(errors) > 0) {
 		rc = invalid_input(st, hash, errors, resp);
-	else
+		errors = NULL;
+		goto done;
+	}
+	switch (rt->kind) {
+	case ROUTE_MODEL:
 		rc = delete_model(rt, &q, st, hash, resp);
+		break;
+	case ROUTE_VERSION:
+		rc = read_version(rt, st, hash, resp);
+		break;
+	default:
+		rc = post ? create_version(rt, &m, st, hash, resp) :
+		    list_versions(rt, limit, offset, st, hash, sink, resp);
+		break;
+	}
+done:
+	json_object_put(errors);
+	json_object_put(parsed);
+	body_model_free(&m);
 	query_free(&q);
+	query_free(&lim);
+	query_free(&off);
 	return rc;
 }
 
 void
 app_handle(const struct app_config *cfg, const struct request *req,
-    struct store *st, struct response *resp)
+    struct store *st, const struct app_sink *sink, struct response *resp)
 {
 	const char *path, *qs, *method = req->method ? req->method : "";
 	size_t plen, qlen, pre = strlen(cfg->prefix);
@@ -322,18 +605,17 @@ app_handle(const struct app_config *cfg, const struct request *req,
 		resp_static(resp, 404, BODY_NOT_FOUND);
 	} else if (rt.trailing > 0) {
 		rc = redirect(resp, path, plen - rt.trailing, qs, qlen);
-	} else if (rt.kind == ROUTE_HEALTH) {
-		if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
-			health(st, resp);
-		else {
-			resp->allow = "GET, HEAD";
-			resp_static(resp, 405, BODY_NOT_ALLOWED);
-		}
-	} else if (strcmp(method, "DELETE") != 0) {
-		resp->allow = "DELETE";
+	} else if (!route_allows(&rt, method)) {
+		resp->allow = rt.allow;
 		resp_static(resp, 405, BODY_NOT_ALLOWED);
+	} else if (rt.kind == ROUTE_HEALTH) {
+		health(st, resp);
+	} else if (req->body_too_large && rt.kind == ROUTE_MODELS &&
+	    strcmp(method, "POST") == 0) {
+		/* Decided from CONTENT_LENGTH: the body was never read. */
+		resp_static(resp, 413, BODY_TOO_LARGE);
 	} else {
-		rc = model_request(&rt, qs, qlen, req, st, resp);
+		rc = api_request(&rt, method, qs, qlen, req, st, sink, resp);
 	}
 done:
 	if (rc != 0)

@@ -1,4 +1,7 @@
+#include <endian.h>
 #include <errno.h>
+#include <limits.h>
+#include <stdint.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,11 +21,48 @@
 #define SQL_CHECK_KEY "SELECT id FROM api_keys " \
 	"WHERE key_hash = $1 AND revoked_at IS NULL"
 #define SQL_HEALTH "SELECT 1"
+#define SQL_CREATE "SELECT status, key_id, version_index " \
+	"FROM model_create($1, $2, $3, $4, $5, $6, $7, $8)"
+/* Read and list share one column order, so one decoder serves both. */
+#define SQL_READ "SELECT status, key_id, digest, version_index, created_at, " \
+	"deleted_at, val, source_digest, source, NULL::text " \
+	"FROM model_read($1, $2, $3, $4, $5)"
+/*
+ * One statement: the first row carries the status (and, when it is 0, the
+ * first version, if any); the versions stream from the list index in
+ * order, with no sort and nothing materialised, so single-row mode keeps
+ * the app's memory flat however large the project.
+ */
+#define SQL_LIST "SELECT s.status, s.key_id, l.digest, l.version_index, " \
+	"l.created_at, NULL::timestamptz, l.val, l.source_digest, l.source, " \
+	"l.object_id FROM (" \
+	"SELECT CASE WHEN k.id IS NULL THEN 1 WHEN e.name <> $2 THEN 2 " \
+	"WHEN p.id IS NULL THEN 3 ELSE 0 END AS status, " \
+	"k.id AS key_id, p.id AS project_id " \
+	"FROM (VALUES (1)) AS one (x) " \
+	"LEFT JOIN api_keys k ON k.key_hash = $1 AND k.revoked_at IS NULL " \
+	"LEFT JOIN entities e ON e.id = k.entity_id " \
+	"LEFT JOIN projects p ON p.entity_id = k.entity_id AND p.name = $3 " \
+	"AND e.name = $2) AS s " \
+	"LEFT JOIN LATERAL (" \
+	"SELECT (SELECT m.object_id FROM models m WHERE m.id = v.model_id) " \
+	"AS object_id, v.digest, v.version_index, v.created_at, v.val, " \
+	"v.source_digest, (SELECT src.source FROM model_sources src " \
+	"WHERE src.project_id = v.project_id AND src.digest = v.source_digest) " \
+	"AS source FROM model_versions v " \
+	"WHERE v.project_id = s.project_id AND v.deleted_at IS NULL " \
+	"ORDER BY v.created_at, v.version_index, v.id " \
+	"LIMIT $4 OFFSET $5) AS l ON true"
+
+/* PostgreSQL's binary timestamps count from 2000-01-01 UTC. */
+#define PG_EPOCH_US 946684800000000LL
 
 enum outcome {
-	SENT_OK,	/* a result came back (possibly an error result) */
+	SENT_OK,	/* a result came back (possibly an error result),
+			   and no cancel was sent */
 	NOT_SENT,	/* the statement never reached a server */
-	LOST		/* sent, then no answer: outcome unknown */
+	LOST		/* sent, then no answer or cancelled: outcome
+			   unknown */
 };
 
 void
@@ -129,6 +169,24 @@ wait_readable(int fd, long long deadline)
 }
 
 /*
+ * Waits until deadline for the next result of the statement in flight.
+ * Returns 0 with *res set (NULL: no more results), or -1 when the answer
+ * did not come (timed out, or the connection failed).
+ */
+static int
+next_result(struct db *d, long long deadline, PGresult **res)
+{
+	*res = NULL;
+	while (PQisBusy(d->conn)) {
+		if (wait_readable(PQsocket(d->conn), deadline) != 1 ||
+		    !PQconsumeInput(d->conn))
+			return -1;
+	}
+	*res = PQgetResult(d->conn);
+	return 0;
+}
+
+/*
  * Collects the result of the statement in flight until deadline. Returns
  * the last result (caller clears it) or NULL when the answer did not come.
  */
@@ -138,14 +196,11 @@ collect(struct db *d, long long deadline)
 	PGresult *res, *last = NULL;
 
 	for (;;) {
-		while (PQisBusy(d->conn)) {
-			if (wait_readable(PQsocket(d->conn), deadline) != 1 ||
-			    !PQconsumeInput(d->conn)) {
-				PQclear(last);
-				return NULL;
-			}
+		if (next_result(d, deadline, &res) != 0) {
+			PQclear(last);
+			return NULL;
 		}
-		if ((res = PQgetResult(d->conn)) == NULL)
+		if (res == NULL)
 			return last;
 		PQclear(last);
 		last = res;
@@ -153,16 +208,43 @@ collect(struct db *d, long long deadline)
 }
 
 /*
+ * Cancels the statement in flight after its deadline. Once the cancel is
+ * sent the outcome is unknown whatever comes back: a cancel that lands
+ * while the commit waits for a synchronous standby leaves the transaction
+ * committed locally but not replicated, and the statement answers success
+ * with only a WARNING. So the answer is read only to keep the connection
+ * usable, then discarded; the connection is dropped if none comes.
+ */
+static void
+cancel(struct db *d)
+{
+	char err[256];
+	PGcancel *c = PQgetCancel(d->conn);
+	PGresult *res;
+
+	if (c == NULL || !PQcancel(c, err, sizeof(err)))
+		log_error("cancel failed: %s", c ? err : "out of memory");
+	PQfreeCancel(c);
+	res = collect(d, now_ms() + CANCEL_GRACE_MS);
+	log_error("outcome unknown: statement cancelled after %d ms "
+	    "(then: %s)", d->timeout_ms,
+	    res ? PQresStatus(PQresultStatus(res)) : "no answer");
+	if (res == NULL)
+		db_close(d);
+	PQclear(res);
+}
+
+/*
  * Runs one statement with a client-side deadline of timeout_ms: on expiry
- * the server is asked to cancel it (which rolls it back) and the answer,
- * normally query_canceled, is awaited a little longer; if none comes the
- * connection is dropped. This needs no session state, so it works through
- * PgBouncer's transaction pooling, and it also covers a server that hangs.
+ * the server is asked to cancel it and the outcome is unknown (LOST),
+ * whatever answer follows (see cancel()). This needs no session state, so
+ * it works through PgBouncer's transaction pooling, and it also covers a
+ * server that hangs.
  * The statement is resent only when it certainly never reached a server.
  */
 static enum outcome
 run(struct db *d, const char *sql, int nparams, const char *const *vals,
-    const int *lens, const int *formats, PGresult **out)
+    const int *lens, const int *formats, int binary, PGresult **out)
 {
 	long long deadline;
 
@@ -172,7 +254,7 @@ run(struct db *d, const char *sql, int nparams, const char *const *vals,
 		if (ensure_connected(d) != 0)
 			return NOT_SENT;
 		if (PQsendQueryParams(d->conn, sql, nparams, NULL, vals, lens,
-		    formats, 0) == 0) {
+		    formats, binary) == 0) {
 			log_error("send failed: %s",
 			    PQerrorMessage(d->conn));
 			db_close(d);
@@ -182,21 +264,11 @@ run(struct db *d, const char *sql, int nparams, const char *const *vals,
 		if ((*out = collect(d, deadline)) != NULL)
 			return SENT_OK;
 		if (PQstatus(d->conn) == CONNECTION_OK) {
-			char err[256];
-			PGcancel *c = PQgetCancel(d->conn);
-
-			log_error("statement timed out after "
-			    "%d ms, cancelling", d->timeout_ms);
-			if (c == NULL || !PQcancel(c, err, sizeof(err)))
-				log_error("cancel failed: %s",
-				    c ? err : "out of memory");
-			PQfreeCancel(c);
-			if ((*out = collect(d, now_ms() + CANCEL_GRACE_MS)))
-				return SENT_OK;
-		} else {
-			log_error("connection lost: %s",
-			    PQerrorMessage(d->conn));
+			cancel(d);
+			return LOST;
 		}
+		log_error("outcome unknown: connection lost after sending: %s",
+		    PQerrorMessage(d->conn));
 		db_close(d);
 		return LOST;
 	}
@@ -239,10 +311,11 @@ retryable(const PGresult *res)
  */
 static enum store_status
 query(struct db *d, const char *sql, int nparams, const char *const *vals,
-    const int *lens, const int *formats, PGresult **out)
+    const int *lens, const int *formats, int binary, PGresult **out)
 {
 	for (int i = 0; i <= MAX_RETRIES; i++) {
-		enum outcome o = run(d, sql, nparams, vals, lens, formats, out);
+		enum outcome o = run(d, sql, nparams, vals, lens, formats,
+		    binary, out);
 		enum store_status s;
 
 		if (o != SENT_OK)
@@ -272,7 +345,7 @@ db_check_key(void *ctx, const unsigned char *hash, long long *key_id)
 	enum store_status s;
 
 	*key_id = -1;
-	if ((s = query(d, SQL_CHECK_KEY, 1, vals, lens, formats, &res)))
+	if ((s = query(d, SQL_CHECK_KEY, 1, vals, lens, formats, 0, &res)))
 		return s;
 	if (PQntuples(res) == 1)
 		*key_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
@@ -333,7 +406,7 @@ db_delete_model(void *ctx, const struct store_delete *req,
 	vals[3] = req->object_id;
 	vals[4] = refs;
 	vals[5] = req->request_id;
-	s = query(d, SQL_DELETE, 6, vals, lens, formats, &res);
+	s = query(d, SQL_DELETE, 6, vals, lens, formats, 0, &res);
 	free(refs);
 	if (s != STORE_OK)
 		return s;
@@ -371,12 +444,296 @@ db_delete_model(void *ctx, const struct store_delete *req,
 	return s;
 }
 
+static long long
+get_i64(const PGresult *res, int row, int col)
+{
+	uint64_t v;
+
+	memcpy(&v, PQgetvalue(res, row, col), sizeof(v));
+	return (long long)be64toh(v);
+}
+
+static int
+get_i32(const PGresult *res, int row, int col)
+{
+	uint32_t v;
+
+	memcpy(&v, PQgetvalue(res, row, col), sizeof(v));
+	return (int)be32toh(v);
+}
+
+/*
+ * True when a binary result has the column types the decoders read: the
+ * status and key columns of every statement here, checked once so a
+ * schema that drifted is a logged 500, never a misread.
+ */
+static int
+shape_ok(const PGresult *res, int nfields, const char *what)
+{
+	if (PQnfields(res) == nfields && PQntuples(res) >= 1 &&
+	    PQfformat(res, 0) == 1 && PQgetlength(res, 0, 0) == 4 &&
+	    (PQgetisnull(res, 0, 1) || PQgetlength(res, 0, 1) == 8))
+		return 1;
+	log_error("%s returned %d rows of %d fields", what, PQntuples(res),
+	    PQnfields(res));
+	return 0;
+}
+
+/* Maps the status column of create, read and list to a store status. */
+static enum store_status
+status_of(int code)
+{
+	switch (code) {
+	case 0:
+		return STORE_OK;
+	case 1:
+		return STORE_BAD_KEY;
+	case 2:
+		return STORE_FORBIDDEN;
+	case 3:
+		return STORE_NO_PROJECT;
+	case 4:
+		return STORE_NOT_FOUND;
+	default:
+		return STORE_ERROR;
+	}
+}
+
+static enum store_status
+db_create_model(void *ctx, const struct store_create *req, long long *key_id,
+    long long *version_index)
+{
+	struct db *d = ctx;
+	const char *vals[8] = { (const char *)req->key_hash, req->entity,
+	    req->project, req->object_id, req->digest, req->val,
+	    req->source_digest, req->source };
+	const int lens[8] = { 32, 0, 0, 0, 0, 0, 0, (int)req->source_len };
+	const int formats[8] = { 1, 0, 0, 0, 0, 0, 0, 1 };
+	PGresult *res;
+	enum store_status s;
+
+	*key_id = -1;
+	if (req->source_len > INT_MAX)
+		return STORE_ERROR;
+	if ((s = query(d, SQL_CREATE, 8, vals, lens, formats, 1, &res)))
+		return s;
+	if (!shape_ok(res, 3, "model_create")) {
+		PQclear(res);
+		return STORE_ERROR;
+	}
+	if (!PQgetisnull(res, 0, 1))
+		*key_id = get_i64(res, 0, 1);
+	s = status_of(get_i32(res, 0, 0));
+	if (s == STORE_OK) {
+		if (PQgetisnull(res, 0, 2) || PQgetlength(res, 0, 2) != 8)
+			s = STORE_ERROR;
+		else
+			*version_index = get_i64(res, 0, 2);
+	}
+	PQclear(res);
+	return s;
+}
+
+/*
+ * Decodes one row of the read/list column order into v; object_id comes
+ * from the row's last column when it is set. Returns 0, or -1 when a
+ * column has a shape no statement here produces.
+ */
+static int
+decode_version(const PGresult *res, int row, const char *object_id,
+    struct store_version *v)
+{
+	memset(v, 0, sizeof(*v));
+	if (PQgetisnull(res, row, 2) || PQgetisnull(res, row, 6) ||
+	    PQgetlength(res, row, 3) != 8 || PQgetlength(res, row, 4) != 8 ||
+	    (!PQgetisnull(res, row, 5) && PQgetlength(res, row, 5) != 8))
+		return -1;
+	v->object_id = PQgetisnull(res, row, 9) ? object_id :
+	    PQgetvalue(res, row, 9);
+	v->digest = PQgetvalue(res, row, 2);
+	v->version_index = get_i64(res, row, 3);
+	v->created_us = get_i64(res, row, 4) + PG_EPOCH_US;
+	if (!PQgetisnull(res, row, 5)) {
+		v->deleted = 1;
+		v->deleted_us = get_i64(res, row, 5) + PG_EPOCH_US;
+	}
+	v->val = PQgetvalue(res, row, 6);
+	v->val_len = (size_t)PQgetlength(res, row, 6);
+	v->has_source = !PQgetisnull(res, row, 7);
+	if (!PQgetisnull(res, row, 8)) {
+		v->source = PQgetvalue(res, row, 8);
+		v->source_len = (size_t)PQgetlength(res, row, 8);
+	}
+	return v->object_id == NULL ? -1 : 0;
+}
+
+static enum store_status
+db_read_model(void *ctx, const struct store_read *req, long long *key_id,
+    store_row_fn fn, void *arg)
+{
+	struct db *d = ctx;
+	const char *vals[5] = { (const char *)req->key_hash, req->entity,
+	    req->project, req->object_id, req->ref };
+	const int lens[5] = { 32, 0, 0, 0, 0 };
+	const int formats[5] = { 1, 0, 0, 0, 0 };
+	struct store_version v;
+	PGresult *res;
+	enum store_status s;
+
+	*key_id = -1;
+	if ((s = query(d, SQL_READ, 5, vals, lens, formats, 1, &res)))
+		return s;
+	if (!shape_ok(res, 10, "model_read")) {
+		PQclear(res);
+		return STORE_ERROR;
+	}
+	if (!PQgetisnull(res, 0, 1))
+		*key_id = get_i64(res, 0, 1);
+	s = status_of(get_i32(res, 0, 0));
+	if (s == STORE_OK) {
+		if (decode_version(res, 0, req->object_id, &v) != 0) {
+			log_error("model_read returned a malformed row");
+			s = STORE_ERROR;
+		} else if (fn(arg, &v) != 0)
+			s = STORE_ERROR;
+	}
+	PQclear(res);
+	return s;
+}
+
+/*
+ * Sends the list statement in single-row mode, resending only when it
+ * certainly never reached a server. Returns 0 when it is in flight.
+ */
+static int
+send_list(struct db *d, const char *const *vals, const int *lens,
+    const int *formats)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		drop_if_stale(d);
+		if (ensure_connected(d) != 0)
+			return -1;
+		if (PQsendQueryParams(d->conn, SQL_LIST, 5, NULL, vals, lens,
+		    formats, 1) != 0) {
+			if (!PQsetSingleRowMode(d->conn))
+				log_error("single-row mode refused");
+			return 0;
+		}
+		log_error("send failed: %s", PQerrorMessage(d->conn));
+		db_close(d);
+	}
+	return -1;
+}
+
+/*
+ * The list: every refusal comes with the first row, before begin(); after
+ * it, each row must arrive within the statement timeout of the one before,
+ * so a long list is never cut for its length, only for a stall.
+ */
+static enum store_status
+db_list_models(void *ctx, const struct store_list *req, long long *key_id,
+    int (*begin)(void *arg), store_row_fn fn, void *arg, int *started)
+{
+	struct db *d = ctx;
+	char limit[24], offset[24];
+	const char *vals[5] = { (const char *)req->key_hash, req->entity,
+	    req->project, NULL, offset };
+	const int lens[5] = { 32, 0, 0, 0, 0 };
+	const int formats[5] = { 1, 0, 0, 0, 0 };
+	enum store_status s = STORE_OK;
+	struct store_version v;
+	PGresult *res;
+	int first = 1;
+
+	*key_id = -1;
+	*started = 0;
+	if (req->limit >= 0) {
+		snprintf(limit, sizeof(limit), "%lld", req->limit);
+		vals[3] = limit;
+	}
+	snprintf(offset, sizeof(offset), "%lld", req->offset);
+	if (send_list(d, vals, lens, formats) != 0)
+		return STORE_UNAVAILABLE;
+	for (;;) {
+		if (next_result(d, now_ms() + d->timeout_ms, &res) != 0) {
+			log_error("list: %s", PQstatus(d->conn) == CONNECTION_OK
+			    ? "no row within the statement timeout" :
+			    PQerrorMessage(d->conn));
+			if (PQstatus(d->conn) == CONNECTION_OK) {
+				char err[256];
+				PGcancel *c = PQgetCancel(d->conn);
+
+				if (c == NULL || !PQcancel(c, err, sizeof(err)))
+					log_error("cancel failed");
+				PQfreeCancel(c);
+			}
+			db_close(d);
+			return STORE_UNAVAILABLE;
+		}
+		if (res == NULL)
+			break;
+		if (PQresultStatus(res) == PGRES_TUPLES_OK) {
+			/* The end of a single-row stream: no rows in it. */
+			PQclear(res);
+			continue;
+		}
+		if (PQresultStatus(res) != PGRES_SINGLE_TUPLE) {
+			s = failure(d, res);
+			PQclear(res);
+			if (PQstatus(d->conn) == CONNECTION_OK)
+				continue;	/* drains to the end */
+			return s;
+		}
+		if (s != STORE_OK) {
+			/* A refusal or failure already decided: drain. */
+			PQclear(res);
+			continue;
+		}
+		if (first) {
+			first = 0;
+			if (!shape_ok(res, 10, "list")) {
+				s = STORE_ERROR;
+			} else {
+				if (!PQgetisnull(res, 0, 1))
+					*key_id = get_i64(res, 0, 1);
+				s = status_of(get_i32(res, 0, 0));
+				if (s == STORE_OK) {
+					*started = 1;
+					if (begin(arg) != 0)
+						s = STORE_ERROR;
+				}
+			}
+			if (s != STORE_OK || PQgetisnull(res, 0, 2)) {
+				PQclear(res);
+				continue;
+			}
+		}
+		if (decode_version(res, 0, NULL, &v) != 0) {
+			log_error("list returned a malformed row");
+			s = STORE_ERROR;
+		} else if (fn(arg, &v) != 0) {
+			s = STORE_ERROR;
+		}
+		PQclear(res);
+		if (s != STORE_OK && *started) {
+			/* Abandoned mid-stream: the rest is not worth reading. */
+			db_close(d);
+			return s;
+		}
+	}
+	if (first && s == STORE_OK) {
+		log_error("list returned no rows");
+		s = STORE_ERROR;
+	}
+	return s;
+}
+
 static enum store_status
 db_health(void *ctx)
 {
 	struct db *d = ctx;
 	PGresult *res;
-	enum store_status s = query(d, SQL_HEALTH, 0, NULL, NULL, NULL, &res);
+	enum store_status s = query(d, SQL_HEALTH, 0, NULL, NULL, NULL, 0, &res);
 
 	if (s == STORE_OK)
 		PQclear(res);
@@ -386,5 +743,8 @@ db_health(void *ctx)
 const struct store_ops db_store_ops = {
 	db_check_key,
 	db_delete_model,
+	db_create_model,
+	db_read_model,
+	db_list_models,
 	db_health,
 };

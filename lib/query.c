@@ -7,7 +7,13 @@
 int
 query_parse(const char *qs, size_t len, struct query *q)
 {
-	size_t start = 0, o = 0, cap = 0;
+	return query_parse_key(qs, len, "digests", q);
+}
+
+int
+query_parse_key(const char *qs, size_t len, const char *key, struct query *q)
+{
+	size_t start = 0, o = 0, cap = 0, klen = strlen(key);
 
 	memset(q, 0, sizeof(*q));
 	if (len == 0)
@@ -29,7 +35,7 @@ query_parse(const char *qs, size_t len, struct query *q)
 
 		/* Decode the name into the free tail of buf; keep it only if wanted. */
 		namelen = pct_decode(piece, nlen, q->buf + o, 1);
-		if (namelen != 7 || memcmp(q->buf + o, "digests", 7) != 0)
+		if (namelen != klen || memcmp(q->buf + o, key, klen) != 0)
 			continue;
 
 		if (q->n == cap) {

@@ -2,7 +2,7 @@
 #define QUERY_H
 #include <stddef.h>
 
-/* One `digests` value: as sent, and decoded. */
+/* One value of the key asked for: as sent, and decoded. */
 struct query_item {
 	const char	*raw;	/* points into the query string */
 	size_t		 raw_len;
@@ -11,7 +11,7 @@ struct query_item {
 };
 
 struct query {
-	int			 present;	/* any `digests` key at all */
+	int			 present;	/* the key appeared at all */
 	size_t			 n;
 	struct query_item	*items;
 	char			*buf;
@@ -26,6 +26,10 @@ struct query {
  * with query_free either way.
  */
 int query_parse(const char *qs, size_t len, struct query *q);
+
+/* The same for the values of any one key (limit, offset, ...). */
+int query_parse_key(const char *qs, size_t len, const char *key,
+    struct query *q);
 
 void query_free(struct query *q);
 

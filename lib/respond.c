@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "canon.h"
 #include "respond.h"
 
 void
@@ -34,18 +35,13 @@ resp_static(struct response *r, int status, const char *json)
 int
 resp_json(struct response *r, int status, struct json_object *obj)
 {
-	const char *s;
 	size_t len;
-	char *copy;
+	/* FastAPI's rendering: numbers as Python prints them, UTF-8 kept. */
+	char *copy = canon_compact(obj, &len);
 
-	s = json_object_to_json_string_length(obj,
-	    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-	if (s == NULL || (copy = malloc(len + 1)) == NULL) {
-		json_object_put(obj);
-		return -1;
-	}
-	memcpy(copy, s, len + 1);
 	json_object_put(obj);
+	if (copy == NULL)
+		return -1;
 	free(r->owned);
 	r->status = status;
 	r->body = r->owned = copy;
@@ -93,10 +89,12 @@ resp_reason(int status)
 	switch (status) {
 	case 200: return "OK";
 	case 307: return "Temporary Redirect";
+	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 413: return "Content Too Large";
 	case 422: return "Unprocessable Entity";
 	case 500: return "Internal Server Error";
 	case 503: return "Service Unavailable";
@@ -110,15 +108,21 @@ resp_headers(const struct response *r, size_t *len)
 	size_t cap = 512 + (r->location ? strlen(r->location) : 0);
 	char *h = malloc(cap);
 	int n;
+	char length[48] = "";
 
 	if (h == NULL)
 		return NULL;
+	/* A stream's length is unknown when its headers go out. */
+	if (!r->jsonl)
+		snprintf(length, sizeof(length), "Content-Length: %zu\r\n",
+		    r->body_len);
 	n = snprintf(h, cap, "Status: %d %s\r\n%s"
-	    "Content-Length: %zu\r\nX-Request-Id: %s\r\n"
+	    "%sX-Request-Id: %s\r\n"
 	    "%s%s%s%s%s%s%s%s\r\n",
 	    r->status, resp_reason(r->status),
+	    r->jsonl ? "Content-Type: application/jsonl\r\n" :
 	    r->body_len ? "Content-Type: application/json\r\n" : "",
-	    r->body_len, r->request_id,
+	    length, r->request_id,
 	    r->allow ? "Allow: " : "", r->allow ? r->allow : "",
 	    r->allow ? "\r\n" : "",
 	    r->www_authenticate ? "WWW-Authenticate: Basic\r\n" : "",

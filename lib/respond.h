@@ -16,6 +16,9 @@ struct response {
 	size_t		 body_len;
 	char		*owned;
 	int		 omit_body;		/* HEAD: headers only */
+	int		 jsonl;			/* a JSON Lines stream: no length */
+	int		 streamed;		/* already written through the sink */
+	int		 aborted;		/* the stream was cut short */
 	long long	 num_deleted;		/* -1: not a delete answer */
 	long long	 key_id;		/* -1: no key identified */
 	char		 request_id[RESP_REQUEST_ID_MAX + 1];

@@ -4,7 +4,7 @@
 #include "pct.h"
 #include "route.h"
 
-#define MAX_SEGMENTS 5
+#define MAX_SEGMENTS 7
 
 static int
 seg_is(const struct route_param *p, const char *lit)
@@ -40,7 +40,7 @@ route_match(const char *path, size_t len, struct route *r)
 		nseg++;
 		start = i + 1;
 	}
-	if (nseg != 1 && nseg != 5)
+	if (nseg != 1 && nseg != 4 && nseg != 5 && nseg != 7)
 		return 0;
 
 	if ((r->buf = malloc(end)) == NULL)
@@ -55,18 +55,47 @@ route_match(const char *path, size_t len, struct route *r)
 
 	if (nseg == 1 && seg_is(&seg[0], "health")) {
 		r->kind = ROUTE_HEALTH;
-	} else if (nseg == 5 && seg_is(&seg[0], "v2") &&
+		r->allow = "GET, HEAD";
+	} else if (nseg >= 4 && seg_is(&seg[0], "v2") &&
 	    seg_is(&seg[3], "models")) {
-		r->kind = ROUTE_MODEL;
 		r->entity = seg[1];
 		r->project = seg[2];
-		r->object_id = seg[4];
+		if (nseg == 4) {
+			r->kind = ROUTE_MODELS;
+			r->allow = "GET, POST";
+		} else if (nseg == 5) {
+			r->kind = ROUTE_MODEL;
+			r->allow = "DELETE";
+			r->object_id = seg[4];
+		} else if (seg_is(&seg[5], "versions")) {
+			r->kind = ROUTE_VERSION;
+			r->allow = "GET";
+			r->object_id = seg[4];
+			r->digest = seg[6];
+		}
 	}
 	if (r->kind == ROUTE_NOT_FOUND) {
 		free(r->buf);
 		r->buf = NULL;
 	} else
 		r->trailing = len - end;
+	return 0;
+}
+
+int
+route_allows(const struct route *r, const char *method)
+{
+	size_t n = strlen(method);
+
+	/* allow is ", "-separated; a method matches a whole item. */
+	for (const char *p = r->allow; p != NULL && *p; ) {
+		const char *end = strchr(p, ',');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+
+		if (len == n && n > 0 && memcmp(p, method, n) == 0)
+			return 1;
+		p = end ? end + 2 : p + len;
+	}
 	return 0;
 }
 

@@ -5,6 +5,8 @@
 enum route_kind {
 	ROUTE_NOT_FOUND,
 	ROUTE_MODEL,	/* /v2/{entity}/{project}/models/{object_id} */
+	ROUTE_MODELS,	/* /v2/{entity}/{project}/models */
+	ROUTE_VERSION,	/* .../models/{object_id}/versions/{digest} */
 	ROUTE_HEALTH	/* /health */
 };
 
@@ -19,9 +21,13 @@ struct route_param {
 struct route {
 	enum route_kind	 kind;
 	size_t		 trailing;	/* trailing slashes cut off: > 0 means 307 */
-	struct route_param entity, project, object_id;
+	const char	*allow;		/* the path's methods, for 405 */
+	struct route_param entity, project, object_id, digest;
 	char		*buf;		/* holds the decoded segments */
 };
+
+/* True when method is one of r->allow's. */
+int route_allows(const struct route *r, const char *method);
 
 /*
  * Matches a raw request path (no query, no mount prefix) against the routes:

@@ -32,6 +32,53 @@ struct store_result {
 	char		*message;	/* malloc'd 404 reason, or NULL */
 };
 
+/* A version to create (POST, section 9.1): everything already computed. */
+struct store_create {
+	const unsigned char	*key_hash;
+	const char		*entity;
+	const char		*project;
+	const char		*object_id;
+	const char		*digest;	/* of the stored value */
+	const char		*val;		/* the stored value, JSON text */
+	const char		*source_digest;
+	const char		*source;	/* source_code, UTF-8, may hold NULs */
+	size_t			 source_len;
+};
+
+/* One version as a read or a list sees it; valid during the callback. */
+struct store_version {
+	const char	*object_id;
+	const char	*digest;
+	long long	 version_index;
+	long long	 created_us;	/* microseconds since 1970-01-01 UTC */
+	int		 deleted;
+	long long	 deleted_us;	/* when deleted is set */
+	const char	*val;		/* the stored value, JSON text */
+	size_t		 val_len;
+	int		 has_source;	/* files["obj.py"] names a source */
+	const char	*source;	/* its text, NULL when missing */
+	size_t		 source_len;
+};
+
+struct store_read {
+	const unsigned char	*key_hash;
+	const char		*entity;
+	const char		*project;
+	const char		*object_id;
+	const char		*ref;		/* latest, vN or a digest */
+};
+
+struct store_list {
+	const unsigned char	*key_hash;
+	const char		*entity;
+	const char		*project;
+	long long		 limit;		/* < 0: no limit */
+	long long		 offset;
+};
+
+/* Receives a version; returns 0 to go on, -1 to abandon (write failed). */
+typedef int (*store_row_fn)(void *arg, const struct store_version *v);
+
 struct store_ops {
 	/* Looks a key up by hash; STORE_OK sets *key_id. */
 	enum store_status (*check_key)(void *ctx, const unsigned char *hash,
@@ -39,6 +86,28 @@ struct store_ops {
 	/* The whole delete in one transaction; fills res. */
 	enum store_status (*delete_model)(void *ctx,
 	    const struct store_delete *req, struct store_result *res);
+	/*
+	 * Creates a version, or finds the live one with that digest; STORE_OK
+	 * sets *version_index.
+	 */
+	enum store_status (*create_model)(void *ctx,
+	    const struct store_create *req, long long *key_id,
+	    long long *version_index);
+	/*
+	 * Resolves one reference (deleted versions included) and hands the
+	 * version to fn; STORE_NOT_FOUND when nothing matches.
+	 */
+	enum store_status (*read_model)(void *ctx, const struct store_read *req,
+	    long long *key_id, store_row_fn fn, void *arg);
+	/*
+	 * Lists the live versions of a project. Every refusal is decided
+	 * before begin(arg) is called; then fn gets each version in order.
+	 * *started tells whether begin ran, so a failure after it is known to
+	 * have cut a response short.
+	 */
+	enum store_status (*list_models)(void *ctx, const struct store_list *req,
+	    long long *key_id, int (*begin)(void *arg), store_row_fn fn,
+	    void *arg, int *started);
 	/* One database round trip. */
 	enum store_status (*health)(void *ctx);
 };

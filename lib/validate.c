@@ -1,3 +1,4 @@
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -243,10 +244,22 @@ valid_request(const struct route *r, const struct query *q,
 	if (errors == NULL)
 		return -1;
 	if (check_param(errors, &r->entity, "entity", 0) ||
-	    check_param(errors, &r->project, "project", 0) ||
+	    check_param(errors, &r->project, "project", 0))
+		goto fail;
+	if (r->kind != ROUTE_MODELS &&
 	    check_param(errors, &r->object_id, "object_id", 1))
 		goto fail;
-	if (q->n > VALID_MAX_DIGESTS) {
+	if (r->kind == ROUTE_VERSION) {
+		enum valid_rule rule = valid_digest(r->digest.val, r->digest.len);
+		if (rule != VALID_OK && add_error(errors, rule,
+		    new_loc("path", "digest", -1), input_value(r->digest.raw,
+		    r->digest.raw_len, r->digest.val, r->digest.len),
+		    DIGEST_PATTERN) != 0)
+			goto fail;
+	}
+	if (q == NULL) {
+		/* No query parameters on this route. */
+	} else if (q->n > VALID_MAX_DIGESTS) {
 		if (add_too_many(errors, q) != 0)
 			goto fail;
 	} else {
@@ -268,4 +281,93 @@ valid_request(const struct route *r, const struct query *q,
 fail:
 	json_object_put(errors);
 	return -1;
+}
+
+/*
+ * A list's limit or offset: [+-]?[0-9]+ with ASCII spaces around it, as
+ * pydantic reads an int from a string. Sets *v (LLONG_MAX for anything
+ * larger) and returns VALID_OK, VALID_INT_PARSING or VALID_NEGATIVE.
+ */
+enum valid_rule
+valid_count(const char *s, size_t len, long long *v)
+{
+	size_t i = 0, end = len;
+	int neg = 0, zero = 1;
+	unsigned long long n = 0;
+
+	while (i < end && s[i] == ' ')
+		i++;
+	while (end > i && s[end - 1] == ' ')
+		end--;
+	if (i < end && (s[i] == '+' || s[i] == '-'))
+		neg = s[i++] == '-';
+	if (i == end)
+		return VALID_INT_PARSING;
+	for (; i < end; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return VALID_INT_PARSING;
+		if (s[i] != '0')
+			zero = 0;
+		if (n <= LLONG_MAX)
+			n = n * 10 + (unsigned long long)(s[i] - '0');
+	}
+	if (neg && !zero)
+		return VALID_NEGATIVE;
+	*v = n > LLONG_MAX ? LLONG_MAX : (long long)n;
+	return VALID_OK;
+}
+
+/* Appends the int_parsing or greater_than_equal entry for a query value. */
+static int
+add_count_error(struct json_object *errors, enum valid_rule rule,
+    const char *name, const struct query_item *it)
+{
+	struct json_object *e = json_object_new_object(), *ctx = NULL;
+	int neg = rule == VALID_NEGATIVE;
+
+	if (e == NULL || resp_add(e, "type", json_object_new_string(neg ?
+	    "greater_than_equal" : "int_parsing")) ||
+	    resp_add(e, "loc", new_loc("query", name, -1)) ||
+	    resp_add(e, "msg", json_object_new_string(neg ?
+	    "Input should be greater than or equal to 0" :
+	    "Input should be a valid integer, unable to parse string as an "
+	    "integer")) ||
+	    resp_add(e, "input", input_value(it->raw, it->raw_len, it->val,
+	    it->len)) ||
+	    (neg && (resp_add(e, "ctx", ctx = json_object_new_object()) ||
+	    resp_add(ctx, "ge", json_object_new_int(0))))) {
+		json_object_put(e);
+		return -1;
+	}
+	return resp_append(errors, e);
+}
+
+int
+valid_paging(const struct query *limit, const struct query *offset,
+    struct json_object *errors, long long *lim, long long *off)
+{
+	const struct query *q[2] = { limit, offset };
+	const char *names[2] = { "limit", "offset" };
+	long long *out[2] = { lim, off };
+
+	*lim = -1;
+	*off = 0;
+	for (int i = 0; i < 2; i++) {
+		/* A key sent twice takes its last value, as Starlette's. */
+		const struct query_item *it;
+		enum valid_rule rule;
+
+		if (q[i]->n == 0)
+			continue;
+		it = &q[i]->items[q[i]->n - 1];
+		rule = utf8_count(it->val, it->len) < 0 ? VALID_INT_PARSING :
+		    valid_count(it->val, it->len, out[i]);
+		if (rule != VALID_OK &&
+		    add_count_error(errors, rule, names[i], it) != 0)
+			return -1;
+	}
+	/* Past 2^63-1: no limit at all. */
+	if (*lim == LLONG_MAX)
+		*lim = -1;
+	return 0;
 }

@@ -15,7 +15,9 @@ enum valid_rule {
 	VALID_OK,
 	VALID_UNICODE,		/* string_unicode */
 	VALID_TOO_LONG,		/* string_too_long */
-	VALID_PATTERN		/* string_pattern_mismatch */
+	VALID_PATTERN,		/* string_pattern_mismatch */
+	VALID_INT_PARSING,	/* int_parsing */
+	VALID_NEGATIVE		/* greater_than_equal */
 };
 
 /* entity and project: ^[A-Za-z0-9_.-]+$, at most 128 characters. */
@@ -28,12 +30,24 @@ enum valid_rule valid_object_id(const char *s, size_t len);
 enum valid_rule valid_digest(const char *s, size_t len);
 
 /*
- * Checks the path parameters in order, then the digests, and stores in
+ * Checks the path parameters in order (the route's own: object_id and
+ * digest where it has them), then the digests (q may be NULL), and stores in
  * *errors the HTTPValidationError "detail" array (pydantic v2 entries:
  * type, loc, msg, input, ctx), or NULL when everything is valid. Returns 0,
  * or -1 when out of memory.
  */
 int valid_request(const struct route *r, const struct query *q,
     struct json_object **errors);
+
+/* limit/offset: an integer >= 0; *v is LLONG_MAX for larger ones. */
+enum valid_rule valid_count(const char *s, size_t len, long long *v);
+
+/*
+ * Checks a list's limit and offset (the last value of each, limit's entry
+ * first) and appends their errors. *lim is -1 for no limit (absent or past
+ * 2^63-1); *off is 0 when absent. Returns 0, or -1 when out of memory.
+ */
+int valid_paging(const struct query *limit, const struct query *offset,
+    struct json_object *errors, long long *lim, long long *off);
 
 #endif

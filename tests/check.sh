@@ -42,12 +42,20 @@ stage() {
 }
 
 stage "unit" build/unit-tests
+stage "command line (--help, --version, man pages)" env BUILD="$ROOT/build" \
+    tests/e2e/cli.sh
 stage "database layer (lib/db.c against PostgreSQL, real faults)" \
     env BUILD="$ROOT/build" tests/db/run.sh
 for front in lighttpd cgi nginx apache; do
 	stage "end-to-end ($front)" env BUILD="$ROOT/build" FRONT=$front \
 	    tests/e2e/run.sh
 done
+for front in lighttpd nginx apache; do
+	stage "end-to-end (Debian's stock $front config + the shipped file)" \
+	    env BUILD="$ROOT/build" FRONT=stock-$front tests/e2e/run.sh
+done
+stage "request bodies through every front (fixed, chunked, oversized)" \
+    tests/e2e/bodies.sh
 stage "end-to-end (lighttpd, pgbouncer)" env BUILD="$ROOT/build" PGBOUNCER=1 \
     tests/e2e/run.sh
 stage "processes (fd 0, systemd units, multiwatch, failover, SIGTERM, SIGUSR1, SIGINT)" \
@@ -56,6 +64,8 @@ stage "hostile FastCGI records" env BUILD="$ROOT/build" tests/e2e/fcgi-hostile.s
 stage "fuzzing (libFuzzer, 3 s per harness)" env FUZZ_SECONDS=3 tests/fuzz/run.sh
 stage "races (32 clients, 3 rounds)" env BUILD="$ROOT/build" RACE_ROUNDS=3 \
     tests/e2e/race.sh
+stage "failover (primary + sync standby: kill -9, stalled standby, async, switchover)" \
+    env BUILD="$ROOT/build" tests/failover/run.sh
 stage "end-to-end (cgi, valgrind memcheck)" env BUILD="$ROOT/build" FRONT=cgi \
     VALGRIND=1 tests/e2e/run.sh
 stage "unit (asan+ubsan)" build/asan/unit-tests

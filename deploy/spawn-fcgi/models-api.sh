@@ -24,7 +24,7 @@
 #
 # Settings (environment; defaults for a system install):
 #   MODELS_API_SOCKET        /run/models-api/models-api.sock
-#   MODELS_API_BIN           /usr/local/bin/models-api
+#   MODELS_API_BIN           /usr/sbin/models-api
 #   MODELS_API_FORKS         2 worker processes
 #   MODELS_API_USER          models-api, the user the app runs as when this
 #   MODELS_API_GROUP         models-api  is started as root ("" keeps root,
@@ -37,7 +37,7 @@
 set -eu
 
 SOCK=${MODELS_API_SOCKET:-/run/models-api/models-api.sock}
-BIN=${MODELS_API_BIN:-/usr/local/bin/models-api}
+BIN=${MODELS_API_BIN:-/usr/sbin/models-api}
 FORKS=${MODELS_API_FORKS:-2}
 RUN_USER=${MODELS_API_USER-models-api}
 RUN_GROUP=${MODELS_API_GROUP-models-api}

@@ -329,7 +329,7 @@ APPX=$(readlink -f "$APP")
 if command -v systemd-analyze >/dev/null 2>&1; then
 	mkdir -p "$T/units"
 	for f in "$ROOT"/deploy/systemd/*.socket "$ROOT"/deploy/systemd/*.service; do
-		sed "s|/usr/local/bin/models-api|$APP|g" "$f" >"$T/units/${f##*/}"
+		sed "s|/usr/sbin/models-api|$APP|g" "$f" >"$T/units/${f##*/}"
 	done
 	OUT=$(cd "$T/units" && systemd-analyze verify ./*.socket ./*.service 2>&1)
 	expect_eq "0: systemd-analyze verify (status 0, no complaint)" "0:" "$?:$OUT"

@@ -18,7 +18,7 @@ seed() {
 	printf "$@" >"$dir/$name"
 }
 
-rm -rf route query auth base64 utf8 app
+rm -rf route query auth base64 utf8 objname app
 
 seed route model '/v2/demo/models/models/my-model'
 seed route health '/health'
@@ -73,6 +73,16 @@ seed utf8 alnum43 "$A43"
 seed utf8 hex64 "$H64"
 seed utf8 newline 'v1\n'
 seed utf8 emoji '\xf0\x9f\x98\x80'
+
+seed objname vector 'My Model'
+seed objname replaced 'user/model <v2>'
+seed objname dotted-i '\xc4\xb0STANBUL'
+seed objname sharp-s 'STRA\xc3\x9fE \xe1\xba\x9e'
+seed objname sigma '\xce\xa3\xce\x91\xce\xa3 A.\xce\xa3. A\xce\xa3\xcd\x85B'
+seed objname cyrillic '\xd0\x9c\xd0\x9e\xd0\x94\xd0\x95\xd0\x9b\xd0\xac'
+seed objname kelvin '\xe2\x84\xaa\xe2\x84\xa6\xc8\xba'
+seed objname emoji '\xf0\x9f\x98\x80/\xf0\x90\x90\x80'
+seed objname nul 'A\0\xce\xa3'
 
 # app: 8 control bytes, then NUL-separated fields (see fuzz_app.c):
 # method, flags, check_key, delete_model, health, prefix, message, num;

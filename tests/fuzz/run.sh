@@ -20,7 +20,7 @@ set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT" || exit 1
 
-ALL="route query auth base64 utf8 app"
+ALL="route query auth base64 utf8 objname app"
 HARNESSES=${*:-$ALL}
 SECONDS_EACH=${FUZZ_SECONDS:-10}
 JOBS=${FUZZ_JOBS:-$(nproc 2>/dev/null || echo 1)}

@@ -14,8 +14,14 @@ main(void)
 	test_base64();
 	test_auth();
 	test_validate();
+	test_objname();
+	test_body();
 	test_respond();
 	test_app();
+	test_jparse();
+	test_canon();
+	test_timefmt();
+	test_version();
 
 	/* The last line is what make check reads. */
 	printf("%d passed, %d failed\n", t_passed, t_failed);

@@ -19,8 +19,14 @@ void test_query(void);
 void test_base64(void);
 void test_auth(void);
 void test_validate(void);
+void test_objname(void);
+void test_body(void);
 void test_respond(void);
 void test_app(void);
+void test_timefmt(void);
+void test_version(void);
+void test_jparse(void);
+void test_canon(void);
 
 /* Prints s[0..len) with non-printable bytes as \xNN. */
 static inline void

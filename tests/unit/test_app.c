@@ -13,6 +13,7 @@
 #define B_NOT_ALLOWED "{\"detail\":\"Method Not Allowed\"}"
 #define B_NOT_AUTH "{\"detail\":\"Not authenticated\"}"
 #define B_BAD_KEY "{\"detail\":\"Invalid authentication credentials\"}"
+#define B_TOO_LARGE "{\"reason\":\"Request too large\",\"error_type\":\"RequestTooLarge\"}"
 #define B_FORBIDDEN "{\"reason\":\"Forbidden\",\"error_type\":\"Forbidden\"}"
 #define B_UNAVAILABLE "{\"reason\":\"Service temporarily unavailable\"," \
 	"\"error_type\":\"ServiceUnavailable\"}"
@@ -39,7 +40,7 @@ struct fake {
 	enum store_status	 key_st, del_st, health_st;
 	const char		*message;	/* for STORE_NOT_FOUND */
 
-	int			 checks, deletes, healths;
+	int			 checks, deletes, healths, others;
 	unsigned char		 hash[AUTH_HASH_LEN];
 	char			 entity[512], project[512], object_id[512];
 	char			 request_id[RESP_REQUEST_ID_MAX + 1];
@@ -100,8 +101,86 @@ fake_health(void *ctx)
 	return f->health_st;
 }
 
-static const struct store_ops fake_ops = { fake_check_key, fake_delete,
-    fake_health };
+/* Create, read and list: counted; the end-to-end suite covers them. */
+static enum store_status
+fake_create(void *ctx, const struct store_create *c, long long *key_id,
+    long long *index)
+{
+	struct fake *f = ctx;
+
+	(void)c;
+	f->others++;
+	*key_id = FAKE_KEY_ID;
+	*index = 0;
+	return f->del_st;
+}
+
+static enum store_status
+fake_read(void *ctx, const struct store_read *r, long long *key_id,
+    store_row_fn fn, void *arg)
+{
+	struct fake *f = ctx;
+
+	(void)r;
+	(void)fn;
+	(void)arg;
+	f->others++;
+	*key_id = FAKE_KEY_ID;
+	return f->del_st == STORE_OK ? STORE_NOT_FOUND : f->del_st;
+}
+
+static enum store_status
+fake_list(void *ctx, const struct store_list *l, long long *key_id,
+    int (*begin)(void *), store_row_fn fn, void *arg, int *started)
+{
+	struct fake *f = ctx;
+
+	(void)l;
+	(void)fn;
+	f->others++;
+	*key_id = FAKE_KEY_ID;
+	*started = 0;
+	if (f->del_st != STORE_OK)
+		return f->del_st;
+	*started = 1;
+	return begin(arg) == 0 ? STORE_OK : STORE_ERROR;
+}
+
+static const struct store_ops fake_ops = {
+	.check_key = fake_check_key,
+	.delete_model = fake_delete,
+	.create_model = fake_create,
+	.read_model = fake_read,
+	.list_models = fake_list,
+	.health = fake_health,
+};
+
+/* A sink that keeps what a streamed answer wrote. */
+struct sink_buf {
+	char	 text[4096];
+	size_t	 len;
+};
+static struct sink_buf streamed;
+
+static int
+sink_flush(void *ctx)
+{
+	(void)ctx;
+	return 0;
+}
+
+static int
+sink_write(void *ctx, const char *buf, size_t len)
+{
+	struct sink_buf *b = ctx;
+
+	if (len > sizeof(b->text) - 1 - b->len)
+		return -1;
+	memcpy(b->text + b->len, buf, len);
+	b->len += len;
+	b->text[b->len] = '\0';
+	return 0;
+}
 
 /* Runs one request through app_handle against f; resp must be freed. */
 static void
@@ -110,8 +189,11 @@ handle(const char *prefix, const struct request *req, struct fake *f,
 {
 	struct app_config cfg = { prefix ? prefix : "" };
 	struct store st = { &fake_ops, f };
+	struct app_sink sink = { sink_write, sink_flush, &streamed };
 
-	app_handle(&cfg, req, &st, resp);
+	streamed.len = 0;
+	streamed.text[0] = '\0';
+	app_handle(&cfg, req, &st, &sink, resp);
 }
 
 struct app_case {
@@ -125,7 +207,7 @@ struct app_case {
 	const char		*allow;		/* NULL: no Allow header */
 	int			 www, retry;
 	const char		*location;	/* NULL: no Location */
-	int			 checks, deletes, healths;
+	int			 checks, deletes, healths, others;
 };
 
 /* Open a row's request initialiser; the row adds fields and closes it. */
@@ -140,7 +222,12 @@ static const struct app_case cases[] = {
 	{ DEL("/nothing/") }, .status = 404, .body = B_NOT_FOUND },
 	{ DEL("/") }, .status = 404, .body = B_NOT_FOUND },
 	{ DEL("") }, .status = 404, .body = B_NOT_FOUND },
-	{ DEL("/v2/e/p/models") }, .status = 404, .body = B_NOT_FOUND },
+	{ DEL("/v2/e/p/models/m/versions"), .authorization = BEARER },
+	    .status = 404, .body = B_NOT_FOUND },
+	{ M("GET", "/v2/e/p/models/m/version/v1"), .authorization = BEARER },
+	    .status = 404, .body = B_NOT_FOUND },
+	{ M("GET", "/v2/e/p/models/m/versions/v1/x"), .authorization = BEARER },
+	    .status = 404, .body = B_NOT_FOUND },
 	{ DEL("/v2/e/p/models/m/x"), .authorization = BEARER },
 	    .status = 404, .body = B_NOT_FOUND },
 	{ DEL("/v2/e/p/models//m"), .authorization = BEARER },
@@ -162,6 +249,74 @@ static const struct app_case cases[] = {
 	    .status = 405, .body = B_NOT_ALLOWED, .allow = "DELETE" },
 	{ DEL("/health") },
 	    .status = 405, .body = B_NOT_ALLOWED, .allow = "GET, HEAD" },
+	/* Each path names its own methods; HEAD is no API method. */
+	{ DEL("/v2/e/p/models") },
+	    .status = 405, .body = B_NOT_ALLOWED, .allow = "GET, POST" },
+	{ M("HEAD", "/v2/e/p/models") },
+	    .status = 405, .body = B_NOT_ALLOWED, .allow = "GET, POST" },
+	{ M("PUT", "/v2/e/p/models"), .body_too_large = 1 },
+	    .status = 405, .body = B_NOT_ALLOWED, .allow = "GET, POST" },
+	{ M("POST", "/v2/e/p/models/m/versions/v1"), .authorization = BEARER },
+	    .status = 405, .body = B_NOT_ALLOWED, .allow = "GET" },
+	{ M("HEAD", "/v2/e/p/models/m/versions/latest") },
+	    .status = 405, .body = B_NOT_ALLOWED, .allow = "GET" },
+
+	/* The body's size: after routing, before authentication. */
+	{ M("POST", "/v2/e/p/models"), .body_too_large = 1 },
+	    .status = 413, .body = B_TOO_LARGE },
+	{ M("POST", "/v2/e/p/models/"), .body_too_large = 1 },
+	    .status = 307, .body = "", .location = "/v2/e/p/models" },
+	{ M("POST", "/v2/e/p/models"), .body = "{}", .body_len = 2 },
+	    .status = 401, .body = B_NOT_AUTH, .www = 1 },
+	/* Too large matters only where a body is read. */
+	{ DEL("/v2/e/p/models/m"), .authorization = BEARER,
+	    .body_too_large = 1 },
+	    .status = 200, .body = "{\"num_deleted\":2}", .deletes = 1 },
+
+	/* Create: path errors first, then the body's; json_invalid alone. */
+	{ M("POST", "/v2/e%20/p/models"), .authorization = BEARER,
+	    .body = "{\"name\":1,\"source_code\":\"x\"}", .body_len = 28 },
+	    .status = 422, .body = "{\"detail\":[{\"type\":\"string_pattern_mismatch\",\"loc\":[\"path\",\"entity\"],\"msg\":\"String should match pattern '^[A-Za-z0-9_.-]+$'\",\"input\":\"e \",\"ctx\":{\"pattern\":\"^[A-Za-z0-9_.-]+$\"}},{\"type\":\"string_type\",\"loc\":[\"body\",\"name\"],\"msg\":\"Input should be a valid string\",\"input\":1}]}",
+	    .checks = 1 },
+	{ M("POST", "/v2/e%20/p/models"), .authorization = BEARER,
+	    .body = "{\"name\":", .body_len = 8 },
+	    .status = 422, .body = "{\"detail\":[{\"type\":\"json_invalid\",\"loc\":[\"body\",8],\"msg\":\"JSON decode error\",\"input\":{},\"ctx\":{\"error\":\"Expecting value\"}}]}",
+	    .checks = 1 },
+	{ M("POST", "/v2/e/p/models"), .authorization = BEARER,
+	    .body = "null", .body_len = 4 },
+	    .status = 422, .body = "{\"detail\":[{\"type\":\"missing\",\"loc\":[\"body\"],\"msg\":\"Field required\",\"input\":null}]}",
+	    .checks = 1 },
+	{ M("POST", "/v2/e/p/models"), .authorization = BEARER,
+	    .content_type = "text/plain", .body = "{}", .body_len = 2 },
+	    .status = 422, .body = "{\"detail\":[{\"type\":\"model_attributes_type\",\"loc\":[\"body\"],\"msg\":\"Input should be a valid dictionary or object to extract fields from\",\"input\":\"{}\"}]}",
+	    .checks = 1 },
+	/* A sound create reaches the store; the key outranks the body. */
+	{ M("POST", "/v2/e/p/models"), .authorization = BEARER,
+	    .body = "{\"name\":\"M\",\"source_code\":\"\"}", .body_len = 29 },
+	    .status = 200, .body = "{\"digest\":\"RXcrbxsse4WdEFojMSX6BR1RYu1wYVmvRmUXe4WqZq0\",\"object_id\":\"m\",\"version_index\":0,\"model_ref\":\"weave:///e/p/object/m:RXcrbxsse4WdEFojMSX6BR1RYu1wYVmvRmUXe4WqZq0\"}",
+	    .others = 1 },
+	{ M("POST", "/v2/e/p/models"), .authorization = BEARER,
+	    .body = "{}", .body_len = 2 }, .key_st = STORE_BAD_KEY,
+	    .status = 401, .body = B_BAD_KEY, .www = 1, .checks = 1 },
+
+	/* List: limit and offset, last value wins, limit's entry first. */
+	{ M("GET", "/v2/e/p/models?offset=-1&limit=1.0&limit=abc"),
+	    .authorization = BEARER },
+	    .status = 422, .body = "{\"detail\":[{\"type\":\"int_parsing\",\"loc\":[\"query\",\"limit\"],\"msg\":\"Input should be a valid integer, unable to parse string as an integer\",\"input\":\"abc\"},{\"type\":\"greater_than_equal\",\"loc\":[\"query\",\"offset\"],\"msg\":\"Input should be greater than or equal to 0\",\"input\":\"-1\",\"ctx\":{\"ge\":0}}]}",
+	    .checks = 1 },
+	{ M("GET", "/v2/e/p/models?limit=+1%20&offset=-0"),
+	    .authorization = BEARER, .request_id = "r1" },
+	    .status = 200, .body = "Status: 200 OK\r\nContent-Type: "
+	    "application/jsonl\r\nX-Request-Id: r1\r\n\r\n", .others = 1 },
+	{ M("GET", "/v2/e/p/models/m/versions/v1x"), .authorization = BEARER },
+	    .status = 422, .body = "{\"detail\":[{\"type\":\"string_pattern_mismatch\",\"loc\":[\"path\",\"digest\"],\"msg\":\"String should match pattern '^(latest|v[0-9]+|[A-Za-z0-9]{43}|[0-9a-fA-F]{64})$'\",\"input\":\"v1x\",\"ctx\":{\"pattern\":\"^(latest|v[0-9]+|[A-Za-z0-9]{43}|[0-9a-fA-F]{64})$\"}}]}",
+	    .checks = 1 },
+	{ M("GET", "/v2/e/p/models/m/versions/v1"), .authorization = BEARER },
+	    .status = 404, .body = "{\"reason\":\"Obj m:v1 not found\",\"error_type\":\"NotFoundError\"}",
+	    .others = 1 },
+	{ M("GET", "/v2/e/p/models/m/versions/v1"), .authorization = BEARER },
+	    .del_st = STORE_FORBIDDEN,
+	    .status = 403, .body = B_FORBIDDEN, .others = 1 },
 	{ M("POST", "/health") },
 	    .status = 405, .body = B_NOT_ALLOWED, .allow = "GET, HEAD" },
 
@@ -367,8 +522,12 @@ run(const struct app_case *c)
 
 #define FIELD(name) (snprintf(what, sizeof(what), "%s: %s", label, name), what)
 	T_INT(FIELD("status"), c->status, r.status);
-	T_MEM(FIELD("body"), c->body, strlen(c->body), r.body,
-	    r.body ? r.body_len : 0);
+	if (r.streamed)
+		T_MEM(FIELD("streamed"), c->body, strlen(c->body),
+		    streamed.text, streamed.len);
+	else
+		T_MEM(FIELD("body"), c->body, strlen(c->body), r.body,
+		    r.body ? r.body_len : 0);
 	T_STR(FIELD("allow"), c->allow, r.allow);
 	T_INT(FIELD("www_authenticate"), c->www, r.www_authenticate);
 	T_INT(FIELD("retry_after"), c->retry, r.retry_after);
@@ -376,6 +535,7 @@ run(const struct app_case *c)
 	T_INT(FIELD("check_key calls"), c->checks, f.checks);
 	T_INT(FIELD("delete_model calls"), c->deletes, f.deletes);
 	T_INT(FIELD("health calls"), c->healths, f.healths);
+	T_INT(FIELD("create/read/list calls"), c->others, f.others);
 #undef FIELD
 	resp_free(&r);
 }

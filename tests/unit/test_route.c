@@ -6,8 +6,13 @@
 #define NF ROUTE_NOT_FOUND
 #define MODEL ROUTE_MODEL
 #define HEALTH ROUTE_HEALTH
+#define MODELS ROUTE_MODELS
+#define VERSION ROUTE_VERSION
 
-/* Decoded params are compared only for ROUTE_MODEL; raw only when given. */
+/*
+ * Decoded params are compared for the routes that have them; raw only when
+ * given.
+ */
 struct route_case {
 	const char	*path;
 	enum route_kind	 kind;
@@ -19,6 +24,11 @@ struct route_case {
 static const struct route_case cases[] = {
 	{ "/v2/e/p/models/m", MODEL, 0, "e", "p", "m", "m" },
 	{ "/health", HEALTH, 0, NULL, NULL, NULL, NULL },
+	{ "/v2/e/p/models", MODELS, 0, "e", "p", NULL, NULL },
+	{ "/v2/e/p/models/", MODELS, 1, "e", "p", NULL, NULL },
+	{ "/v2/e/p/models/m/versions/v1", VERSION, 0, "e", "p", "m", "m" },
+	{ "/v2/%65/p/%6dodels/m%2F/%76ersions/%6Catest/", VERSION, 1, "e", "p",
+	    "m/", "m%2F" },
 	/* Split first, then decode: "%2F" stays inside its segment. */
 	{ "/v2/e/p/models/m%2Fx", MODEL, 0, "e", "p", "m/x", "m%2Fx" },
 	{ "/v2/e%2Fe/p%2f/models/%2F", MODEL, 0, "e/e", "p/", "/", "%2F" },
@@ -49,8 +59,10 @@ static const struct route_case cases[] = {
 	{ "/v2/e//models/m", NF, 0, NULL, NULL, NULL, NULL },
 	{ "/v2/e/p//m", NF, 0, NULL, NULL, NULL, NULL },
 	{ "/v2/e/p/models//m", NF, 0, NULL, NULL, NULL, NULL },
-	{ "/v2/e/p/models//", NF, 0, NULL, NULL, NULL, NULL },
+	{ "/v2/e/p/models//", MODELS, 2, "e", "p", NULL, NULL },
 	{ "/v2//p/models/m/", NF, 0, NULL, NULL, NULL, NULL },
+	{ "/v2/e/p/models/m/versions//", NF, 0, NULL, NULL, NULL, NULL },
+	{ "/v2/e/p/models//versions/v1", NF, 0, NULL, NULL, NULL, NULL },
 	/* Nothing, the root, and paths without a leading '/'. */
 	{ "", NF, 0, NULL, NULL, NULL, NULL },
 	{ "/", NF, 0, NULL, NULL, NULL, NULL },
@@ -58,8 +70,10 @@ static const struct route_case cases[] = {
 	{ "health", NF, 0, NULL, NULL, NULL, NULL },
 	{ "v2/e/p/models/m", NF, 0, NULL, NULL, NULL, NULL },
 	/* Wrong segment count or literals. */
-	{ "/v2/e/p/models", NF, 0, NULL, NULL, NULL, NULL },
-	{ "/v2/e/p/models/", NF, 0, NULL, NULL, NULL, NULL },
+	{ "/v2/e/p/model", NF, 0, NULL, NULL, NULL, NULL },
+	{ "/v2/e/p/models/m/versions", NF, 0, NULL, NULL, NULL, NULL },
+	{ "/v2/e/p/models/m/version/v1", NF, 0, NULL, NULL, NULL, NULL },
+	{ "/v2/e/p/models/m/versions/v1/x", NF, 0, NULL, NULL, NULL, NULL },
 	{ "/v2/e/p/models/m/x", NF, 0, NULL, NULL, NULL, NULL },
 	{ "/v2/e/p/models/m/x/", NF, 0, NULL, NULL, NULL, NULL },
 	{ "/v2/e/p/models/m/x/y", NF, 0, NULL, NULL, NULL, NULL },
@@ -99,13 +113,16 @@ run(const struct route_case *c)
 	T_INT(label, c->kind, r.kind);
 	if (c->kind != NF)
 		T_INT(label, c->trailing, r.trailing);
-	if (c->kind == MODEL && r.kind == MODEL) {
+	if (c->kind != NF && c->kind != HEALTH && r.kind == c->kind) {
 		check_param(label, "entity", c->entity, &r.entity);
 		check_param(label, "project", c->project, &r.project);
+	}
+	if ((c->kind == MODEL || c->kind == VERSION) && r.kind == c->kind) {
 		check_param(label, "object_id", c->object_id, &r.object_id);
 		T_MEM(label, c->raw_object_id, strlen(c->raw_object_id),
 		    r.object_id.raw, r.object_id.raw_len);
 	}
+
 	route_free(&r);
 }
 
@@ -124,6 +141,45 @@ test_route(void)
 		    route_match(s, 7, &r));
 		T_INT("route_match(\"/healthy\", 7)", HEALTH, r.kind);
 		route_free(&r);
+	}
+	/* A version's reference, decoded like the other params. */
+	{
+		const char *s = "/v2/e/p/models/m/versions/%6Catest%2F";
+		struct route r;
+
+		route_match(s, strlen(s), &r);
+		check_param("route_match(...versions/%6Catest%2F)", "digest",
+		    "latest/", &r.digest);
+		T_MEM("route_match(...versions/%6Catest%2F) digest.raw",
+		    "%6Catest%2F", 11, r.digest.raw, r.digest.raw_len);
+		route_free(&r);
+	}
+	/* Each route names its methods; HEAD is /health's alone. */
+	{
+		static const struct { const char *path, *method; int ok; } m[] = {
+			{ "/health", "GET", 1 }, { "/health", "HEAD", 1 },
+			{ "/health", "GE", 0 }, { "/health", "POST", 0 },
+			{ "/v2/e/p/models", "GET", 1 },
+			{ "/v2/e/p/models", "POST", 1 },
+			{ "/v2/e/p/models", "HEAD", 0 },
+			{ "/v2/e/p/models", "", 0 },
+			{ "/v2/e/p/models", "GET, POST", 0 },
+			{ "/v2/e/p/models/m", "DELETE", 1 },
+			{ "/v2/e/p/models/m", "delete", 0 },
+			{ "/v2/e/p/models/m/versions/v1", "GET", 1 },
+			{ "/v2/e/p/models/m/versions/v1", "HEAD", 0 },
+			{ "/nothing", "GET", 0 },
+		};
+		for (size_t i = 0; i < T_LEN(m); i++) {
+			struct route r;
+			char label[128];
+
+			snprintf(label, sizeof(label), "route_allows(%s, %s)",
+			    m[i].path, m[i].method);
+			route_match(m[i].path, strlen(m[i].path), &r);
+			T_INT(label, m[i].ok, route_allows(&r, m[i].method));
+			route_free(&r);
+		}
 	}
 	/* raw points into the given path, so the caller can echo it as sent. */
 	{

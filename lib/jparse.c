@@ -1,0 +1,558 @@
+/*
+ * jparse: JSON text to json-c objects, following the C scanner of CPython
+ * 3.11 (Modules/_json.c) step by step, so that every input CPython refuses
+ * is refused here at the same position with the same message. On top of
+ * that it refuses what CONTRACT.md section 9.1 refuses although Python
+ * accepts it: bytes that are not UTF-8, NaN and Infinity, floats beyond a
+ * double, integers of more than 4300 digits, lone surrogate escapes,
+ * nesting deeper than 100 levels, and (json-c keys being C strings) U+0000
+ * in an object key. Those are reported at the first character of the
+ * offending token, checked in the order the text is read.
+ *
+ * Positions are byte offsets while parsing and turned into code points only
+ * when an error is reported: the whole text is checked to be UTF-8 first,
+ * as Python decodes the whole body before parsing it.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "jparse.h"
+
+struct jp {
+	const unsigned char	*s;	/* the text, after any BOM */
+	size_t			 len;
+	size_t			 i;	/* the byte being read */
+	int			 depth;
+	enum jparse_status	 status;
+	struct jparse_error	*err;
+	char			*tmp;	/* decoded strings, number texts */
+	size_t			 tmpcap;
+};
+
+/* Records an error at byte offset pos (turned into code points later). */
+static int
+fail(struct jp *p, size_t pos, const char *text)
+{
+	p->status = JPARSE_INVALID;
+	p->err->pos = pos;
+	snprintf(p->err->text, sizeof(p->err->text), "%s", text);
+	return -1;
+}
+
+static int
+nomem(struct jp *p)
+{
+	p->status = JPARSE_NOMEM;
+	p->err->pos = 0;
+	snprintf(p->err->text, sizeof(p->err->text), "out of memory");
+	return -1;
+}
+
+/* Makes p->tmp hold at least n bytes; -1 when out of memory. */
+static int
+tmp_reserve(struct jp *p, size_t n)
+{
+	char *t;
+	size_t cap = p->tmpcap ? p->tmpcap : 64;
+
+	if (n <= p->tmpcap)
+		return 0;
+	while (cap < n)
+		cap *= 2;
+	if ((t = realloc(p->tmp, cap)) == NULL)
+		return nomem(p);
+	p->tmp = t;
+	p->tmpcap = cap;
+	return 0;
+}
+
+/*
+ * Returns the length of the longest prefix of s[0..len) that is
+ * well-formed UTF-8 as Python's strict decoder reads it (no overlong forms,
+ * surrogates or code points above U+10FFFF).
+ */
+static size_t
+utf8_prefix(const unsigned char *s, size_t len)
+{
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned char c = s[i], lo = 0x80, hi = 0xBF;
+		size_t need;
+
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xC2 && c <= 0xDF)
+			need = 1;
+		else if (c >= 0xE0 && c <= 0xEF) {
+			need = 2;
+			lo = c == 0xE0 ? 0xA0 : 0x80;
+			hi = c == 0xED ? 0x9F : 0xBF;
+		} else if (c >= 0xF0 && c <= 0xF4) {
+			need = 3;
+			lo = c == 0xF0 ? 0x90 : 0x80;
+			hi = c == 0xF4 ? 0x8F : 0xBF;
+		} else
+			return i;
+		if (len - i < need + 1 || s[i + 1] < lo || s[i + 1] > hi)
+			return i;
+		for (size_t k = 2; k <= need; k++)
+			if (s[i + k] < 0x80 || s[i + k] > 0xBF)
+				return i;
+		i += need + 1;
+	}
+	return i;
+}
+
+/* Code points in s[0..n), which is well-formed UTF-8. */
+static size_t
+chars_before(const unsigned char *s, size_t n)
+{
+	size_t count = 0;
+
+	for (size_t i = 0; i < n; i++)
+		count += (s[i] & 0xC0) != 0x80;
+	return count;
+}
+
+static int
+is_ws(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static void
+skip_ws(struct jp *p)
+{
+	while (p->i < p->len && is_ws(p->s[p->i]))
+		p->i++;
+}
+
+static int
+is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* The value of the 4 hex digits at s[at..at+4), or -1. */
+static long
+hex4(const unsigned char *s, size_t at)
+{
+	long v = 0;
+
+	for (size_t k = at; k < at + 4; k++) {
+		unsigned char c = s[k];
+		v <<= 4;
+		if (c >= '0' && c <= '9')
+			v |= c - '0';
+		else if (c >= 'a' && c <= 'f')
+			v |= c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			v |= c - 'A' + 10;
+		else
+			return -1;
+	}
+	return v;
+}
+
+/* Writes code point cp as UTF-8 at out; returns its length. */
+static size_t
+put_utf8(char *out, unsigned long cp)
+{
+	if (cp < 0x80) {
+		out[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (char)(0xC0 | cp >> 6);
+		out[1] = (char)(0x80 | (cp & 0x3F));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (char)(0xE0 | cp >> 12);
+		out[1] = (char)(0x80 | (cp >> 6 & 0x3F));
+		out[2] = (char)(0x80 | (cp & 0x3F));
+		return 3;
+	}
+	out[0] = (char)(0xF0 | cp >> 18);
+	out[1] = (char)(0x80 | (cp >> 12 & 0x3F));
+	out[2] = (char)(0x80 | (cp >> 6 & 0x3F));
+	out[3] = (char)(0x80 | (cp & 0x3F));
+	return 4;
+}
+
+/*
+ * Reads the string whose opening quote is at p->i (scanstring_unicode):
+ * decoded into p->tmp, *n its length; p->i moves past the closing quote.
+ * A decoded string is never longer than its text, so tmp is sized once.
+ */
+static int
+parse_string(struct jp *p, size_t *n)
+{
+	const unsigned char *s = p->s;
+	size_t begin = p->i, j = begin + 1, o = 0;
+	int lone = 0;
+
+	if (tmp_reserve(p, p->len - begin + 1) < 0)
+		return -1;
+	for (;;) {
+		size_t start = j;
+		unsigned char c;
+		long cp, lo;
+
+		while (j < p->len && s[j] != '"' && s[j] != '\\') {
+			if (s[j] < 0x20)
+				return fail(p, j, "Invalid control character at");
+			j++;
+		}
+		memcpy(p->tmp + o, s + start, j - start);
+		o += j - start;
+		if (j == p->len)
+			return fail(p, begin, "Unterminated string starting at");
+		if (s[j] == '"') {
+			j++;
+			break;
+		}
+		/* A backslash; Python looks at what follows it. */
+		if (++j == p->len)
+			return fail(p, begin, "Unterminated string starting at");
+		c = s[j];
+		if (c != 'u') {
+			const char *from = "\"\\/bfnrt", *to = "\"\\/\b\f\n\r\t";
+			const char *hit = c ? strchr(from, c) : NULL;
+
+			if (hit == NULL)
+				return fail(p, j - 1, "Invalid \\escape");
+			p->tmp[o++] = to[hit - from];
+			j++;
+			continue;
+		}
+		/* \uXXXX needs its 4 digits and one more character after them. */
+		if (j + 5 >= p->len || (cp = hex4(s, j + 1)) < 0)
+			return fail(p, j, "Invalid \\uXXXX escape");
+		j += 5;
+		/* A high surrogate takes a following \uXXXX low one with it. */
+		if (cp >= 0xD800 && cp <= 0xDBFF && j + 6 < p->len &&
+		    s[j] == '\\' && s[j + 1] == 'u') {
+			if ((lo = hex4(s, j + 2)) < 0)
+				return fail(p, j + 1, "Invalid \\uXXXX escape");
+			if (lo >= 0xDC00 && lo <= 0xDFFF) {
+				cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+				j += 6;
+			}
+		}
+		/* Python keeps a lone surrogate; refused once the string ends. */
+		if (cp >= 0xD800 && cp <= 0xDFFF)
+			lone = 1;
+		else
+			o += put_utf8(p->tmp + o, (unsigned long)cp);
+	}
+	if (lone)
+		return fail(p, begin, "Lone surrogate in a \\uXXXX escape");
+	if (o > INT_MAX)	/* json-c string lengths are ints */
+		return nomem(p);
+	p->tmp[o] = '\0';
+	p->i = j;
+	*n = o;
+	return 0;
+}
+
+/*
+ * Reads the number at p->i as _match_number_unicode does: the longest
+ * prefix matching -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)? that
+ * has an integer part; anything after it is left for the caller.
+ */
+static int
+parse_number(struct jp *p, struct json_object **out)
+{
+	const unsigned char *s = p->s;
+	size_t start = p->i, i = start, n, digits;
+	int is_float = 0;
+	char *end;
+
+	if (s[i] == '-' && ++i == p->len)
+		return fail(p, start, "Expecting value");
+	if (s[i] >= '1' && s[i] <= '9')
+		while (++i < p->len && is_digit(s[i]))
+			;
+	else if (s[i] == '0')
+		i++;
+	else
+		return fail(p, start, "Expecting value");
+	digits = i - start - (s[start] == '-');
+	if (i + 1 < p->len && s[i] == '.' && is_digit(s[i + 1])) {
+		is_float = 1;
+		for (i += 2; i < p->len && is_digit(s[i]); i++)
+			;
+	}
+	if (i + 1 < p->len && (s[i] == 'e' || s[i] == 'E')) {
+		size_t e = i + 1;
+
+		if (e + 1 < p->len && (s[e] == '-' || s[e] == '+'))
+			e++;
+		if (is_digit(s[e])) {
+			is_float = 1;
+			for (i = e; i < p->len && is_digit(s[i]); i++)
+				;
+		}
+	}
+	n = i - start;
+	if (!is_float && digits > JPARSE_MAX_INT_DIGITS)
+		return fail(p, start, "Exceeds the limit (4300 digits) for "
+		    "integer string conversion");
+	if (tmp_reserve(p, n + 1) < 0)
+		return -1;
+	memcpy(p->tmp, s + start, n);
+	p->tmp[n] = '\0';
+	errno = 0;
+	if (!is_float) {
+		long long v = strtoll(p->tmp, &end, 10);
+
+		if (errno == 0) {
+			if ((*out = json_object_new_int64(v)) == NULL)
+				return nomem(p);
+			p->i = i;
+			return 0;
+		}
+		/* Beyond int64: kept as text, the double only approximates. */
+		*out = json_object_new_double_s(strtod(p->tmp, &end), p->tmp);
+	} else {
+		double d = strtod(p->tmp, &end);
+
+		/* Underflow is 0.0 or a subnormal, as in Python; overflow is refused. */
+		if (isinf(d))
+			return fail(p, start, "Number out of range");
+		*out = json_object_new_double_s(d, p->tmp);
+	}
+	if (*out == NULL)
+		return nomem(p);
+	p->i = i;
+	return 0;
+}
+
+static int parse_value(struct jp *p, struct json_object **out);
+
+/* Reads the array whose '[' is at p->i (_parse_array_unicode). */
+static int
+parse_array(struct jp *p, struct json_object **out)
+{
+	struct json_object *arr, *v;
+
+	if ((arr = json_object_new_array()) == NULL)
+		return nomem(p);
+	p->i++;
+	skip_ws(p);
+	if (p->i < p->len && p->s[p->i] == ']') {
+		p->i++;
+		*out = arr;
+		return 0;
+	}
+	for (;;) {
+		if (parse_value(p, &v) < 0)
+			goto bad;
+		if (json_object_array_add(arr, v) < 0) {
+			json_object_put(v);
+			nomem(p);
+			goto bad;
+		}
+		skip_ws(p);
+		if (p->i < p->len && p->s[p->i] == ']')
+			break;
+		if (p->i >= p->len || p->s[p->i] != ',') {
+			fail(p, p->i, "Expecting ',' delimiter");
+			goto bad;
+		}
+		p->i++;
+		skip_ws(p);
+	}
+	p->i++;
+	*out = arr;
+	return 0;
+bad:
+	json_object_put(arr);
+	return -1;
+}
+
+/* Reads the object whose '{' is at p->i (_parse_object_unicode). */
+static int
+parse_object(struct jp *p, struct json_object **out)
+{
+	struct json_object *obj, *v;
+	char *key;
+	size_t n, begin;
+
+	if ((obj = json_object_new_object()) == NULL)
+		return nomem(p);
+	p->i++;
+	skip_ws(p);
+	if (p->i < p->len && p->s[p->i] == '}') {
+		p->i++;
+		*out = obj;
+		return 0;
+	}
+	for (;;) {
+		if (p->i >= p->len || p->s[p->i] != '"') {
+			fail(p, p->i, "Expecting property name enclosed in "
+			    "double quotes");
+			goto bad;
+		}
+		begin = p->i;
+		if (parse_string(p, &n) < 0)
+			goto bad;
+		if (memchr(p->tmp, '\0', n) != NULL) {
+			fail(p, begin, "U+0000 in an object key is not supported");
+			goto bad;
+		}
+		skip_ws(p);
+		if (p->i >= p->len || p->s[p->i] != ':') {
+			fail(p, p->i, "Expecting ':' delimiter");
+			goto bad;
+		}
+		p->i++;
+		skip_ws(p);
+		/* The value may reuse tmp, so the key needs its own copy. */
+		if ((key = strdup(p->tmp)) == NULL) {
+			nomem(p);
+			goto bad;
+		}
+		if (parse_value(p, &v) < 0) {
+			free(key);
+			goto bad;
+		}
+		/* json-c, like a dict, keeps a repeated key's first place. */
+		if (json_object_object_add(obj, key, v) < 0) {
+			json_object_put(v);
+			free(key);
+			nomem(p);
+			goto bad;
+		}
+		free(key);
+		skip_ws(p);
+		if (p->i < p->len && p->s[p->i] == '}')
+			break;
+		if (p->i >= p->len || p->s[p->i] != ',') {
+			fail(p, p->i, "Expecting ',' delimiter");
+			goto bad;
+		}
+		p->i++;
+		skip_ws(p);
+	}
+	p->i++;
+	*out = obj;
+	return 0;
+bad:
+	json_object_put(obj);
+	return -1;
+}
+
+/* Is the literal lit at p->i? */
+static int
+at_literal(const struct jp *p, const char *lit)
+{
+	size_t n = strlen(lit);
+
+	return p->len - p->i >= n && memcmp(p->s + p->i, lit, n) == 0;
+}
+
+/* Reads one value at p->i (scan_once_unicode); *out NULL for null. */
+static int
+parse_value(struct jp *p, struct json_object **out)
+{
+	int rc;
+
+	*out = NULL;
+	if (p->i >= p->len)
+		return fail(p, p->i, "Expecting value");
+	switch (p->s[p->i]) {
+	case '"': {
+		size_t n;
+
+		if (parse_string(p, &n) < 0)
+			return -1;
+		if ((*out = json_object_new_string_len(p->tmp, (int)n)) == NULL)
+			return nomem(p);
+		return 0;
+	}
+	case '{':
+	case '[':
+		if (p->depth == JPARSE_MAX_DEPTH)
+			return fail(p, p->i, "Nesting deeper than 100 levels");
+		p->depth++;
+		rc = p->s[p->i] == '{' ? parse_object(p, out) :
+		    parse_array(p, out);
+		p->depth--;
+		return rc;
+	case 'n':
+		if (at_literal(p, "null")) {
+			p->i += 4;
+			return 0;
+		}
+		break;
+	case 't':
+		if (at_literal(p, "true")) {
+			p->i += 4;
+			if ((*out = json_object_new_boolean(1)) == NULL)
+				return nomem(p);
+			return 0;
+		}
+		break;
+	case 'f':
+		if (at_literal(p, "false")) {
+			p->i += 5;
+			if ((*out = json_object_new_boolean(0)) == NULL)
+				return nomem(p);
+			return 0;
+		}
+		break;
+	case 'N':
+	case 'I':
+	case '-':
+		if (at_literal(p, "NaN") || at_literal(p, "Infinity") ||
+		    at_literal(p, "-Infinity"))
+			return fail(p, p->i, "NaN and Infinity are not allowed");
+		break;
+	}
+	return parse_number(p, out);
+}
+
+enum jparse_status
+jparse(const char *buf, size_t len, struct json_object **out,
+    struct jparse_error *err)
+{
+	struct jp p = { .s = (const unsigned char *)buf, .len = len,
+	    .status = JPARSE_OK, .err = err };
+	struct json_object *v = NULL;
+	size_t good;
+
+	*out = NULL;
+	err->pos = 0;
+	err->text[0] = '\0';
+	if (len >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0) {
+		p.s += 3;
+		p.len -= 3;
+	}
+	if ((good = utf8_prefix(p.s, p.len)) < p.len)
+		fail(&p, good, "Invalid UTF-8");
+	else {
+		skip_ws(&p);
+		if (parse_value(&p, &v) == 0) {
+			skip_ws(&p);
+			if (p.i < p.len) {
+				json_object_put(v);
+				fail(&p, p.i, "Extra data");
+			} else
+				*out = v;
+		}
+	}
+	free(p.tmp);
+	if (p.status == JPARSE_INVALID)
+		err->pos = chars_before(p.s, err->pos);
+	return p.status;
+}

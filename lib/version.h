@@ -1,0 +1,33 @@
+#ifndef VERSION_H
+#define VERSION_H
+#include <stddef.h>
+
+#include "body.h"
+#include "store.h"
+
+/* What a create writes, derived from a checked body (section 9.1). */
+struct version_new {
+	char	 source_digest[44];	/* digest of source_code's bytes */
+	char	 digest[44];		/* digest of the stored value */
+	char	*val;			/* the stored value, compact, malloc'd */
+};
+
+/*
+ * Builds the stored value of m and its digests into out (free out->val).
+ * Returns 0, or -1 when out of memory.
+ */
+int version_prepare(const struct body_model *m, struct version_new *out);
+
+/*
+ * Renders a version as CONTRACT.md section 9.2's object, compact, as
+ * FastAPI renders it: object_id, digest, version_index, created_at, name,
+ * description, source_code, attributes. name, description and attributes
+ * come from the stored value (a value without a string name reads with the
+ * object id; without a string description, null; attributes are the value
+ * without its six reserved keys, null when none is left or the value is
+ * no object); source_code is "" when the version has none. Returns a
+ * malloc'd text and its length in *len, or NULL when out of memory.
+ */
+char *version_render(const struct store_version *v, size_t *len);
+
+#endif

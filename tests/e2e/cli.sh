@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# The command-line surface that needs no database: --help and --version of
+# both programs (stdout, exit 0, stderr silent), every models-admin
+# command's --help answered without connecting (DATABASE_URL points at a
+# socket directory that does not exist, so any connection attempt would
+# exit 1), the version equal to the Debian changelog's, and the man pages
+# built by make. BUILD selects the binaries. Last line: "N passed, N failed".
+set -u
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${BUILD:-$ROOT/build}
+. "$ROOT/tests/e2e/lib.sh"
+T=$(mktemp -d /tmp/models-cli.XXXXXX)
+trap 'rm -rf "$T"' EXIT
+export DATABASE_URL="postgresql:///models?host=$T/nowhere"
+VERSION=$(sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' "$ROOT/deploy/debian/changelog")
+
+# run NAME EXPECTED_STATUS CMD...: stdout in $T/out, stderr in $T/err.
+run() {
+	local name=$1 want=$2 rc
+	shift 2
+	"$@" >"$T/out" 2>"$T/err"
+	rc=$?
+	expect_eq "$name: exit status" "$want" "$rc"
+	expect_eq "$name: stderr" "" "$(cat "$T/err")"
+}
+
+for prog in models-api models-admin; do
+	run "$prog --version" 0 "$BUILD/$prog" --version
+	expect_eq "$prog --version text" "$prog $VERSION" "$(cat "$T/out")"
+	run "$prog -V" 0 "$BUILD/$prog" -V
+	run "$prog --help" 0 "$BUILD/$prog" --help
+	expect_eq "$prog --help names the command" 1 \
+	    "$(grep -c "^usage: $prog" "$T/out")"
+	run "$prog -h" 0 "$BUILD/$prog" -h
+done
+# models-api answers --help before its settings are checked (and as root).
+run "models-api --help, bad settings" 0 env MODELS_API_THREADS=0 \
+    "$BUILD/models-api" --help
+run "models-api --listen X --help" 0 "$BUILD/models-api" --listen unix:/x --help
+
+while IFS='|' read -r words synopsis; do
+	# shellcheck disable=SC2086 # the words are separate arguments
+	run "models-admin $words --help" 0 "$BUILD/models-admin" $words --help
+	expect_eq "models-admin $words --help: synopsis" \
+	    "usage: models-admin $synopsis" "$(head -n 1 "$T/out")"
+done <<'EOF2'
+migrate|migrate
+key create|key create ENTITY [--role read|write|admin]
+key list|key list [ENTITY]
+key list acme|key list [ENTITY]
+key revoke|key revoke KEY_ID
+model add|model add ENTITY PROJECT OBJECT_ID [--val JSON]
+model list demo models|model list ENTITY PROJECT [OBJECT_ID]
+key|key create ENTITY [--role read|write|admin]
+EOF2
+# Without --help the same command does connect, and fails: the check above
+# would have seen exit 1 had --help connected.
+"$BUILD/models-admin" key list >/dev/null 2>&1
+expect_eq "key list without --help connects (and fails here)" 1 $?
+"$BUILD/models-admin" frobnicate >/dev/null 2>&1
+expect_eq "bad command still exits 2" 2 $?
+
+# Man pages, built by make from deploy/man/*.scd.
+for page in models-api models-admin; do
+	f=$BUILD/$page.8
+	expect_eq "$page.8 built" yes "$([ -s "$f" ] && echo yes)"
+	expect_eq "$page.8 header" ".TH \"$page\" \"8\"" \
+	    "$(grep -m1 '^\.TH' "$f" 2>/dev/null | cut -d' ' -f1-3)"
+	expect_eq "$page.8 version" 1 "$(grep -m1 '^\.TH' "$f" 2>/dev/null | grep -c "models-api $VERSION")"
+	expect_eq "$page.8 renders" 0 "$(MANWIDTH=80 man -l "$f" 2>&1 >/dev/null | wc -l)"
+done
+
+echo "$PASS passed, $FAIL failed"
+[ "$FAIL" = 0 ]
