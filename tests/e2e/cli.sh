@@ -50,7 +50,10 @@ key list|key list [ENTITY]
 key list acme|key list [ENTITY]
 key revoke|key revoke KEY_ID
 model add|model add ENTITY PROJECT OBJECT_ID [--val JSON]
-model list demo models|model list ENTITY PROJECT [OBJECT_ID]
+model list demo models|model list ENTITY PROJECT [OBJECT_ID] [--deleted]
+model create|model create ENTITY PROJECT NAME --source FILE|- [--description TEXT] [--attributes JSON]
+model restore demo models m v1|model restore ENTITY PROJECT OBJECT_ID DIGEST|vN
+purge|purge [--older-than DURATION]
 key|key create ENTITY [--role read|write|admin]
 EOF2
 # Without --help the same command does connect, and fails: the check above
