@@ -51,6 +51,9 @@ static const struct {
 	{ "key", "revoke", USE_KEY_REVOKE },
 	{ "model", "add", USE_MODEL_ADD },
 	{ "model", "list", USE_MODEL_LIST },
+	{ "model", "create", USE_MODEL_CREATE },
+	{ "model", "restore", USE_MODEL_RESTORE },
+	{ "purge", "", USE_PURGE },
 };
 
 /*
