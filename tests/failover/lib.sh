@@ -5,7 +5,7 @@
 # added in one statement through $DATABASE_URL; the live versions, as
 # models-admin model list prints them, into PLAN (load.py's input).
 fo_seed() {
-	psql_q "SELECT count(*) FROM (SELECT model_add('fo', 'p', 'm' || m, md5(m || '-' || v) || substr(md5(v || '+' || m), 1, 11), jsonb_build_object('v', v)) FROM generate_series(1, 8) m, generate_series(1, $1) v) a" >/dev/null &&
+	psql_q "SELECT count(*) FROM (SELECT model_add('fo', 'p', 'm' || m, md5(m || '-' || v) || substr(md5(v || '+' || m), 1, 11), jsonb_build_object('v', v)::text) FROM generate_series(1, 8) m, generate_series(1, $1) v) a" >/dev/null &&
 	    "$BUILD/models-admin" model list fo p >"$2"
 }
 
