@@ -63,7 +63,7 @@ stage "request bodies through every front (fixed, chunked, oversized)" \
     tests/e2e/bodies.sh
 stage "end-to-end (lighttpd, pgbouncer)" env BUILD="$ROOT/build" PGBOUNCER=1 \
     tests/e2e/run.sh
-stage "processes (fd 0, systemd units, multiwatch, failover, SIGTERM)" \
+stage "processes (fd 0, systemd units, multiwatch, failover, SIGTERM, SIGUSR1, SIGINT)" \
     env BUILD="$ROOT/build" tests/e2e/procs.sh
 stage "hostile FastCGI records" env BUILD="$ROOT/build" tests/e2e/fcgi-hostile.sh
 stage "fuzzing (libFuzzer, 3 s per harness)" env FUZZ_SECONDS=3 tests/fuzz/run.sh

@@ -5,8 +5,9 @@
  * (created here, never a migration) raises a chosen SQLSTATE from inside
  * delete_model, a row lock held by this program makes a delete wait past
  * its timeout, pg_terminate_backend kills the store's connection while it
- * is idle or while its statement waits, and the cluster is stopped and
- * started again.
+ * is idle or while its statement waits, SIGSTOP freezes its backend (a
+ * server that answers nothing; needs root or the cluster's user), and the
+ * cluster is stopped and started again.
  *
  * What a delete did is read only through interfaces that outlive the
  * schema: `models-admin model list` (the live versions), delete_audit, and
@@ -18,11 +19,13 @@
  * Last line: "N passed, N failed".
  */
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libpq-fe.h>
 
@@ -34,6 +37,21 @@ int t_passed, t_failed;
 
 static const char *url;
 static PGconn *admin;		/* this program's own session */
+static volatile sig_atomic_t stopped_pid;	/* a backend under SIGSTOP */
+
+/* The watchdog: a store call that never returns fails the run, not hangs it. */
+static void
+on_alarm(int sig)
+{
+	static const char msg[] = "db-tests: no progress in 120 s, giving up\n";
+
+	(void)sig;
+	if (stopped_pid > 0)
+		kill(stopped_pid, SIGCONT);
+	if (write(2, msg, sizeof(msg) - 1) < 0)
+		_exit(1);
+	_exit(1);
+}
 
 static const char *const names[] = { "STORE_OK", "STORE_BAD_KEY",
     "STORE_FORBIDDEN", "STORE_NO_PROJECT", "STORE_NOT_FOUND",
@@ -496,6 +514,37 @@ test_timeout(void)
 	db_close(&d);
 }
 
+/*
+ * A server that answers neither the statement nor the cancel (its backend
+ * stopped with SIGSTOP): 503 once the timeout and the cancel's grace have
+ * passed, and the next call does not reuse that connection, whose answer
+ * could still arrive.
+ */
+static void
+test_hang(void)
+{
+	struct db d;
+	int pid;
+
+	db_init(&d, url, 700);
+	t_status("hang: health", STORE_OK, db_store_ops.health(&d));
+	pid = d.conn ? PQbackendPID(d.conn) : 0;
+	stopped_pid = pid;
+	if (pid <= 0 || kill(pid, SIGSTOP) != 0) {
+		T_INT("hang: SIGSTOP the backend", 0, -1);
+		db_close(&d);
+		return;
+	}
+	t_status("hang: health, backend stopped", STORE_UNAVAILABLE,
+	    db_store_ops.health(&d));
+	kill(pid, SIGCONT);
+	stopped_pid = 0;
+	t_status("hang: health afterwards", STORE_OK, db_store_ops.health(&d));
+	T_INT("hang: a new backend", 1,
+	    d.conn != NULL && PQbackendPID(d.conn) != pid);
+	db_close(&d);
+}
+
 /* The connection dies while idle, or the whole server restarts. */
 static void
 test_reconnect(void)
@@ -687,6 +736,8 @@ test_lost(void)
 int
 main(void)
 {
+	signal(SIGALRM, on_alarm);
+	alarm(120);
 	url = env("DATABASE_URL");
 	admin = PQconnectdb(url);
 	if (PQstatus(admin) != CONNECTION_OK) {
@@ -697,6 +748,7 @@ main(void)
 	test_mapping();
 	test_faults();
 	test_timeout();
+	test_hang();
 	test_lock_wait();
 	test_lost();
 	test_reconnect();

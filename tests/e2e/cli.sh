@@ -55,6 +55,7 @@ model list demo models|model list ENTITY PROJECT [OBJECT_ID] [--deleted]
 model restore|model restore ENTITY PROJECT OBJECT_ID DIGEST|vN
 purge|purge [--older-than DURATION]
 purge --older-than 1d|purge [--older-than DURATION]
+model restore demo models m v1|model restore ENTITY PROJECT OBJECT_ID DIGEST|vN
 key|key create ENTITY [--role read|write|admin]
 model|model add ENTITY PROJECT OBJECT_ID [--val JSON]
 EOF2
