@@ -26,6 +26,9 @@
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-$ROOT/build}
+# The app runs as nobody here (the packaged unit's User=models-api stand-in):
+# the test cluster lets that user in instead of www-data.
+STACK_APP_USER=nobody
 . "$ROOT/deploy/stack.sh"
 . "$ROOT/tests/e2e/lib.sh"
 PY=python3
