@@ -3,6 +3,7 @@
 
 #include "body.h"
 #include "objname.h"
+#include "respond.h"
 #include "utf8.h"
 #include "validate.h"
 
@@ -71,25 +72,6 @@ put(struct json_object *o, const char *k, struct json_object *v)
 	return 0;
 }
 
-/* Adds v (taken) under k, where NULL means a constructor failed. */
-static int
-put_new(struct json_object *o, const char *k, struct json_object *v)
-{
-	return v == NULL ? -1 : put(o, k, v);
-}
-
-static int
-append_new(struct json_object *a, struct json_object *v)
-{
-	if (v == NULL)
-		return -1;
-	if (json_object_array_add(a, v) != 0) {
-		json_object_put(v);
-		return -1;
-	}
-	return 0;
-}
-
 /* ["body"], ["body",field] or ["body",field,key]: fields NULL when absent. */
 static struct json_object *
 new_loc(const char *field, const char *key)
@@ -97,9 +79,9 @@ new_loc(const char *field, const char *key)
 	struct json_object *loc = json_object_new_array();
 
 	if (loc == NULL ||
-	    append_new(loc, json_object_new_string("body")) != 0 ||
-	    (field != NULL && append_new(loc, json_object_new_string(field))) ||
-	    (key != NULL && append_new(loc, json_object_new_string(key)))) {
+	    resp_append(loc, json_object_new_string("body")) != 0 ||
+	    (field != NULL && resp_append(loc, json_object_new_string(field))) ||
+	    (key != NULL && resp_append(loc, json_object_new_string(key)))) {
 		json_object_put(loc);
 		return NULL;
 	}
@@ -116,7 +98,7 @@ new_ctx(const char *k, struct json_object *v)
 		json_object_put(v);
 		return NULL;
 	}
-	if (put_new(ctx, k, v) != 0) {
+	if (resp_add(ctx, k, v) != 0) {
 		json_object_put(ctx);
 		return NULL;
 	}
@@ -147,9 +129,9 @@ entry(struct json_object *errors, const char *type, struct json_object *loc,
 	struct json_object *e = json_object_new_object();
 
 	if (e == NULL || loc == NULL ||
-	    put_new(e, "type", json_object_new_string(type)) ||
+	    resp_add(e, "type", json_object_new_string(type)) ||
 	    take(e, "loc", &loc) ||
-	    put_new(e, "msg", json_object_new_string_len(msg, (int)msg_len)) ||
+	    resp_add(e, "msg", json_object_new_string_len(msg, (int)msg_len)) ||
 	    take(e, "input", &input) ||
 	    (ctx != NULL && take(e, "ctx", &ctx))) {
 		json_object_put(e);
@@ -158,7 +140,7 @@ entry(struct json_object *errors, const char *type, struct json_object *loc,
 		json_object_put(ctx);
 		return -1;
 	}
-	return append_new(errors, e);
+	return resp_append(errors, e);
 }
 
 #define MSG(s) s, sizeof(s) - 1
@@ -177,7 +159,7 @@ body_err_json_invalid(struct json_object *errors, size_t pos,
 	struct json_object *loc = new_loc(NULL, NULL), *input, *ctx;
 
 	if (loc == NULL ||
-	    append_new(loc, json_object_new_int64((int64_t)pos)) != 0) {
+	    resp_append(loc, json_object_new_int64((int64_t)pos)) != 0) {
 		json_object_put(loc);
 		return -1;
 	}
@@ -211,44 +193,18 @@ body_err_not_object(struct json_object *errors, struct json_object *input)
 static size_t
 utf8_replace(const unsigned char *in, size_t len, char *out)
 {
-	size_t o = 0, i = 0;
+	size_t o = 0, i = 0, n, bad;
 
 	while (i < len) {
-		unsigned char c = in[i], lo = 0x80, hi = 0xBF;
-		size_t need, j;
-
-		if (c < 0x80) {
-			out[o++] = (char)c;
-			i++;
-			continue;
-		}
-		if (c >= 0xC2 && c <= 0xDF)
-			need = 1;
-		else if (c >= 0xE0 && c <= 0xEF) {
-			need = 2;
-			lo = c == 0xE0 ? 0xA0 : 0x80;
-			hi = c == 0xED ? 0x9F : 0xBF;
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			need = 3;
-			lo = c == 0xF0 ? 0x90 : 0x80;
-			hi = c == 0xF4 ? 0x8F : 0xBF;
-		} else
-			need = 0;
-		for (j = 1; need > 0 && j <= need && i + j < len; j++) {
-			unsigned char b = in[i + j];
-			if (b < lo || b > hi)
-				break;
-			lo = 0x80;	/* the bounds narrow the second byte only */
-			hi = 0xBF;
-		}
-		if (need > 0 && j == need + 1) {
-			memcpy(out + o, in + i, need + 1);
-			o += need + 1;
+		if ((n = utf8_seq((const char *)in + i, len - i, &bad)) > 0) {
+			memcpy(out + o, in + i, n);
+			o += n;
+			i += n;
 		} else {
 			memcpy(out + o, "\xef\xbf\xbd", 3);
 			o += 3;
+			i += bad;
 		}
-		i += need > 0 ? j : 1;
 	}
 	return o;
 }
@@ -467,16 +423,16 @@ body_model_value(const struct body_model *m, const char *source_digest)
 	if (m->description != NULL && (desc = json_object_new_string_len(
 	    m->description, (int)m->description_len)) == NULL)
 		goto fail;
-	if (put_new(v, "_type", json_object_new_string("Model")) ||
-	    put_new(v, "_class_name", json_object_new_string("Model")) ||
-	    put_new(v, "_bases", bases = json_object_new_array()) ||
-	    append_new(bases, json_object_new_string("Object")) ||
-	    append_new(bases, json_object_new_string("BaseModel")) ||
-	    put_new(v, "name", json_object_new_string_len(m->name,
+	if (resp_add(v, "_type", json_object_new_string("Model")) ||
+	    resp_add(v, "_class_name", json_object_new_string("Model")) ||
+	    resp_add(v, "_bases", bases = json_object_new_array()) ||
+	    resp_append(bases, json_object_new_string("Object")) ||
+	    resp_append(bases, json_object_new_string("BaseModel")) ||
+	    resp_add(v, "name", json_object_new_string_len(m->name,
 	    (int)m->name_len)) ||
 	    take(v, "description", &desc) ||
-	    put_new(v, "files", files = json_object_new_object()) ||
-	    put_new(files, "obj.py", json_object_new_string(source_digest)))
+	    resp_add(v, "files", files = json_object_new_object()) ||
+	    resp_add(files, "obj.py", json_object_new_string(source_digest)))
 		goto fail;
 	if (m->attributes != NULL) {
 		json_object_object_foreach(m->attributes, k, a) {

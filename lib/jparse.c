@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "jparse.h"
+#include "utf8.h"
 
 struct jp {
 	const unsigned char	*s;	/* the text, after any BOM */
@@ -79,34 +80,16 @@ tmp_reserve(struct jp *p, size_t n)
 static size_t
 utf8_prefix(const unsigned char *s, size_t len)
 {
-	size_t i = 0;
+	size_t i = 0, n;
 
 	while (i < len) {
-		unsigned char c = s[i], lo = 0x80, hi = 0xBF;
-		size_t need;
-
-		if (c < 0x80) {
+		if (s[i] < 0x80) {
 			i++;
 			continue;
 		}
-		if (c >= 0xC2 && c <= 0xDF)
-			need = 1;
-		else if (c >= 0xE0 && c <= 0xEF) {
-			need = 2;
-			lo = c == 0xE0 ? 0xA0 : 0x80;
-			hi = c == 0xED ? 0x9F : 0xBF;
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			need = 3;
-			lo = c == 0xF0 ? 0x90 : 0x80;
-			hi = c == 0xF4 ? 0x8F : 0xBF;
-		} else
+		if ((n = utf8_seq((const char *)s + i, len - i, NULL)) == 0)
 			return i;
-		if (len - i < need + 1 || s[i + 1] < lo || s[i + 1] > hi)
-			return i;
-		for (size_t k = 2; k <= need; k++)
-			if (s[i + k] < 0x80 || s[i + k] > 0xBF)
-				return i;
-		i += need + 1;
+		i += n;
 	}
 	return i;
 }

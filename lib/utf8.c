@@ -1,46 +1,49 @@
 #include "utf8.h"
 #include "word_table.h"
 
+size_t
+utf8_seq(const char *s, size_t len, size_t *bad)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned char c = p[0], lo = 0x80, hi = 0xBF;
+	size_t need, i;
+
+	if (c < 0x80)
+		return 1;
+	/* The second-byte bounds exclude overlongs, surrogates and > U+10FFFF. */
+	if (c >= 0xC2 && c <= 0xDF)
+		need = 1;
+	else if (c >= 0xE0 && c <= 0xEF) {
+		need = 2;
+		lo = c == 0xE0 ? 0xA0 : 0x80;
+		hi = c == 0xED ? 0x9F : 0xBF;
+	} else if (c >= 0xF0 && c <= 0xF4) {
+		need = 3;
+		lo = c == 0xF0 ? 0x90 : 0x80;
+		hi = c == 0xF4 ? 0x8F : 0xBF;
+	} else
+		need = 0;
+	for (i = 1; need > 0 && i <= need && i < len; i++) {
+		if (p[i] < lo || p[i] > hi)
+			break;
+		lo = 0x80;
+		hi = 0xBF;
+	}
+	if (need > 0 && i == need + 1)
+		return need + 1;
+	if (bad != NULL)
+		*bad = i;
+	return 0;
+}
+
 long
 utf8_count(const char *s, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)s, *end = p + len;
 	long count = 0;
 
-	while (p < end) {
-		unsigned char c = *p;
-		size_t need;
-		unsigned char lo = 0x80, hi = 0xBF;
-
-		/* The second-byte bounds exclude overlongs, surrogates and > U+10FFFF. */
-		if (c < 0x80)
-			need = 0;
-		else if (c >= 0xC2 && c <= 0xDF)
-			need = 1;
-		else if (c >= 0xE0 && c <= 0xEF) {
-			need = 2;
-			if (c == 0xE0)
-				lo = 0xA0;
-			else if (c == 0xED)
-				hi = 0x9F;
-		} else if (c >= 0xF0 && c <= 0xF4) {
-			need = 3;
-			if (c == 0xF0)
-				lo = 0x90;
-			else if (c == 0xF4)
-				hi = 0x8F;
-		} else
+	for (size_t i = 0, n; i < len; i += n, count++)
+		if ((n = utf8_seq(s + i, len - i, NULL)) == 0)
 			return -1;
-		if ((size_t)(end - p) < need + 1)
-			return -1;
-		for (size_t i = 1; i <= need; i++) {
-			unsigned char b = p[i];
-			if (i == 1 ? (b < lo || b > hi) : (b < 0x80 || b > 0xBF))
-				return -1;
-		}
-		p += need + 1;
-		count++;
-	}
 	return count;
 }
 

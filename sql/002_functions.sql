@@ -1,4 +1,10 @@
 -- The delete and the version insert, each one statement from the client.
+--
+-- Superseded: 004_models_resource.sql replaces resolve_refs and
+-- delete_model (soft delete: live versions only, deleted_at instead of
+-- DELETE) and drops this model_add for one taking text. These bodies stay
+-- only because a fresh database still applies every migration in order;
+-- the live definitions are 004's.
 
 -- Resolves references to live versions of one model: 'latest' is the
 -- highest version_index, 'vN' is index N (leading zeros allowed), anything

@@ -320,6 +320,37 @@ RETURNS bigint LANGUAGE sql AS $$
 	    p_digest, p_val, p_source_digest, p_source)
 $$;
 
+-- The version a reference names, deleted ones included: 'latest' is the
+-- live version with the highest index, or else the deleted one with the
+-- highest; 'vN' is index N (more than 18 digits name none); a digest is its
+-- live version, or else its deleted one with the highest index. NULL when
+-- nothing matches.
+CREATE OR REPLACE FUNCTION version_find(p_model_id bigint, p_ref text)
+RETURNS bigint LANGUAGE plpgsql STABLE AS $$
+DECLARE
+	v_digits text;
+	v_id bigint;
+BEGIN
+	IF p_ref = 'latest' THEN
+		SELECT id INTO v_id FROM model_versions v
+		 WHERE v.model_id = p_model_id
+		 ORDER BY v.deleted_at IS NULL DESC, v.version_index DESC LIMIT 1;
+	ELSIF p_ref ~ '^v[0-9]+$' THEN
+		v_digits := ltrim(substr(p_ref, 2), '0');
+		IF length(v_digits) <= 18 THEN
+			SELECT id INTO v_id FROM model_versions v
+			 WHERE v.model_id = p_model_id AND v.version_index =
+			       coalesce(nullif(v_digits, ''), '0')::bigint;
+		END IF;
+	ELSE
+		SELECT id INTO v_id FROM model_versions v
+		 WHERE v.model_id = p_model_id AND v.digest = p_ref
+		 ORDER BY v.deleted_at IS NULL DESC, v.version_index DESC LIMIT 1;
+	END IF;
+	RETURN v_id;
+END;
+$$;
+
 -- GET .../versions/{ref}: status 0 found (deleted_at set when the version
 -- was deleted), 1 no live key, 2 forbidden, 3 project not found, 4 nothing
 -- matches. A live match wins; otherwise the deleted match with the highest
@@ -336,7 +367,6 @@ DECLARE
 	v_entity text;
 	v_project_id bigint;
 	v_model_id bigint;
-	v_digits text;
 	v_id bigint;
 BEGIN
 	SELECT k.id, k.entity_id, e.name INTO key_id, v_entity_id, v_entity
@@ -358,22 +388,7 @@ BEGIN
 	END IF;
 	SELECT id INTO v_model_id FROM models
 	 WHERE project_id = v_project_id AND object_id = p_object_id;
-	IF p_ref = 'latest' THEN
-		SELECT id INTO v_id FROM model_versions v
-		 WHERE v.model_id = v_model_id
-		 ORDER BY v.deleted_at IS NULL DESC, v.version_index DESC LIMIT 1;
-	ELSIF p_ref ~ '^v[0-9]+$' THEN
-		v_digits := ltrim(substr(p_ref, 2), '0');
-		IF length(v_digits) <= 18 THEN
-			SELECT id INTO v_id FROM model_versions v
-			 WHERE v.model_id = v_model_id AND v.version_index =
-			       coalesce(nullif(v_digits, ''), '0')::bigint;
-		END IF;
-	ELSE
-		SELECT id INTO v_id FROM model_versions v
-		 WHERE v.model_id = v_model_id AND v.digest = p_ref
-		 ORDER BY v.deleted_at IS NULL DESC, v.version_index DESC LIMIT 1;
-	END IF;
+	v_id := version_find(v_model_id, p_ref);
 	IF v_id IS NULL THEN
 		status := 4;
 		RETURN;
@@ -401,7 +416,6 @@ CREATE OR REPLACE FUNCTION model_restore(p_entity text, p_project text,
 LANGUAGE plpgsql AS $$
 DECLARE
 	v_model_id bigint;
-	v_digits text;
 	v_id bigint;
 	v_deleted timestamptz;
 BEGIN
@@ -411,18 +425,7 @@ BEGIN
 	 WHERE e.name = p_entity AND p.name = p_project
 	   AND m.object_id = p_object_id
 	   FOR UPDATE OF m;
-	IF p_ref ~ '^v[0-9]+$' THEN
-		v_digits := ltrim(substr(p_ref, 2), '0');
-		IF length(v_digits) <= 18 THEN
-			SELECT id INTO v_id FROM model_versions v
-			 WHERE v.model_id = v_model_id AND v.version_index =
-			       coalesce(nullif(v_digits, ''), '0')::bigint;
-		END IF;
-	ELSE
-		SELECT id INTO v_id FROM model_versions v
-		 WHERE v.model_id = v_model_id AND v.digest = p_ref
-		 ORDER BY v.deleted_at IS NULL DESC, v.version_index DESC LIMIT 1;
-	END IF;
+	v_id := version_find(v_model_id, p_ref);
 	IF v_id IS NULL THEN
 		status := 3;
 		RETURN;
