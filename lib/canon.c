@@ -227,8 +227,33 @@ static int
 shortest(double v, char d[18], int *exp)
 {
 	char buf[40], cand[40];
+	int from = 1;
 
-	for (int p = 1; p <= 17; p++) {
+	/*
+	 * Decimals of at most 15 significant digits (DBL_DIG) map to distinct
+	 * doubles and come back from them unchanged (v well inside the normal
+	 * range). So when v's correctly rounded 15-digit decimal reads back as
+	 * v, that decimal without its trailing zeros is the one shortest
+	 * decimal that does; when it does not, none of 15 digits or fewer
+	 * does, and the search starts at 16. One conversion instead of up to
+	 * 45 for the common short floats.
+	 */
+	if (v >= 1e-300 && v <= 1e300) {
+		snprintf(buf, sizeof(buf), "%.14e", v);
+		if (strtod(buf, NULL) == v) {
+			int nd = 0;
+
+			for (const char *q = buf; *q != 'e'; q++)
+				if (*q != '.')
+					d[nd++] = *q;
+			while (nd > 1 && d[nd - 1] == '0')
+				nd--;
+			*exp = atoi(strchr(buf, 'e') + 1);
+			return nd;
+		}
+		from = 16;
+	}
+	for (int p = from; p <= 17; p++) {
 		int e, nd;
 
 		snprintf(buf, sizeof(buf), "%.*e", p - 1, v);

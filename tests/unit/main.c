@@ -20,6 +20,7 @@ main(void)
 	test_app();
 	test_jparse();
 	test_canon();
+	test_timefmt();
 
 	/* The last line is what make check reads. */
 	printf("%d passed, %d failed\n", t_passed, t_failed);

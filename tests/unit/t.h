@@ -25,6 +25,7 @@ void test_respond(void);
 void test_app(void);
 void test_jparse(void);
 void test_canon(void);
+void test_timefmt(void);
 
 /* Prints s[0..len) with non-printable bytes as \xNN. */
 static inline void
