@@ -562,6 +562,7 @@ if [ "$NBIG" -gt 0 ]; then
 		BIG_PLAN_OK="MISSED: not an ordered index scan (plan below)"
 	fi
 fi
+[ ! -s "$T/floor.log" ] || fail "fcgi-floor: $(head -n 1 "$T/floor.log")"
 APP_ERRORS=$(grep -c ' models-api: ' "$APPLOG")
 [ "$APP_ERRORS" = 0 ] ||
     fail "the app logged $APP_ERRORS errors, e.g. $(grep -m1 ' models-api: ' "$APPLOG")"
