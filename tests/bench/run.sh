@@ -494,9 +494,35 @@ NTASKS=$(ls "/proc/$(app_pid)/task" | wc -l)
 # lighttpd into /dev/null, BENCH_ROUNDS times, the best kept; then once
 # more into wc -l, which must count every version. CPU per 1000 lines.
 hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$(app_pid)/status"; }
+# list_sql PROJECT: the list statement of lib/db.c (SQL_LIST), its
+# parameters as literals: the bench key, entity bench, no limit, offset 0.
+list_sql() {
+	sed -n '/^#define SQL_LIST /,/AS l ON true"$/p' "$ROOT/lib/db.c" |
+	    sed -e 's/^#define SQL_LIST //' -e 's/^[[:space:]]*"//' \
+	    -e 's/"[[:space:]]*\\\{0,1\}$//' | tr -d '\n' |
+	    sed -e "s/\\\$1/'\\\\x$KH'::bytea/g" -e "s/\\\$2/'bench'/g" \
+	    -e "s/\\\$3/'$1'/g" -e 's/\$4/NULL/g' -e 's/\$5/0/g'
+}
 LIST_URL="$BASE/v2/bench/list/models"
 LIST_BEST="" LIST_ALL="" LIST_BYTES="" LIST_CPU=""
+PSQL_BEST="" PSQL_ALL=""
+LIST_Q=$(list_sql list)
 for R in $(seq 1 "$ROUNDS"); do
+	# The ceiling: PostgreSQL alone running the same statement, its rows
+	# copied out as text by psql into /dev/null.
+	echo "bench: round $R: psql COPY of the list statement" >&2
+	t0=$(date +%s%N)
+	n=$("$PGBIN/psql" "$DATABASE_URL" -X -qc "COPY ($LIST_Q) TO STDOUT" | wc -l)
+	secs=$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+	if [ "$n" = "$NLIST" ]; then
+		rate=$(awk -v n="$n" -v s="$secs" 'BEGIN { printf "%.0f", n / s }')
+		PSQL_ALL="${PSQL_ALL:+$PSQL_ALL }$rate"
+		if [ -z "$PSQL_BEST" ] || [ "$rate" -gt "$PSQL_BEST" ]; then
+			PSQL_BEST=$rate
+		fi
+	else
+		fail "psql COPY of the list: $n rows, not $NLIST"
+	fi
 	echo "bench: round $R: list of $NLIST" >&2
 	cpu_begin
 	out=$(curl -s -o /dev/null -H "Authorization: $AUTH" \
@@ -547,12 +573,7 @@ if [ "$NBIG" -gt 0 ]; then
 	head -n 1 "$T/big.headers" | grep -q '^HTTP/1.1 200 ' ||
 	    fail "big list: $(head -n 1 "$T/big.headers")"
 	[ "$BIG_LINES" = "$NBIG" ] || fail "big list: $BIG_LINES lines, not $NBIG"
-	# The statement of lib/db.c, its parameters as literals.
-	Q=$(sed -n '/^#define SQL_LIST /,/AS l ON true"$/p' "$ROOT/lib/db.c" |
-	    sed -e 's/^#define SQL_LIST //' -e 's/^[[:space:]]*"//' \
-	    -e 's/"[[:space:]]*\\\{0,1\}$//' | tr -d '\n' |
-	    sed -e "s/\\\$1/'\\\\x$KH'::bytea/g" -e "s/\\\$2/'bench'/g" \
-	    -e "s/\\\$3/'big'/g" -e 's/\$4/NULL/g' -e 's/\$5/0/g')
+	Q=$(list_sql big)
 	"$PGBIN/psql" "$DATABASE_URL" -X -Atc "EXPLAIN (ANALYZE, BUFFERS) $Q" \
 	    >"$T/big.plan" 2>&1 || fail "EXPLAIN of the list failed: $(tail -n 2 "$T/big.plan")"
 	if grep -q 'Index Scan using model_versions_list' "$T/big.plan" &&
@@ -737,6 +758,8 @@ LIST_V=$(awk -v r="${LIST_BEST:-}" 'BEGIN { if (r == "") print "no data"; else i
 echo "list: GET .../models of a $NLIST-version project through lighttpd (curl into /dev/null, best of $ROUNDS):"
 echo "  ${LIST_BEST:--} lines/s (${LIST_SECS:--} s, ${LIST_BYTES:--} bytes; each round: ${LIST_ALL:--}); counted by wc -l: $LIST_LINES lines;"
 echo "  target >= 200000 lines/s: $LIST_V"
+echo "  PostgreSQL alone, the same statement copied out by psql (COPY ... TO STDOUT | wc -l): ${PSQL_BEST:--} rows/s (each round: ${PSQL_ALL:--});"
+echo "  the list runs at $(pct "${LIST_BEST:-}" "${PSQL_BEST:-}") of that"
 read -r -a c <<<"${LIST_CPU:-- - - - - - -}"
 echo "  CPU per line in ns: models-api ${c[0]}, lighttpd ${c[1]}, postgres ${c[2]}, curl ${c[3]}, other ${c[4]}, total ${c[5]}, idle ${c[6]}"
 if [ "$NBIG" -gt 0 ]; then
