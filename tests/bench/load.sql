@@ -18,11 +18,11 @@ SELECT p.id, g::text, 1
  WHERE p.name IN ('hitw', 'hitp');
 INSERT INTO models (project_id, object_id, next_version_index)
 SELECT id, 'm', 3 FROM projects WHERE name = 'miss';
-INSERT INTO model_versions (model_id, version_index, digest, val)
-SELECT m.id, i,
+INSERT INTO model_versions (model_id, project_id, version_index, digest, val)
+SELECT m.id, m.project_id, i,
        translate(rtrim(encode(sha256(convert_to(m.id || '/' || i, 'UTF8')),
                               'base64'), '='), '+/', 'XY'),
-       jsonb_build_object('i', i)
+       jsonb_build_object('i', i)::text
   FROM models m JOIN projects p ON p.id = m.project_id,
        generate_series(0, m.next_version_index - 1) AS i
  WHERE p.name IN ('hitw', 'hitp', 'miss');

@@ -13,6 +13,14 @@
 #   401     DELETE without credentials
 #   422     DELETE ...?digests=bad! with a live key (one key-check round trip)
 #   health  GET /health (SELECT 1)
+#   read    GET .../models/M/versions/DIGEST: one version with a source text
+#           and three attributes
+#   create  POST .../models, every body with a different name (each request
+#           writes a new model and version), and again with one identical
+#           body (the read-only hit: the version is live already)
+#   floor   the 401 of a minimal libfcgi program (tests/bench/fcgi-floor.c,
+#           4 threads, one canned answer) behind a second lighttpd with the
+#           same configuration: the ceiling of every no-database path
 #
 # against the ceilings, in the same run on the same PostgreSQL: pgbench
 # sending the statements of lib/db.c with the same protocol (-M extended:
@@ -25,14 +33,19 @@
 # alternating rounds let both sides see the same conditions.
 #
 # Also: CPU per request of every process involved (from /proc), instructions
-# per request (callgrind) for a 401 and a 422, and the app's resident size
-# after 1k and after 100k requests.
+# per request (callgrind) for a 401 and a 422, the app's resident size
+# after 1k and after 100k requests; the list (GET .../models) of a project
+# of BENCH_LIST_VERSIONS versions in lines/s (curl through lighttpd, best
+# of BENCH_ROUNDS); and a list of BENCH_BIG_LIST versions streamed whole
+# with the app's resident size sampled before, during and after, plus the
+# list statement's plan on it (EXPLAIN ANALYZE).
 #
 # Environment: BENCH_DURATION (seconds per run, default 5), BENCH_ROUNDS
 # (default 2), MODELS_API_THREADS (app workers = database connections =
 # pgbench clients, default 4), BENCH_HIT_VERSIONS (versions loaded for each
-# side's hit runs, default 60000), KEEP=1 (keep the temporary directory:
-# logs, pgbench logs, callgrind files).
+# side's hit runs, default 60000), BENCH_LIST_VERSIONS (default 100000),
+# BENCH_BIG_LIST (default 1000000; 0 skips that part), KEEP=1 (keep the
+# temporary directory: logs, pgbench logs, callgrind files).
 # Exit status: 0 when every run measured what it meant to (whether or not
 # the targets hold), 1 otherwise.
 set -u
@@ -45,6 +58,8 @@ DUR=${BENCH_DURATION:-5}
 ROUNDS=${BENCH_ROUNDS:-2}
 THREADS=${MODELS_API_THREADS:-4}
 NVERS=${BENCH_HIT_VERSIONS:-60000}
+NLIST=${BENCH_LIST_VERSIONS:-100000}
+NBIG=${BENCH_BIG_LIST:-1000000}
 CONNS=16			# wrk connections, as the issue asks
 WRK_THREADS=2			# one per core of the target machine
 PGB_JOBS=2
@@ -52,14 +67,17 @@ WARM_EACH=200			# warm-up requests per kind, 5 kinds: 1000
 MEM_AT=100000			# the second memory reading, in requests
 export MODELS_API_THREADS=$THREADS
 
-for v in DUR ROUNDS THREADS NVERS; do
+for v in DUR ROUNDS THREADS NVERS NLIST; do
 	case ${!v} in
 	'' | *[!0-9]* | 0) echo "bench: $v must be a positive integer" >&2; exit 1 ;;
 	esac
 done
+case $NBIG in
+'' | *[!0-9]*) echo "bench: BENCH_BIG_LIST must be a number (0: skip)" >&2; exit 1 ;;
+esac
 [ "$ROUNDS" -le 5 ] || { echo "bench: at most 5 rounds" >&2; exit 1; }
 [ "$NVERS" -gt $((WARM_EACH * 2)) ] || { echo "bench: BENCH_HIT_VERSIONS too small" >&2; exit 1; }
-for tool in wrk valgrind callgrind_annotate curl lighttpd spawn-fcgi; do
+for tool in wrk valgrind callgrind_annotate curl lighttpd spawn-fcgi cc; do
 	command -v "$tool" >/dev/null 2>&1 || { echo "bench: $tool not found" >&2; exit 1; }
 done
 PGBENCH=$PGBIN/pgbench
@@ -76,8 +94,11 @@ cleanup() {
 		kill -TERM "$CG_PID" 2>/dev/null
 		wait "$CG_PID" 2>/dev/null
 	fi
+	[ -n "${SAMPLER:-}" ] && kill "$SAMPLER" 2>/dev/null
 	stack_stop_pid "$T/lt/lighttpd.pidfile"
+	stack_stop_pid "$T/lt2/lighttpd.pidfile"
 	stack_stop_pid "$T/app.pid"
+	stack_stop_pid "$T/floor.pid"
 	stack_pg_stop "$T/pg" immediate
 	if [ "${KEEP:-0}" = 1 ]; then
 		echo "kept $T" >&2
@@ -114,7 +135,7 @@ TCK=$(getconf CLK_TCK)
 declare -a F
 stat_fields() {	# FILE: F[] = the fields after "pid (comm)", F[0] = field 3
 	local line
-	read -r line <"$1" 2>/dev/null || return 1
+	read -r line 2>/dev/null <"$1" || return 1
 	line=${line##*) }
 	read -r -a F <<<"$line"
 }
@@ -178,6 +199,28 @@ T0=$(date +%s)
     die "loading data failed"
 LOAD_S=$(( $(date +%s) - T0 ))
 echo "bench: loaded $((2 * NVERS + 3)) versions in ${LOAD_S}s" >&2
+# The list projects, written with SQL (not through the API), then one
+# checkpoint so that the runs do not pay for the load's writes.
+load_list() {	# PROJECT N
+	"$PGBIN/psql" "$DATABASE_URL" -X -q -v project="$1" -v n="$2" \
+	    -f "$BENCH/load-list.sql" >/dev/null
+}
+T0=$(date +%s)
+load_list list "$NLIST" || die "loading the list project failed"
+LIST_LOAD_S=$(( $(date +%s) - T0 ))
+BIG_LOAD_S=""
+if [ "$NBIG" -gt 0 ]; then
+	T0=$(date +%s)
+	load_list big "$NBIG" || die "loading the big list project failed"
+	BIG_LOAD_S=$(( $(date +%s) - T0 ))
+fi
+psql_q CHECKPOINT >/dev/null
+echo "bench: loaded $NLIST + $NBIG list versions in ${LIST_LOAD_S}s + ${BIG_LOAD_S:-0}s" >&2
+
+# The FastCGI floor, compiled here: it is a measuring instrument, not part
+# of the build.
+cc -O2 -Wall -Wextra -Werror -o "$T/fcgi-floor" "$BENCH/fcgi-floor.c" \
+    -lfcgi -lpthread || die "building fcgi-floor failed"
 
 stack_app_start "$T/app.sock" "$APPLOG" "$T/app.pid" || die "models-api did not start"
 [ "$(cat "/proc/$(app_pid)/comm" 2>/dev/null)" = models-api ] ||
@@ -192,6 +235,29 @@ echo $! >"$T/lt/lighttpd.pidfile"
 stack_wait_port "$PORT" || die "lighttpd did not start"
 BASE="http://127.0.0.1:$PORT"
 AUTH="Bearer $KEY"
+
+# The floor behind a second lighttpd, same configuration, its own socket;
+# run like the app (spawn-fcgi, as www-data when root).
+rm -f "$T/floor.sock"
+if [ "$(id -u)" -eq 0 ]; then
+	set -- -u www-data -g www-data -U www-data -G www-data
+else
+	set --
+fi
+spawn-fcgi -n -s "$T/floor.sock" -M 0660 "$@" -- "$T/fcgi-floor" \
+    2>>"$T/floor.log" >/dev/null &
+echo $! >"$T/floor.pid"
+set --
+for _ in $(seq 1 100); do [ -S "$T/floor.sock" ] && break; sleep 0.05; done
+[ -S "$T/floor.sock" ] || die "fcgi-floor did not start"
+PORT2=$(stack_free_port) || die "no free port"
+mkdir -p "$T/lt2/www"
+sed -e "s|@DIR@|$T/lt2|g" -e "s|@PORT@|$PORT2|g" -e "s|@SOCKET@|$T/floor.sock|g" \
+    "$BENCH/lighttpd.conf.in" >"$T/lt2/lighttpd.conf"
+lighttpd -D -f "$T/lt2/lighttpd.conf" 2>>"$T/lt2/lighttpd-error.log" &
+echo $! >"$T/lt2/lighttpd.pidfile"
+stack_wait_port "$PORT2" || die "the floor's lighttpd did not start"
+FLOOR_BASE="http://127.0.0.1:$PORT2"
 
 HIT_PATH=/v2/bench/hitw/models/
 MISS_PATH='/v2/bench/miss/models/m?digests=v999999'
@@ -226,8 +292,6 @@ sleep 0.2
 WARM_CODES=$(status_counts "$WARM_FROM")
 [ "$WARM_CODES" = "200:$((2 * WARM_EACH)) 401:$WARM_EACH 404:$WARM_EACH 422:$WARM_EACH" ] ||
     fail "warm-up statuses: $WARM_CODES"
-MEM1_N=$(log_lines)
-MEM1_KB=$(rss_kb)
 MEM2_N=""; MEM2_KB=""
 
 # Takes the second memory reading once MEM_AT requests have been served.
@@ -255,7 +319,10 @@ keep() {
 
 # wrk_run NAME METHOD PATH AUTH EXPECT [HIT_PREFIX HIT_BASE]: EXPECT is the
 # one status every request must get (checked in the app's access log; for
-# the static file, wrk's own count of non-2xx answers).
+# the static file, wrk's own count of non-2xx answers; for the floor, that
+# every answer was an error status). Optional from the environment:
+# WRK_BODY and WRK_TAG (wrk.lua's BENCH_BODY and BENCH_TAG), WRK_BASE (a
+# server other than the app's lighttpd), WRK_DUR (seconds).
 wrk_run() {
 	local name=$1 method=$2 path=$3 auth=$4 expect=$5 hit=${6:-} hbase=${7:-0}
 	local from out n secs p50 p99 sockerr non2xx codes="" rps cpu
@@ -264,8 +331,9 @@ wrk_run() {
 	cpu_begin
 	out=$(BENCH_METHOD=$method BENCH_PATH=$path BENCH_AUTH=$auth \
 	    BENCH_HIT_PREFIX=$hit BENCH_THREADS=$WRK_THREADS BENCH_HIT_BASE=$hbase \
-	    wrk -t"$WRK_THREADS" -c"$CONNS" -d"${DUR}s" --timeout 5s \
-	    -s "$BENCH/wrk.lua" "$BASE" 2>&1)
+	    BENCH_BODY=${WRK_BODY:-} BENCH_TAG=${WRK_TAG:-0} \
+	    wrk -t"$WRK_THREADS" -c"$CONNS" -d"${WRK_DUR:-$DUR}s" --timeout 5s \
+	    -s "$BENCH/wrk.lua" "${WRK_BASE:-$BASE}" 2>&1)
 	cpu_end
 	read -r _ n secs p50 p99 sockerr non2xx <<<"$(echo "$out" | grep '^RESULT ')"
 	if [ -z "${p99:-}" ] || [ "${n:-0}" -eq 0 ]; then
@@ -278,6 +346,8 @@ wrk_run() {
 	sleep 0.2
 	if [ "$expect" = static ]; then
 		[ "$non2xx" = 0 ] || fail "wrk $name: $non2xx non-2xx answers"
+	elif [ "$expect" = floor ]; then
+		[ "$non2xx" = "$n" ] || fail "wrk $name: $non2xx of $n answers were 401s"
 	else
 		codes=$(status_counts "$from")
 		[[ $codes =~ ^$expect:[0-9]+$ ]] ||
@@ -324,6 +394,47 @@ hit_max() {
 	    WHERE project = '$1' AND object_id::bigint < $((NVERS - WARM_EACH))"
 }
 
+# --- create and read: fixtures and warm-up --------------------------------------
+# One create body: a small model with a source text and three attributes.
+# BODY_W's name varies per request (wrk.lua's "@N@"): every request writes
+# a new model; BODY_S is one fixed body: after its first create, every
+# request finds its version live and writes nothing. The read runs read
+# BODY_S's version by digest.
+body() {	# NAME
+	printf '{"name":"%s","description":"a model of the create benchmark",' "$1"
+	printf '"source_code":"import weave\\n\\nclass BenchModel(weave.Model):\\n'
+	printf '    temperature: float\\n    max_tokens: int\\n\\n    @weave.op\\n'
+	printf '    def predict(self, q: str) -> str:\\n        return q\\n",'
+	printf '"attributes":{"temperature":0.7,"max_tokens":256,'
+	printf '"system_prompt":"You are a helpful assistant."}}'
+}
+BODY_W=$(body "bench model @N@")
+BODY_S=$(body "bench model")
+CREATE_PATH=/v2/bench/crw/models
+SAME_PATH=/v2/bench/crs/models
+CR=$(curl -s -X POST -H "Authorization: $AUTH" \
+    -H 'Content-Type: application/json' --data-binary "$BODY_S" "$BASE$SAME_PATH")
+RDIGEST=$(echo "$CR" | sed -n 's/^{"digest":"\([A-Za-z0-9]*\)","object_id":"\([^"]*\)".*/\1/p')
+ROID=$(echo "$CR" | sed -n 's/^{"digest":"\([A-Za-z0-9]*\)","object_id":"\([^"]*\)".*/\2/p')
+[ -n "$RDIGEST" ] && [ "$ROID" = bench_model ] || die "create fixture: $CR"
+READ_PATH=/v2/bench/crs/models/$ROID/versions/$RDIGEST
+# What the app stored, for pgbench to send: the value text, the source
+# digest and the source (hex text: pgbench has no binary parameters).
+IFS='|' read -r RVAL RSDIGEST RSRC <<<"$(psql_q "SELECT v.val, v.source_digest,
+    '\\x' || encode(s.source, 'hex') FROM model_versions v
+    JOIN model_sources s ON s.project_id = v.project_id
+     AND s.digest = v.source_digest WHERE v.digest = '$RDIGEST'")"
+[ -n "$RSRC" ] || die "create fixture: no stored version"
+PGB_CREATE=("kh=\\x$KH" "entity=bench" "digest=$RDIGEST" "val=$RVAL"
+    "sdigest=$RSDIGEST" "source=$RSRC")
+R=0
+WRK_DUR=1 WRK_BODY=$BODY_W WRK_TAG=warm wrk_run warm_create POST "$CREATE_PATH" "$AUTH" 200
+WRK_DUR=1 WRK_BODY=$BODY_S wrk_run warm_same POST "$SAME_PATH" "$AUTH" 200
+WRK_DUR=1 wrk_run warm_read GET "$READ_PATH" "$AUTH" 200
+WRK_DUR=1 WRK_BASE=$FLOOR_BASE wrk_run warm_floor DELETE "$P401" "" floor
+MEM1_N=$(log_lines)
+MEM1_KB=$(rss_kb)
+
 for R in $(seq 1 "$ROUNDS"); do
 	wrk_run health GET /health "" 200
 	pgbench_run pg_health health.sql
@@ -347,6 +458,20 @@ for R in $(seq 1 "$ROUNDS"); do
 
 	pgbench_run pg_key check-key.sql "kh=\\x$KH"
 	wrk_run 401 DELETE "$P401" "" 401
+	WRK_BASE=$FLOOR_BASE wrk_run floor DELETE "$P401" "" floor
+
+	wrk_run read GET "$READ_PATH" "$AUTH" 200
+	pgbench_run pg_read read.sql "kh=\\x$KH" entity=bench project=crs \
+	    "oid=$ROID" "ref=$RDIGEST"
+
+	psql_q CHECKPOINT >/dev/null
+	WRK_BODY=$BODY_W WRK_TAG=$R wrk_run create POST "$CREATE_PATH" "$AUTH" 200
+	psql_q CHECKPOINT >/dev/null
+	pgbench_run pg_create create-write.sql "${PGB_CREATE[@]}" project=crp \
+	    "prefix=pg-$R-" n=0 nclients="$THREADS"
+	WRK_BODY=$BODY_S wrk_run same POST "$SAME_PATH" "$AUTH" 200
+	pgbench_run pg_same create-same.sql "${PGB_CREATE[@]}" project=crs \
+	    "oid=$ROID"
 	wrk_run 422 DELETE "$P422" "$AUTH" 422
 	wrk_run static GET /static.txt "" static
 done
@@ -363,6 +488,102 @@ MEMEND_N=$(log_lines)
 MEMEND_KB=$(rss_kb)
 HWM_KB=$(awk '/^VmHWM:/ { print $2 }' "/proc/$(app_pid)/status")
 NTASKS=$(ls "/proc/$(app_pid)/task" | wc -l)
+
+# --- the list -------------------------------------------------------------------
+# lines/s of GET .../models on the NLIST-version project: curl through
+# lighttpd into /dev/null, BENCH_ROUNDS times, the best kept; then once
+# more into wc -l, which must count every version. CPU per 1000 lines.
+hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$(app_pid)/status"; }
+# list_sql PROJECT: the list statement of lib/db.c (SQL_LIST), its
+# parameters as literals: the bench key, entity bench, no limit, offset 0.
+list_sql() {
+	sed -n '/^#define SQL_LIST /,/AS l ON true"$/p' "$ROOT/lib/db.c" |
+	    sed -e 's/^#define SQL_LIST //' -e 's/^[[:space:]]*"//' \
+	    -e 's/"[[:space:]]*\\\{0,1\}$//' | tr -d '\n' |
+	    sed -e "s/\\\$1/'\\\\x$KH'::bytea/g" -e "s/\\\$2/'bench'/g" \
+	    -e "s/\\\$3/'$1'/g" -e 's/\$4/NULL/g' -e 's/\$5/0/g'
+}
+LIST_URL="$BASE/v2/bench/list/models"
+LIST_BEST="" LIST_ALL="" LIST_BYTES="" LIST_CPU=""
+PSQL_BEST="" PSQL_ALL=""
+LIST_Q=$(list_sql list)
+for R in $(seq 1 "$ROUNDS"); do
+	# The ceiling: PostgreSQL alone running the same statement, its rows
+	# copied out as text by psql into /dev/null.
+	echo "bench: round $R: psql COPY of the list statement" >&2
+	t0=$(date +%s%N)
+	n=$("$PGBIN/psql" "$DATABASE_URL" -X -qc "COPY ($LIST_Q) TO STDOUT" | wc -l)
+	secs=$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+	if [ "$n" = "$NLIST" ]; then
+		rate=$(awk -v n="$n" -v s="$secs" 'BEGIN { printf "%.0f", n / s }')
+		PSQL_ALL="${PSQL_ALL:+$PSQL_ALL }$rate"
+		if [ -z "$PSQL_BEST" ] || [ "$rate" -gt "$PSQL_BEST" ]; then
+			PSQL_BEST=$rate
+		fi
+	else
+		fail "psql COPY of the list: $n rows, not $NLIST"
+	fi
+	echo "bench: round $R: list of $NLIST" >&2
+	cpu_begin
+	out=$(curl -s -o /dev/null -H "Authorization: $AUTH" \
+	    -w '%{http_code} %{size_download} %{time_total}' "$LIST_URL")
+	cpu_end
+	read -r code bytes secs <<<"$out"
+	[ "$code" = 200 ] || { fail "list: status $code"; continue; }
+	rate=$(awk -v n="$NLIST" -v s="$secs" 'BEGIN { printf "%.0f", n / s }')
+	LIST_ALL="${LIST_ALL:+$LIST_ALL }$rate"
+	if [ -z "$LIST_BEST" ] || [ "$rate" -gt "$LIST_BEST" ]; then
+		LIST_BEST=$rate LIST_SECS=$secs LIST_BYTES=$bytes
+		LIST_CPU=$(cpu_line $((NLIST / 1000)))
+	fi
+done
+LIST_LINES=$(curl -s -H "Authorization: $AUTH" "$LIST_URL" | wc -l)
+[ "$LIST_LINES" = "$NLIST" ] || fail "list: $LIST_LINES lines, not $NLIST"
+
+# --- the big list ---------------------------------------------------------------
+# NBIG versions streamed whole through lighttpd into wc -l, the app's VmRSS
+# sampled every 50 ms meanwhile; VmHWM (the peak since start) before and
+# after. Then the list statement's plan on that project.
+BIG_LINES="" BIG_SECS="" BIG_RSS0="" BIG_HWM0="" BIG_MAX="" BIG_HWM1="" BIG_RSS1=""
+BIG_PLAN="" BIG_PLAN_OK="" BIG_CPU=""
+if [ "$NBIG" -gt 0 ]; then
+	echo "bench: the list of $NBIG" >&2
+	BIG_RSS0=$(rss_kb) BIG_HWM0=$(hwm_kb)
+	(
+		max=0
+		while r=$(awk '/^VmRSS:/ { print $2 }' "/proc/$(app_pid)/status" 2>/dev/null) &&
+		    [ -n "$r" ]; do
+			if [ "$r" -gt "$max" ]; then max=$r; echo "$max" >"$T/rss.max"; fi
+			sleep 0.05
+		done
+	) &
+	SAMPLER=$!
+	t0=$(date +%s%N)
+	cpu_begin
+	BIG_LINES=$(curl -s -D "$T/big.headers" -H "Authorization: $AUTH" \
+	    "$BASE/v2/bench/big/models" | wc -l)
+	cpu_end
+	BIG_SECS=$(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN { printf "%.2f", (b - a) / 1e9 }')
+	BIG_CPU=$(cpu_line $((NBIG / 1000)))
+	BIG_RSS1=$(rss_kb) BIG_HWM1=$(hwm_kb)
+	kill "$SAMPLER" 2>/dev/null
+	wait "$SAMPLER" 2>/dev/null
+	SAMPLER=""
+	BIG_MAX=$(cat "$T/rss.max" 2>/dev/null)
+	head -n 1 "$T/big.headers" | grep -q '^HTTP/1.1 200 ' ||
+	    fail "big list: $(head -n 1 "$T/big.headers")"
+	[ "$BIG_LINES" = "$NBIG" ] || fail "big list: $BIG_LINES lines, not $NBIG"
+	Q=$(list_sql big)
+	"$PGBIN/psql" "$DATABASE_URL" -X -Atc "EXPLAIN (ANALYZE, BUFFERS) $Q" \
+	    >"$T/big.plan" 2>&1 || fail "EXPLAIN of the list failed: $(tail -n 2 "$T/big.plan")"
+	if grep -q 'Index Scan using model_versions_list' "$T/big.plan" &&
+	    ! grep -q 'Sort' "$T/big.plan"; then
+		BIG_PLAN_OK="streams from the index model_versions_list, no Sort"
+	else
+		BIG_PLAN_OK="MISSED: not an ordered index scan (plan below)"
+	fi
+fi
+[ ! -s "$T/floor.log" ] || fail "fcgi-floor: $(head -n 1 "$T/floor.log")"
 APP_ERRORS=$(grep -c ' models-api: ' "$APPLOG")
 [ "$APP_ERRORS" = 0 ] ||
     fail "the app logged $APP_ERRORS errors, e.g. $(grep -m1 ' models-api: ' "$APPLOG")"
@@ -452,7 +673,7 @@ row() {	# LABEL ENDPOINT CEILING_LABEL CEILING TARGET [again]
 		v=$(verdict "${RPS[$2]:-}" "${RPS[$4]:-}" "$5")
 	fi
 	[ -n "${6:-}" ] && r=\" a=\" b=\"
-	printf '%-9s %8s %8s %8s   %-18s %8s %8s %8s  %6s  %-7s %s\n' "$1" \
+	printf '%-11s %8s %8s %8s   %-18s %8s %8s %8s  %6s  %-7s %s\n' "$1" \
 	    "$r" "$a" "$b" \
 	    "$3" "${RPS[$4]:--}" "$(ms "${P50[$4]:-}")" "$(ms "${P99[$4]:-}")" \
 	    "$(pct "${RPS[$2]:-}" "${RPS[$4]:-}")" "$t" "$v"
@@ -481,17 +702,24 @@ echo
 echo "make bench  $(date -u +%Y-%m-%dT%H:%M:%SZ)  $(nproc) cores ($(sed -n 's/^model name\t*: //p' /proc/cpuinfo | head -n 1)), load average before start: $LOADAVG"
 echo "stack: PostgreSQL $PGVER ($PGSET: the defaults), lighttpd $(lighttpd -v 2>/dev/null | sed -n 's/^lighttpd\/\([^ ]*\).*/\1/p') -> FastCGI, unix socket -> models-api (spawn-fcgi, MODELS_API_THREADS=$THREADS)"
 echo "endpoint: wrk -t$WRK_THREADS -c$CONNS -d${DUR}s through lighttpd; ceilings: pgbench -M extended -c$THREADS -j$PGB_JOBS -T$DUR (the app's statements, one connection per app worker), lighttpd static file (wrk as for the endpoint)"
-echo "pgbench sends the key hash as hex text (it has no binary parameters; the app sends it binary) and a fixed request id"
+echo "pgbench sends the key hash and the source text as hex text (it has no binary parameters; the app sends them binary), a fixed request id, and asks for text results (the app: binary)"
 echo "best of $ROUNDS rounds each, endpoint and ceiling alternating; latencies in ms; ratio = endpoint req/s / ceiling req/s"
 echo
-printf '%-9s %8s %8s %8s   %-18s %8s %8s %8s  %6s  %-7s %s\n' \
+printf '%-11s %8s %8s %8s   %-18s %8s %8s %8s  %6s  %-7s %s\n' \
     path req/s p50 p99 ceiling req/s p50 p99 ratio target verdict
 row "hit 200" hit "pgbench delete" pg_hit 80
 row "miss 404" miss "pgbench delete" pg_miss 60
+row "read 200" read "pgbench read" pg_read 70
+row "create new" create "pgbench create" pg_create 70
+row "create same" same "pgbench create" pg_same 70
 row "401" 401 "lighttpd static" static 50
+row "" 401 "FastCGI floor" floor "" again
 row "422" 422 "lighttpd static" static 50
 row "" 422 "pgbench key check" pg_key "" again
 row "health" health "pgbench SELECT 1" pg_health ""
+row "floor 401" floor "lighttpd static" static ""
+echo "(create new: every body a new name, so every request writes; create same: one body, its version live already;"
+echo " floor: tests/bench/fcgi-floor.c, a canned 401 from 4 libfcgi threads behind the same lighttpd)"
 echo
 echo "CPU per request in microseconds (user + system, from /proc; $(nproc) cores = $(( $(nproc) * 1000000 )) us per second), best round:"
 printf '  %-20s %10s %9s %9s %7s %6s %6s %5s   %s\n' run models-api lighttpd postgres client other total idle "req/s of each round"
@@ -504,6 +732,13 @@ cpurow "key check (pgbench)" pg_key
 cpurow "401 (wrk)" 401
 cpurow "static file (wrk)" static
 cpurow "health (wrk)" health
+cpurow "read (wrk)" read
+cpurow "read (pgbench)" pg_read
+cpurow "create new (wrk)" create
+cpurow "create new (pgbench)" pg_create
+cpurow "create same (wrk)" same
+cpurow "create same (pgb.)" pg_same
+cpurow "floor 401 (wrk)" floor
 cpurow "SELECT 1 (pgbench)" pg_health
 echo "  (client: wrk or pgbench; other: the rest of the machine's busy time: kernel threads, interrupts, other processes)"
 echo
@@ -518,12 +753,44 @@ echo "memory: VmRSS of models-api (one process, $NTASKS threads: $THREADS worker
 echo "  after $MEM1_N requests: $MEM1_KB kB; after ${MEM2_N:--} requests (the first check past $MEM_AT): ${MEM2_KB:--} kB;"
 echo "  at the end, after $MEMEND_N requests: $MEMEND_KB kB (peak $HWM_KB kB)"
 echo
-echo "statuses in the access log (best rounds): hit ${NOTE[hit]:-}, miss ${NOTE[miss]:-}, 401 ${NOTE[401]:-}, 422 ${NOTE[422]:-}, health ${NOTE[health]:-}"
+lrate() { awk -v n="${1:-}" -v s="${2:-}" 'BEGIN { if (n == "" || s == "" || s == 0) print "-"; else printf "%.0f", n / s }'; }
+LIST_V=$(awk -v r="${LIST_BEST:-}" 'BEGIN { if (r == "") print "no data"; else if (r >= 200000) print "holds"; else print "MISSED" }')
+echo "list: GET .../models of a $NLIST-version project through lighttpd (curl into /dev/null, best of $ROUNDS):"
+echo "  ${LIST_BEST:--} lines/s (${LIST_SECS:--} s, ${LIST_BYTES:--} bytes; each round: ${LIST_ALL:--}); counted by wc -l: $LIST_LINES lines;"
+echo "  target >= 200000 lines/s: $LIST_V"
+echo "  PostgreSQL alone, the same statement copied out by psql (COPY ... TO STDOUT | wc -l): ${PSQL_BEST:--} rows/s (each round: ${PSQL_ALL:--});"
+echo "  the list runs at $(pct "${LIST_BEST:-}" "${PSQL_BEST:-}") of that"
+read -r -a c <<<"${LIST_CPU:-- - - - - - -}"
+echo "  CPU per line in ns: models-api ${c[0]}, lighttpd ${c[1]}, postgres ${c[2]}, curl ${c[3]}, other ${c[4]}, total ${c[5]}, idle ${c[6]}"
+if [ "$NBIG" -gt 0 ]; then
+	BIG_PEAK=$BIG_MAX
+	[ -n "$BIG_HWM1" ] && [ -n "$BIG_HWM0" ] && [ "$BIG_HWM1" -gt "$BIG_HWM0" ] &&
+	    BIG_PEAK=$BIG_HWM1
+	BIG_V=$(awk -v p="${BIG_PEAK:-}" -v i="${BIG_RSS0:-}" 'BEGIN {
+		if (p == "" || i == "" || i == 0) print "no data";
+		else printf "%.2fx idle: %s", p / i, p < 2 * i ? "holds" : "MISSED" }')
+	echo "list of $NBIG versions in one project (loaded with SQL in ${BIG_LOAD_S}s): $BIG_LINES lines through lighttpd into wc -l"
+	echo "  in $BIG_SECS s ($(lrate "$BIG_LINES" "$BIG_SECS") lines/s)"
+	echo "  models-api VmRSS: $MEM1_KB kB after warm-up, $BIG_RSS0 kB idle before the stream (VmHWM $BIG_HWM0 kB),"
+	echo "  at most $BIG_MAX kB sampled during it (every 50 ms), $BIG_RSS1 kB after (VmHWM $BIG_HWM1 kB);"
+	echo "  peak during the stream / idle before it: $BIG_V (must stay under 2x)"
+	read -r -a c <<<"${BIG_CPU:-- - - - - - -}"
+	echo "  CPU per line in ns: models-api ${c[0]}, lighttpd ${c[1]}, postgres ${c[2]}, curl + wc ${c[3]}, other ${c[4]}, total ${c[5]}, idle ${c[6]}"
+	echo "  EXPLAIN (ANALYZE, BUFFERS) of the list statement on it: $BIG_PLAN_OK"
+	grep -E 'Scan|Join|Loop|Sort|Limit|SubPlan|Result|Execution|JIT:|Timing' "$T/big.plan" |
+	    sed -e 's/  (cost=[^)]*)//' -e 's/^/    /' | cut -c1-150
+fi
+echo
+echo "statuses in the access log (best rounds): hit ${NOTE[hit]:-}, miss ${NOTE[miss]:-}, 401 ${NOTE[401]:-}, 422 ${NOTE[422]:-}, health ${NOTE[health]:-}, read ${NOTE[read]:-}, create new ${NOTE[create]:-}, create same ${NOTE[same]:-}"
 echo "targets: hit >= 80% of pgbench: $(verdict "${RPS[hit]:-}" "${RPS[pg_hit]:-}" 80);" \
     "miss >= 60% of pgbench: $(verdict "${RPS[miss]:-}" "${RPS[pg_miss]:-}" 60);" \
     "401 >= 50% of static: $(verdict "${RPS[401]:-}" "${RPS[static]:-}" 50);" \
     "422 >= 50% of static: $(verdict "${RPS[422]:-}" "${RPS[static]:-}" 50);" \
+    "read >= 70% of pgbench: $(verdict "${RPS[read]:-}" "${RPS[pg_read]:-}" 70);" \
+    "create new >= 70%: $(verdict "${RPS[create]:-}" "${RPS[pg_create]:-}" 70);" \
+    "create same >= 70%: $(verdict "${RPS[same]:-}" "${RPS[pg_same]:-}" 70);" \
+    "list >= 200000 lines/s: $LIST_V;" \
     "no memory growth 1k -> 100k: $MEMV"
-echo "bench took $(( $(date +%s) - START_S ))s (data load ${LOAD_S}s)"
+echo "bench took $(( $(date +%s) - START_S ))s (data load ${LOAD_S}s + ${LIST_LOAD_S}s + ${BIG_LOAD_S:-0}s)"
 [ "$FAILED" = 0 ] || echo "bench: some runs did not measure what they should (see above)"
 exit "$FAILED"

@@ -5,6 +5,11 @@
 --                              version v0 of model BENCH_HIT_PREFIX..g, where
 --                              g = i * BENCH_THREADS + t + BENCH_HIT_BASE, so
 --                              every request deletes a different version
+--   BENCH_BODY                 set: the request body (Content-Type
+--                              application/json); every "@N@" in it is
+--                              replaced, per request, by BENCH_TAG-t-i
+--                              (thread t's request i), so each body differs
+--   BENCH_TAG                  see BENCH_BODY
 -- done() prints one line: requests seconds p50_us p99_us socket_errors
 --                         non_2xx_3xx
 
@@ -26,7 +31,25 @@ function setup(thread)
 	created = created + 1
 end
 
-if hit_prefix ~= nil and hit_prefix ~= "" then
+local body = os.getenv("BENCH_BODY") or ""
+local tag = os.getenv("BENCH_TAG") or "0"
+if body ~= "" then
+	wrk.body = body
+	wrk.headers["Content-Type"] = "application/json"
+end
+
+if body ~= "" and string.find(body, "@N@", 1, true) then
+	local i = 0
+	local headers = { ["Content-Type"] = "application/json" }
+	if auth ~= "" then
+		headers["Authorization"] = auth
+	end
+	request = function()
+		local b = string.gsub(body, "@N@", tag .. "-" .. tid .. "-" .. i)
+		i = i + 1
+		return wrk.format(method, wrk.path, headers, b)
+	end
+elseif hit_prefix ~= nil and hit_prefix ~= "" then
 	local i = 0
 	local headers = { ["Authorization"] = auth }
 	request = function()
