@@ -2,7 +2,9 @@
 -- -v n=N: N versions in project NAME of the entity "bench", spread over
 -- N/1000 models (at least one) and created in turn (version g belongs to
 -- model g mod M, where it has index g div M), one millisecond apart, so
--- the list interleaves the models. Every value is the one POST would store
+-- the list interleaves the models. Every value is the text POST would store
+-- (FastAPI's rendering, numbers as Python prints them: 0.1 to 0.9, never
+-- 0.10, since a read splices a stored value's text as it stands)
 -- for a small model with two attributes, its digest distinct (SHA-256 of
 -- the value, Weave's form); all share one source text, kept once.
 -- Written straight into the tables, as version_put would leave them.
@@ -36,7 +38,7 @@ SELECT mo.id, lm.project_id, g / lm.m,
        '{"_type":"Model","_class_name":"Model","_bases":["Object","BaseModel"],'
        '"name":"List Model %s","description":"a model of the list benchmark",'
        '"files":{"obj.py":"%s"},"temperature":0.%s,"step":%s}',
-       g % lm.m, lm.src, g % 1000, g) AS val) AS v
+       g % lm.m, lm.src, g % 9 + 1, g) AS val) AS v
  WHERE mo.project_id = lm.project_id;
 COMMIT;
 VACUUM ANALYZE model_versions;
