@@ -110,8 +110,8 @@ env_int(const char *name, int def, int lo, int hi)
 	errno = 0;
 	v = strtol(s, &end, 10);
 	if (errno != 0 || *end != '\0' || v < lo || v > hi) {
-		fprintf(stderr, "models-api: %s must be an integer from %d to "
-		    "%d, not \"%s\"\n", name, lo, hi, s);
+		log_startup("%s must be an integer from %d to %d, not \"%s\"",
+		    name, lo, hi, s);
 		exit(2);
 	}
 	return (int)v;
@@ -146,8 +146,7 @@ load_config(int argc, char **argv)
 	while (n > 0 && cfg.prefix[n - 1] == '/')
 		cfg.prefix[--n] = '\0';
 	if (n > 0 && cfg.prefix[0] != '/') {
-		fprintf(stderr, "models-api: MODELS_API_PREFIX must start with "
-		    "'/'\n");
+		log_startup("MODELS_API_PREFIX must start with '/'");
 		exit(2);
 	}
 	app_cfg.prefix = cfg.prefix;
@@ -460,8 +459,7 @@ open_listener(void)
 
 		addr += 5;
 		if (strchr(addr, ':') != NULL) {
-			fprintf(stderr, "models-api: socket path must not "
-			    "contain ':'\n");
+			log_startup("socket path must not contain ':'");
 			exit(2);
 		}
 		/* Replace a stale socket, never another kind of file. */
@@ -488,8 +486,8 @@ run_fastcgi(void)
 	int sig, flags;
 
 	if ((listen_fd = open_listener()) < 0) {
-		fprintf(stderr, "models-api: cannot listen on %s: %s\n",
-		    cfg.listen, strerror(errno));
+		log_startup("cannot listen on %s: %s", cfg.listen,
+		    strerror(errno));
 		return 1;
 	}
 	/*
@@ -541,7 +539,7 @@ run_fastcgi(void)
 		if (FCGX_InitRequest(&workers[i].req, listen_fd, 0) != 0 ||
 		    pthread_create(&workers[i].tid, NULL, worker_main,
 		    &workers[i]) != 0) {
-			fprintf(stderr, "models-api: cannot start worker %d\n", i);
+			log_startup("cannot start worker %d", i);
 			return 1;
 		}
 	}
@@ -661,13 +659,13 @@ main(int argc, char **argv)
 	/* A bug in a network-facing parser should not come with root. */
 	if (geteuid() == 0 && (getenv("MODELS_API_ALLOW_ROOT") == NULL ||
 	    strcmp(getenv("MODELS_API_ALLOW_ROOT"), "1") != 0)) {
-		fprintf(stderr, "models-api: refusing to run as root: run it as "
-		    "an unprivileged user (spawn-fcgi -u, systemd User=), or set "
-		    "MODELS_API_ALLOW_ROOT=1\n");
+		log_startup("refusing to run as root: run it as an "
+		    "unprivileged user (spawn-fcgi -u, systemd User=), or set "
+		    "MODELS_API_ALLOW_ROOT=1");
 		return 2;
 	}
 	if (FCGX_Init() != 0) {
-		fprintf(stderr, "models-api: FCGX_Init failed\n");
+		log_startup("FCGX_Init failed");
 		return 1;
 	}
 	rc = (cfg.listen != NULL || !FCGX_IsCGI()) ? run_fastcgi() : run_cgi();

@@ -180,3 +180,19 @@ log_error(const char *fmt, ...)
 		write_line(LOG_ERR, line, (size_t)n < sizeof(line) ?
 		    (size_t)n : sizeof(line) - 1);
 }
+
+void
+log_startup(const char *fmt, ...)
+{
+	char msg[1024], line[1100];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	n = snprintf(line, sizeof(line), "models-api: %s\n", msg);
+	if (n > 0)
+		write_line(LOG_ERR, line, (size_t)n < sizeof(line) ?
+		    (size_t)n : sizeof(line) - 1);
+}

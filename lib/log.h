@@ -34,4 +34,11 @@ void log_set_request(const char *request_id);
 /* Writes "TIME models-api: REQUEST_ID message" to fd 2 as one line. */
 void log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * A start-up complaint ("models-api: message", as command-line programs
+ * word theirs), as an error line where log_init sent the log: so a bad
+ * setting is not lost when stderr is /dev/null (spawn-fcgi without -n).
+ */
+void log_startup(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
 #endif

@@ -68,6 +68,7 @@ LISTENER=$!
 for _ in $(seq 1 100); do [ -e "$T/ready" ] && break; sleep 0.05; done
 env REQUEST_METHOD=GET REQUEST_URI=/cgi-null "$APP" >/dev/null 2>/dev/null
 env REQUEST_METHOD=GET REQUEST_URI=/health "$APP" >/dev/null 2>/dev/null
+env MODELS_API_THREADS=0 REQUEST_METHOD=GET REQUEST_URI=/bad "$APP" >/dev/null 2>/dev/null
 # Detached spawn-fcgi (no -n): the app's stderr is /dev/null.
 spawn-fcgi -s "$T/c.sock" -P "$T/c.pid" -u www-data -g www-data -- "$APP" >/dev/null 2>&1
 for _ in $(seq 1 100); do [ -S "$T/c.sock" ] && break; sleep 0.05; done
@@ -82,6 +83,8 @@ EOC
 	    "$(grep -caE "^<30>.*models-api\[[0-9]+\]: $TS [0-9a-f]+ GET /cgi-null 404" "$T/syslog" 2>/dev/null)"
 	expect_eq "c: CGI, stderr /dev/null: error in syslog (daemon.err)" 1 \
 	    "$(grep -caE "^<27>.*models-api\[[0-9]+\]: $TS models-api: [0-9a-f]+ database connection failed" "$T/syslog" 2>/dev/null || true)"
+	expect_eq "c: a bad setting, stderr /dev/null: said in syslog (daemon.err)" 1 \
+	    "$(grep -caE '^<27>.*models-api\[[0-9]+\]: models-api: MODELS_API_THREADS must be an integer from 1 to 256, not "0"$' "$T/syslog" 2>/dev/null || true)"
 	expect_eq "c: spawn-fcgi without -n: access line in syslog" 1 \
 	    "$(grep -caE "^<30>.*models-api\[[0-9]+\]: $TS [0-9a-f]+ GET /spawned 404" "$T/syslog" 2>/dev/null)"
 else
