@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -15,7 +16,9 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <semaphore.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,14 +28,38 @@
 #include "app.h"
 #include "db.h"
 #include "log.h"
+#include "pool.h"
 
 #define MAX_THREADS 256
+#define MAX_CONNECTIONS 4096
+/*
+ * A body at least this large is parsed by at most `threads` requests at
+ * once (heavy_slots): what bounds the memory a burst of large bodies takes.
+ */
+#define HEAVY_BODY 262144
+/* After a request with a body this large, free memory goes back to the OS. */
+#define TRIM_BODY 1048576
+/*
+ * The rest of a body that was not read (the answer came first) is drained
+ * while it keeps coming, what the front has ready; a pause this long, or
+ * this much time in all, and the connection is closed instead.
+ */
+#define DRAIN_GAP_MS 200
+#define DRAIN_MAX_MS 1000
+/* A kept FastCGI connection idle this long may be given up (wait_kept). */
+#define KEPT_IDLE_MS 1000
+/* A thread waiting on a request needs little stack. */
+#define THREAD_STACK (1 << 20)
 
 struct config {
 	const char	*url;
 	long long	 max_body;
-	int		 threads;
+	int		 threads;	/* database connections */
+	int		 connections;	/* FastCGI requests served at once */
+	int		 max_lists;
 	int		 timeout_ms;
+	int		 body_timeout_ms;
+	int		 send_timeout_ms;
 	char		*prefix;
 	const char	*listen;
 };
@@ -40,11 +67,12 @@ struct config {
 struct worker {
 	pthread_t	 tid;
 	FCGX_Request	 req;
-	struct db	 db;
 };
 
 static struct config cfg;
 static struct app_config app_cfg;
+static struct pool pool;
+static sem_t heavy_slots;
 static int listen_fd = -1;
 static atomic_int stopping;
 static pthread_mutex_t accept_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -69,10 +97,14 @@ help(void)
 	    "\n"
 	    "Environment:\n"
 	    "  DATABASE_URL                     libpq conninfo or URI (unset: PG* variables)\n"
-	    "  MODELS_API_THREADS               worker threads, 1-256 (default 4)\n"
+	    "  MODELS_API_THREADS               database connections, 1-256 (default 4)\n"
+	    "  MODELS_API_CONNECTIONS           requests served at once, threads (default 64)\n"
+	    "  MODELS_API_MAX_LISTS             lists streaming at once (default THREADS/2)\n"
 	    "  MODELS_API_PREFIX                mount prefix cut off REQUEST_URI\n"
 	    "  MODELS_API_STATEMENT_TIMEOUT_MS  database call limit (default 5000)\n"
 	    "  MODELS_API_MAX_BODY_BYTES        largest request body (default 4194304)\n"
+	    "  MODELS_API_BODY_TIMEOUT_MS       whole body within (default 10000)\n"
+	    "  MODELS_API_SEND_TIMEOUT_MS       client takes no byte for (default 10000)\n"
 	    "  MODELS_API_ALLOW_ROOT            1 lets it run as root\n"
 	    "\n"
 	    "SIGTERM, SIGINT, SIGUSR1, SIGHUP: finish requests in flight, exit 0.\n"
@@ -133,6 +165,14 @@ load_config(int argc, char **argv)
 	if (cfg.url != NULL && *cfg.url == '\0')
 		cfg.url = NULL;
 	cfg.threads = env_int("MODELS_API_THREADS", 4, 1, MAX_THREADS);
+	cfg.connections = env_int("MODELS_API_CONNECTIONS", 64, 1,
+	    MAX_CONNECTIONS);
+	cfg.max_lists = env_int("MODELS_API_MAX_LISTS",
+	    cfg.threads > 1 ? cfg.threads / 2 : 1, 1, MAX_THREADS);
+	cfg.body_timeout_ms = env_int("MODELS_API_BODY_TIMEOUT_MS", 10000, 1,
+	    3600000);
+	cfg.send_timeout_ms = env_int("MODELS_API_SEND_TIMEOUT_MS", 10000, 1,
+	    3600000);
 	cfg.timeout_ms = env_int("MODELS_API_STATEMENT_TIMEOUT_MS", 5000, 1,
 	    3600000);
 	cfg.max_body = env_int("MODELS_API_MAX_BODY_BYTES", 4 << 20, 0,
@@ -215,43 +255,204 @@ content_length(const char *s)
 	return n;
 }
 
-/*
- * Reads the request body of length n (never more) with get into
- * r->body, or marks it too large without reading it. Returns 0, or -1
- * when out of memory. A body cut short stays as short as it came.
- */
-static int
-read_body(struct request *r, long long n,
-    size_t (*get)(void *ctx, char *buf, size_t len), void *ctx, char **owned)
+/* Sets a socket's receive or send timeout (SO_RCVTIMEO, SO_SNDTIMEO). */
+static void
+set_timeout(int fd, int opt, long long ms)
 {
-	char *buf;
-	size_t got = 0, k;
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
 
-	*owned = NULL;
-	if (n > cfg.max_body) {
-		r->body_too_large = 1;
-		return 0;
-	}
-	if (n == 0)
-		return 0;
-	if ((buf = malloc((size_t)n + 1)) == NULL)
-		return -1;
-	while (got < (size_t)n && (k = get(ctx, buf + got, (size_t)n - got)) > 0)
-		got += k;
-	if (got < (size_t)n)
-		log_error("request body cut short: %zu of %lld bytes", got, n);
-	buf[got] = '\0';
-	r->body = *owned = buf;
-	r->body_len = got;
-	return 0;
+	if (ms < 1)
+		tv.tv_usec = 1000;	/* 0 would mean "never" */
+	if (setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv)) != 0)
+		log_error("setsockopt: %s", strerror(errno));
 }
 
-static size_t
-fcgi_get(void *ctx, char *buf, size_t len)
-{
-	int n = FCGX_GetStr(buf, len > INT_MAX ? INT_MAX : (int)len, ctx);
+/*
+ * One request's body, read on demand (struct request's read_body). Reads
+ * come through the request's FastCGI stream, or stdin in CGI mode (get).
+ */
+struct body {
+	long long	 want;		/* CONTENT_LENGTH */
+	long long	 got;
+	long long	 deadline;	/* now_us() by which it must be whole */
+	char		*buf;
+	int		 timed_out;
+	int		 heavy;		/* holds one of heavy_slots */
+	long long	 timeout_set_at; /* when SO_RCVTIMEO was last set */
+	/* Reads up to len bytes, 0 at the end, -1 on failure or timeout. */
+	long long	(*get)(struct body *b, char *buf, size_t len);
+	FCGX_Stream	*in;
+	int		 fd;
+};
 
-	return n > 0 ? (size_t)n : 0;
+/*
+ * Reads what libfcgi has buffered of the request's input, or, when it has
+ * nothing, one read's worth of the socket: so no call waits on the socket
+ * more than once (each wait bounded by SO_RCVTIMEO). Returns what
+ * FCGX_GetStr does.
+ */
+static int
+get_some(FCGX_Stream *in, char *buf, size_t len)
+{
+	long long avail = in->stop - in->rdNext;
+
+	if (avail <= 0)
+		avail = 1;
+	return FCGX_GetStr(buf, (int)(len < (size_t)avail ? len :
+	    (size_t)avail), in);
+}
+
+/*
+ * FastCGI: each wait for the socket lasts at most until the deadline
+ * (SO_RCVTIMEO, renewed after every 100 ms of reading at most, so the
+ * deadline holds to that).
+ */
+static long long
+fcgi_get(struct body *b, char *buf, size_t len)
+{
+	long long t = now_us(), left = (b->deadline - t) / 1000;
+	int n;
+
+	if (left <= 0) {
+		b->timed_out = 1;
+		return -1;
+	}
+	if (b->timeout_set_at == 0 || t - b->timeout_set_at >= 100000) {
+		set_timeout(b->fd, SO_RCVTIMEO, left);
+		b->timeout_set_at = t;
+	}
+	if ((n = get_some(b->in, buf, len)) > 0)
+		return n;
+	if (FCGX_GetError(b->in) == EAGAIN || FCGX_GetError(b->in) ==
+	    EWOULDBLOCK) {
+		b->timed_out = 1;
+		return -1;
+	}
+	return FCGX_GetError(b->in) != 0 ? -1 : 0;
+}
+
+/* CGI: stdin is a pipe or file; the front hands it over whole or not. */
+static long long
+stdin_get(struct body *b, char *buf, size_t len)
+{
+	struct pollfd p = { 0, POLLIN, 0 };
+	long long left = (b->deadline - now_us()) / 1000;
+	ssize_t n;
+
+	if (left <= 0 || poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left)
+	    == 0) {
+		b->timed_out = 1;
+		return -1;
+	}
+	n = read(0, buf, len);
+	return n < 0 && errno == EINTR ? 0 : n;
+}
+
+/* Takes one of the heavy slots within the statement timeout; 0 when none. */
+static int
+take_heavy(void)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += cfg.timeout_ms / 1000;
+	until.tv_nsec += (long)(cfg.timeout_ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	while (sem_timedwait(&heavy_slots, &until) != 0)
+		if (errno != EINTR)
+			return 0;
+	return 1;
+}
+
+/*
+ * Reads the whole body within the deadline (408 otherwise). A body cut
+ * short (the client went away) is taken as it came, and logged.
+ */
+static enum app_body
+read_body(void *ctx, char **body, size_t *len)
+{
+	struct body *b = ctx;
+	long long n;
+
+	if ((b->buf = malloc((size_t)b->want + 1)) == NULL)
+		return APP_BODY_NOMEM;
+	while (b->got < b->want && (n = b->get(b, b->buf + b->got,
+	    (size_t)(b->want - b->got))) > 0)
+		b->got += n;
+	if (b->timed_out)
+		return APP_BODY_TIMEOUT;
+	if (b->got < b->want)
+		log_error("request body cut short: %lld of %lld bytes",
+		    b->got, b->want);
+	/* Large bodies are parsed a few at a time: memory stays bounded. */
+	if (b->want >= HEAVY_BODY) {
+		if (!take_heavy())
+			return APP_BODY_BUSY;
+		b->heavy = 1;
+	}
+	b->buf[b->got] = '\0';
+	*body = b->buf;
+	*len = (size_t)b->got;
+	return APP_BODY_OK;
+}
+
+/* Releases what reading the body took. */
+static void
+body_done(struct body *b)
+{
+	free(b->buf);
+	if (b->heavy)
+		sem_post(&heavy_slots);
+	/* json-c's many small blocks stay in the arenas unless handed back. */
+	if (b->got >= TRIM_BODY)
+		malloc_trim(0);
+}
+
+/*
+ * Prepares r's body: too large ones are refused unread (413), the rest
+ * are read only if the handler asks, once the key is known.
+ */
+static void
+body_init(struct body *b, struct request *r, const char *length,
+    long long t0)
+{
+	memset(b, 0, sizeof(*b));
+	b->want = content_length(length);
+	b->deadline = t0 + (long long)cfg.body_timeout_ms * 1000;
+	r->content_length = b->want;
+	if (b->want > cfg.max_body)
+		r->body_too_large = 1;
+	else if (b->want > 0) {
+		r->read_body = read_body;
+		r->body_ctx = b;
+	}
+}
+
+/*
+ * Reads and drops what is left of the request's input once the answer has
+ * gone out, while the front keeps it coming (a buffering front has it all
+ * ready; the end-of-input record of a request without a body is there
+ * already): a pause of DRAIN_GAP_MS (the connection's SO_RCVTIMEO outside
+ * body reads) or DRAIN_MAX_MS in all, and it stops. Returns 1 when the
+ * input ended, so the connection is still in step, 0 when it must close.
+ */
+static int
+drain(struct worker *w, const struct body *b)
+{
+	char buf[16384];
+	long long until;
+	FCGX_Stream *in = w->req.in;
+	int n;
+
+	if (b->timeout_set_at != 0)
+		set_timeout(w->req.ipcFd, SO_RCVTIMEO, DRAIN_GAP_MS);
+	until = now_us() + DRAIN_MAX_MS * 1000LL;
+	while ((n = get_some(in, buf, sizeof(buf))) > 0 && now_us() < until)
+		;
+	return n == 0 && FCGX_GetError(in) == 0;
 }
 
 static int
@@ -266,67 +467,89 @@ fcgi_flush(void *ctx)
 	return FCGX_FFlush(ctx) == 0 ? 0 : -1;
 }
 
+/*
+ * Writes a response that was not streamed: header block, then the body
+ * unless it is a HEAD. Returns 0, or -1 when it could not be delivered.
+ */
+static int
+write_response(struct response *resp,
+    int (*write)(void *ctx, const char *buf, size_t len), void *ctx)
+{
+	size_t hlen = 0;
+	char *hdr;
+	int failed;
+
+	if ((hdr = resp_headers(resp, &hlen)) == NULL) {
+		resp_internal_error(resp);
+		hdr = resp_headers(resp, &hlen);
+	}
+	failed = hdr == NULL || write(ctx, hdr, hlen) != 0 ||
+	    (!resp->omit_body && write(ctx, resp->body, resp->body_len) != 0);
+	if (failed)
+		log_error("response not delivered: %s",
+		    hdr ? "client or front server went away" : "out of memory");
+	free(hdr);
+	return failed ? -1 : 0;
+}
+
+/*
+ * Closes the request's connection at once: libfcgi's own close would first
+ * read on until the front closes its side, which a front still passing on
+ * a slow upload never does.
+ */
+static void
+close_now(struct worker *w)
+{
+	w->req.detached = 1;
+	FCGX_Free(&w->req, 1);
+	w->req.detached = 0;
+}
+
 /* Serves one accepted FastCGI request. */
 static void
 serve(struct worker *w)
 {
-	char *hdr, *body, drain[4096];
 	struct request r;
-	struct store st = { &db_store_ops, &w->db };
+	struct body b;
+	struct store st = { &pool_store_ops, &pool };
 	struct app_sink sink = { fcgi_write, fcgi_flush, w->req.out };
 	struct response resp;
 	long long t0 = now_us();
-	size_t hlen = 0;
-	int failed = 0, oom;
+	int in_step, failed = 0;
 
 	read_params(w->req.envp, &r);
-	oom = read_body(&r, content_length(FCGX_GetParam("CONTENT_LENGTH",
-	    w->req.envp)), fcgi_get, w->req.in, &body);
-	/* Drain what was not read, so a kept connection stays in step. */
-	while (FCGX_GetStr(drain, sizeof(drain), w->req.in) > 0)
-		;
-	if (oom == 0)
-		app_handle(&app_cfg, &r, &st, &sink, &resp);
-	else {
-		resp_init(&resp);
-		app_new_request_id(resp.request_id);
-		resp_internal_error(&resp);
-	}
-	if (!resp.streamed) {
-		if ((hdr = resp_headers(&resp, &hlen)) == NULL) {
-			resp_internal_error(&resp);
-			hdr = resp_headers(&resp, &hlen);
-		}
-		failed = hdr == NULL || put_all(hdr, hlen, w->req.out) != 0 ||
-		    (!resp.omit_body && put_all(resp.body, resp.body_len,
-		    w->req.out) != 0);
-		if (failed)
-			log_error("response not delivered: %s",
-			    hdr ? "front server went away" : "out of memory");
-		free(hdr);
-	}
-	free(body);
-	/* Before finishing: r points into the request's environment. */
-	log_access(&r, &resp, now_us() - t0);
-	log_set_request(NULL);
-	if (resp.aborted) {
-		/*
-		 * A stream cut short must not end like a whole one: closing the
-		 * connection without the end-of-request record makes the front
-		 * server drop its client connection mid-stream.
-		 */
-		resp_free(&resp);
-		FCGX_Free(&w->req, 1);
-		return;
-	}
-	resp_free(&resp);
+	body_init(&b, &r, FCGX_GetParam("CONTENT_LENGTH", w->req.envp), t0);
+	b.get = fcgi_get;
+	b.in = w->req.in;
+	b.fd = w->req.ipcFd;
+	app_handle(&app_cfg, &r, &st, &sink, &resp);
+	if (!resp.streamed)
+		failed = write_response(&resp, fcgi_write, w->req.out) != 0;
 	/*
-	 * Finishing sends the buffered response and the end-of-request record
-	 * in one write: lighttpd closes the connection as soon as it has the
-	 * whole body, so a separate flush first would leave the end record to
-	 * a dead socket (EPIPE on most requests).
+	 * The answer and the end-of-request record leave in one write:
+	 * lighttpd closes the connection as soon as it has the whole body,
+	 * so a separate flush first would leave the end record to a dead
+	 * socket. A stream cut short must not end like a whole one: closing
+	 * the connection without the end record makes the front drop its
+	 * client connection mid-stream.
 	 */
-	FCGX_Finish_r(&w->req);
+	if (!resp.aborted && !failed) {
+		failed = FCGX_FClose(w->req.err) != 0 ||
+		    FCGX_FClose(w->req.out) != 0;
+		if (failed)
+			log_error("response not delivered: front server went "
+			    "away");
+	}
+	/* Before the connection goes: r points into its parameters. */
+	log_access(&r, &resp, now_us() - t0);
+	in_step = !resp.aborted && !failed && !b.timed_out && drain(w, &b);
+	body_done(&b);
+	log_set_request(NULL);
+	resp_free(&resp);
+	if (!in_step)
+		close_now(w);
+	else
+		FCGX_Finish_r(&w->req);
 }
 
 /*
@@ -365,9 +588,13 @@ wait_readable(struct pollfd *fds, int n, int timeout_ms)
  * waits for the next request on it, but must not sit there while new
  * connections queue: the front may hold more connections than there are
  * workers. So it watches the listening socket too, and when a connection
- * waits there and no other worker is accepting, it gives up its idle kept
- * connection and accepts. Returns 0 to read the kept connection, 1 when it
- * now holds accept_lock with the kept connection closed, -1 when stopping.
+ * waits there and no other worker is accepting, it gives up its kept
+ * connection and accepts. Only a connection idle for KEPT_IDLE_MS is given
+ * up: nginx reuses its most recent connections first, so a long-idle one
+ * is the least likely to be in use at the moment it closes (a request
+ * nginx had just sent on it would be a 502, never retried for a POST).
+ * Returns 0 to read the kept connection, 1 when it now holds accept_lock
+ * with the kept connection closed, -1 when stopping.
  */
 static int
 wait_kept(struct worker *w)
@@ -375,8 +602,23 @@ wait_kept(struct worker *w)
 	struct pollfd fds[2] = {
 		{ w->req.ipcFd, POLLIN, 0 }, { listen_fd, POLLIN, 0 }
 	};
+	long long idle_since = now_us();
 
 	for (;;) {
+		long long idle_ms = (now_us() - idle_since) / 1000;
+
+		if (idle_ms < KEPT_IDLE_MS) {
+			/* Too fresh to give up: only the kept one, a while. */
+			switch (wait_readable(fds, 1,
+			    (int)(KEPT_IDLE_MS - idle_ms))) {
+			case 0:
+				return 0;
+			case 1:
+				break;
+			default:
+				return -1;
+			}
+		}
 		switch (wait_readable(fds, 2, -1)) {
 		case 0:
 			return 0;
@@ -386,13 +628,25 @@ wait_kept(struct worker *w)
 			return -1;
 		}
 		if (pthread_mutex_trylock(&accept_lock) == 0) {
-			FCGX_Free(&w->req, 1);
+			close_now(w);
 			return 1;
 		}
 		/* Someone is accepting it; look again shortly. */
 		if (wait_readable(fds, 1, 10) == 0)
 			return 0;
 	}
+}
+
+/*
+ * A new connection's limits: a send that takes no byte for the send
+ * timeout fails (a stalled client's list is abandoned); outside a body's
+ * reading, a read waits DRAIN_GAP_MS at most.
+ */
+static void
+connection_limits(int fd)
+{
+	set_timeout(fd, SO_SNDTIMEO, cfg.send_timeout_ms);
+	set_timeout(fd, SO_RCVTIMEO, DRAIN_GAP_MS);
 }
 
 static void *
@@ -424,6 +678,7 @@ worker_main(void *arg)
 		if (atomic_load(&stopping))
 			break;
 		if (rc == 0) {
+			connection_limits(w->req.ipcFd);
 			serve(w);
 			continue;
 		}
@@ -435,8 +690,7 @@ worker_main(void *arg)
 		}
 	}
 	FCGX_Finish_r(&w->req);
-	FCGX_Free(&w->req, 1);
-	db_close(&w->db);
+	close_now(w);
 	return NULL;
 }
 
@@ -477,10 +731,43 @@ open_listener(void)
 	return FCGX_OpenSocket(addr, 128);
 }
 
+/*
+ * The database connections all request threads share (opened lazily),
+ * and the slots for parsing large bodies: as many as connections.
+ */
+static int
+start_pool(struct db **dbs)
+{
+	void **ctxs;
+
+	if ((*dbs = calloc((size_t)cfg.threads, sizeof(**dbs))) == NULL ||
+	    (ctxs = calloc((size_t)cfg.threads, sizeof(*ctxs))) == NULL) {
+		free(*dbs);
+		log_startup("out of memory");
+		return -1;
+	}
+	for (int i = 0; i < cfg.threads; i++) {
+		db_init(&(*dbs)[i], cfg.url, cfg.timeout_ms);
+		ctxs[i] = &(*dbs)[i];
+	}
+	if (pool_init(&pool, &db_store_ops, ctxs, cfg.threads,
+	    cfg.max_lists, cfg.timeout_ms) != 0 ||
+	    sem_init(&heavy_slots, 0, (unsigned)cfg.threads) != 0) {
+		free(ctxs);
+		free(*dbs);
+		log_startup("out of memory");
+		return -1;
+	}
+	free(ctxs);
+	return 0;
+}
+
 static int
 run_fastcgi(void)
 {
 	struct worker *workers;
+	struct db *dbs;
+	pthread_attr_t attr;
 	struct sigaction sa;
 	sigset_t stop_set;
 	int sig, flags;
@@ -530,19 +817,23 @@ run_fastcgi(void)
 	sigdelset(&wait_mask, SIGUSR2);
 	sigdelset(&stop_set, SIGUSR2);
 
-	if ((workers = calloc((size_t)cfg.threads, sizeof(*workers))) == NULL) {
-		perror("models-api");
+	if (start_pool(&dbs) != 0)
+		return 1;
+	if ((workers = calloc((size_t)cfg.connections, sizeof(*workers))) ==
+	    NULL || pthread_attr_init(&attr) != 0 ||
+	    pthread_attr_setstacksize(&attr, THREAD_STACK) != 0) {
+		log_startup("out of memory");
 		return 1;
 	}
-	for (int i = 0; i < cfg.threads; i++) {
-		db_init(&workers[i].db, cfg.url, cfg.timeout_ms);
+	for (int i = 0; i < cfg.connections; i++) {
 		if (FCGX_InitRequest(&workers[i].req, listen_fd, 0) != 0 ||
-		    pthread_create(&workers[i].tid, NULL, worker_main,
+		    pthread_create(&workers[i].tid, &attr, worker_main,
 		    &workers[i]) != 0) {
-			log_startup("cannot start worker %d", i);
+			log_startup("cannot start thread %d", i);
 			return 1;
 		}
 	}
+	pthread_attr_destroy(&attr);
 
 	do {
 		if (sigwait(&stop_set, &sig) != 0)
@@ -553,18 +844,16 @@ run_fastcgi(void)
 	/* Stop accepting; requests in flight finish, then each thread ends. */
 	atomic_store(&stopping, 1);
 	FCGX_ShutdownPending();
-	for (int i = 0; i < cfg.threads; i++)
+	for (int i = 0; i < cfg.connections; i++)
 		pthread_kill(workers[i].tid, SIGUSR2);
-	for (int i = 0; i < cfg.threads; i++)
+	for (int i = 0; i < cfg.connections; i++)
 		pthread_join(workers[i].tid, NULL);
 	free(workers);
+	for (int i = 0; i < cfg.threads; i++)
+		db_close(&dbs[i]);
+	pool_destroy(&pool);
+	free(dbs);
 	return 0;
-}
-
-static size_t
-stdin_get(void *ctx, char *buf, size_t len)
-{
-	return fread(buf, 1, len, ctx);
 }
 
 static int
@@ -583,28 +872,31 @@ static int
 run_cgi(void)
 {
 	struct request r = {
-		getenv("REQUEST_METHOD"), getenv("REQUEST_URI"),
-		getenv("SCRIPT_NAME"), getenv("PATH_INFO"),
-		getenv("QUERY_STRING"), getenv("HTTP_AUTHORIZATION"),
-		getenv("HTTP_X_REQUEST_ID"), getenv("CONTENT_TYPE"),
-		NULL, 0, 0
+		.method = getenv("REQUEST_METHOD"),
+		.request_uri = getenv("REQUEST_URI"),
+		.script_name = getenv("SCRIPT_NAME"),
+		.path_info = getenv("PATH_INFO"),
+		.query_string = getenv("QUERY_STRING"),
+		.authorization = getenv("HTTP_AUTHORIZATION"),
+		.request_id = getenv("HTTP_X_REQUEST_ID"),
+		.content_type = getenv("CONTENT_TYPE"),
 	};
+	struct body b;
 	struct db d;
 	struct store st = { &db_store_ops, &d };
 	struct app_sink sink = { stdout_write, stdout_flush, stdout };
 	struct response resp;
 	long long t0 = now_us();
-	size_t hlen;
-	char *hdr, *body;
 	int rc = 0;
 
 	if (r.method == NULL)
 		usage();
-	if (read_body(&r, content_length(getenv("CONTENT_LENGTH")), stdin_get,
-	    stdin, &body) != 0) {
-		perror("models-api");
+	if (sem_init(&heavy_slots, 0, 1) != 0) {
+		log_startup("sem_init: %s", strerror(errno));
 		return 1;
 	}
+	body_init(&b, &r, getenv("CONTENT_LENGTH"), t0);
+	b.get = stdin_get;
 	db_init(&d, cfg.url, cfg.timeout_ms);
 	app_handle(&app_cfg, &r, &st, &sink, &resp);
 	if (resp.streamed) {
@@ -615,21 +907,11 @@ run_cgi(void)
 		 */
 		if (fflush(stdout) != 0 || resp.aborted)
 			rc = 1;
-	} else {
-		if ((hdr = resp_headers(&resp, &hlen)) == NULL) {
-			resp_internal_error(&resp);
-			hdr = resp_headers(&resp, &hlen);
-		}
-		if (hdr == NULL || fwrite(hdr, 1, hlen, stdout) != hlen ||
-		    (!resp.omit_body && fwrite(resp.body, 1, resp.body_len,
-		    stdout) != resp.body_len) || fflush(stdout) != 0) {
-			log_error("response not delivered");
-			rc = 1;
-		}
-		free(hdr);
-	}
-	free(body);
+	} else if (write_response(&resp, stdout_write, stdout) != 0 ||
+	    fflush(stdout) != 0)
+		rc = 1;
 	log_access(&r, &resp, now_us() - t0);
+	body_done(&b);
 	resp_free(&resp);
 	db_close(&d);
 	return rc;

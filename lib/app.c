@@ -61,6 +61,29 @@ set_request_id(struct response *resp, const char *given)
 }
 
 /*
+ * Where the path of a request-target starts: an absolute-form target
+ * ("http://host:port/path?q", RFC 9112 section 3.2.2, which Apache passes
+ * on as it came) is routed by its path, as an origin-form one.
+ */
+static const char *
+target_path(const char *uri)
+{
+	const char *s = uri;
+
+	if (!((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z')))
+		return uri;
+	while ((*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z') ||
+	    (*s >= '0' && *s <= '9') || *s == '+' || *s == '-' || *s == '.')
+		s++;
+	if (strncmp(s, "://", 3) != 0)
+		return uri;
+	s += 3;
+	/* The authority ends at the path, the query or the end. */
+	s += strcspn(s, "/?");
+	return s;
+}
+
+/*
  * The raw path and query of the request. Prefers REQUEST_URI; without it,
  * rebuilds the path from SCRIPT_NAME + PATH_INFO, which the server has
  * already decoded, so '%' is re-escaped to keep the decoding single.
@@ -72,10 +95,10 @@ request_path(const struct request *req, const char **path, size_t *plen,
 {
 	*owned = NULL;
 	if (req->request_uri != NULL) {
-		const char *q = strchr(req->request_uri, '?');
-		*path = req->request_uri;
-		*plen = q ? (size_t)(q - req->request_uri) :
-		    strlen(req->request_uri);
+		const char *uri = target_path(req->request_uri);
+		const char *q = strchr(uri, '?');
+		*path = uri;
+		*plen = q ? (size_t)(q - uri) : strlen(uri);
 		*qs = q ? q + 1 : "";
 		*qlen = q ? strlen(q + 1) : 0;
 		return 0;
@@ -163,13 +186,28 @@ health(struct store *st, struct response *resp)
 		resp_static(resp, 503, "{\"status\":\"unavailable\"}");
 }
 
+/* The 422 answer for errors (taken). */
+static int
+validation_error(struct json_object *errors, struct response *resp)
+{
+	struct json_object *body;
+
+	if ((body = json_object_new_object()) == NULL) {
+		json_object_put(errors);
+		return -1;
+	}
+	if (resp_add(body, "detail", errors) != 0) {
+		json_object_put(body);
+		return -1;
+	}
+	return resp_json(resp, 422, body);
+}
+
 /* 422 for a request whose key is live; the key outranks the input. */
 static int
 invalid_input(struct store *st, const unsigned char *hash,
     struct json_object *errors, struct response *resp)
 {
-	struct json_object *body;
-
 	switch (st->ops->check_key(st->ctx, hash, &resp->key_id)) {
 	case STORE_OK:
 		break;
@@ -185,15 +223,7 @@ invalid_input(struct store *st, const unsigned char *hash,
 		json_object_put(errors);
 		return -1;
 	}
-	if ((body = json_object_new_object()) == NULL) {
-		json_object_put(errors);
-		return -1;
-	}
-	if (resp_add(body, "detail", errors) != 0) {
-		json_object_put(body);
-		return -1;
-	}
-	return resp_json(resp, 422, body);
+	return validation_error(errors, resp);
 }
 
 /*
@@ -488,6 +518,64 @@ create_version(const struct route *rt, const struct body_model *m,
 	return resp_json(resp, 200, o);
 }
 
+/* True for the routes whose body is read: create, and delete (§10.1). */
+static int
+takes_body(const struct route *rt, int post)
+{
+	return (rt->kind == ROUTE_MODELS && post) || rt->kind == ROUTE_MODEL;
+}
+
+/* True when the request came with a body, read or still to read. */
+static int
+has_body(const struct request *req)
+{
+	return req->read_body != NULL ? req->content_length > 0 :
+	    req->body_len > 0;
+}
+
+/*
+ * Before a body is read: the key must be live and allowed to write to the
+ * path's entity (401, 403), so no other client's body is ever read past
+ * what the front has delivered, parsed or hashed. With errors in the path
+ * or query already, only the key counts (the 422 outranks the 403, as
+ * without a body). Then the body, within its deadline (408). Returns 1
+ * when the request may go on with r's body set, 0 when resp is set, -1 on
+ * failure.
+ */
+static int
+authorize_then_read(struct request *r, const struct route *rt,
+    struct json_object *errors, struct store *st, const unsigned char *hash,
+    struct response *resp)
+{
+	const char *entity = json_object_array_length(errors) == 0 ?
+	    rt->entity.val : NULL;
+	enum store_status s;
+	char *body;
+	size_t len;
+	int rc;
+
+	s = st->ops->authorize(st->ctx, hash, entity, 1, &resp->key_id);
+	if (s != STORE_OK)
+		return common_status(s, rt, resp, &rc) == 0 ? rc : -1;
+	if (r->read_body == NULL)
+		return 1;
+	switch (r->read_body(r->body_ctx, &body, &len)) {
+	case APP_BODY_OK:
+		r->body = body;
+		r->body_len = len;
+		return 1;
+	case APP_BODY_TIMEOUT:
+		log_error("request body not received within its deadline");
+		return reason_body(resp, 408, "Request body not received in "
+		    "time", "RequestTimeout") == 0 ? 0 : -1;
+	case APP_BODY_BUSY:
+		unavailable(resp);
+		return 0;
+	default:
+		return -1;
+	}
+}
+
 /* Everything after routing for the API routes. */
 static int
 api_request(const struct route *rt, const char *method, const char *qs,
@@ -497,10 +585,12 @@ api_request(const struct route *rt, const char *method, const char *qs,
 	char key[AUTH_KEY_LEN + 1];
 	unsigned char hash[AUTH_HASH_LEN];
 	struct json_object *errors = NULL, *parsed = NULL;
+	struct request r = *req;
 	struct body_model m;
 	struct query q = { 0 }, lim = { 0 }, off = { 0 };
 	long long limit = -1, offset = 0;
-	int rc = -1, only = 0, post = strcmp(method, "POST") == 0;
+	int rc = -1, only = 0, authorized = 0;
+	int post = strcmp(method, "POST") == 0;
 
 	memset(&m, 0, sizeof(m));
 	switch (auth_parse(req->authorization, key)) {
@@ -526,6 +616,13 @@ api_request(const struct route *rt, const char *method, const char *qs,
 		goto done;
 	if (errors == NULL && (errors = json_object_new_array()) == NULL)
 		goto done;
+	if (takes_body(rt, post) && has_body(req)) {
+		if ((rc = authorize_then_read(&r, rt, errors, st, hash,
+		    resp)) != 1)
+			goto done;
+		authorized = 1;
+		rc = -1;
+	}
 	if (rt->kind == ROUTE_MODELS && !post) {
 		if (query_parse_key(qs, qlen, "limit", &lim) != 0 ||
 		    query_parse_key(qs, qlen, "offset", &off) != 0 ||
@@ -534,7 +631,7 @@ api_request(const struct route *rt, const char *method, const char *qs,
 	} else if (rt->kind == ROUTE_MODELS) {
 		size_t npath = json_object_array_length(errors);
 
-		if (check_body(req, errors, &parsed, &m, &only) != 0)
+		if (check_body(&r, errors, &parsed, &m, &only) != 0)
 			goto done;
 		/* FastAPI stops at a body that is no JSON: its entry alone. */
 		if (only && npath > 0 &&
@@ -542,7 +639,10 @@ api_request(const struct route *rt, const char *method, const char *qs,
 			goto done;
 	}
 	if (json_object_array_length(errors) > 0) {
-		rc = invalid_input(st, hash, errors, resp);
+		if (authorized)
+			rc = validation_error(errors, resp);
+		else
+			rc = invalid_input(st, hash, errors, resp);
 		errors = NULL;
 		goto done;
 	}

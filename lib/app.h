@@ -4,6 +4,14 @@
 #include "respond.h"
 #include "store.h"
 
+/* What reading a request body came to. */
+enum app_body {
+	APP_BODY_OK,		/* whole, or as much as came before EOF */
+	APP_BODY_TIMEOUT,	/* not whole within the body deadline: 408 */
+	APP_BODY_BUSY,		/* no room to take it in now: 503 */
+	APP_BODY_NOMEM
+};
+
 /* What the handler needs of one request: CGI variables, NULL when unset. */
 struct request {
 	const char	*method;	/* REQUEST_METHOD */
@@ -14,9 +22,19 @@ struct request {
 	const char	*authorization;	/* HTTP_AUTHORIZATION */
 	const char	*request_id;	/* HTTP_X_REQUEST_ID */
 	const char	*content_type;	/* CONTENT_TYPE */
-	const char	*body;		/* CONTENT_LENGTH bytes, read by cgi/ */
+	const char	*body;		/* when read_body is NULL: the body */
 	size_t		 body_len;
 	int		 body_too_large; /* over the limit: left unread */
+	long long	 content_length; /* CONTENT_LENGTH; 0 when none */
+	/*
+	 * Reads the body on demand: only for a route that takes one, and
+	 * only once the key is known to be allowed to send it, so nobody
+	 * else's body is ever read, parsed or hashed. Stores a malloc'd
+	 * buffer (NUL-terminated; the caller of app_handle frees it) in
+	 * *body. NULL when body and body_len are given already.
+	 */
+	enum app_body	(*read_body)(void *ctx, char **body, size_t *len);
+	void		*body_ctx;
 };
 
 struct app_config {
@@ -36,7 +54,8 @@ struct app_sink {
 
 /*
  * Answers one request: route, body size, authenticate, validate,
- * authorize and act through st, in that order. Does no I/O of its own but
+ * authorize and act through st, in that order; for a request with a body,
+ * the key and its role are checked before the body is read. Does no I/O of its own but
  * through sink, which only a list uses: then resp->streamed is set (the
  * whole answer went out) and resp->aborted when it was cut short. Otherwise
  * the caller writes resp. resp is initialised here and must be released

@@ -21,6 +21,10 @@
 #define SQL_CHECK_KEY "SELECT id FROM api_keys " \
 	"WHERE key_hash = $1 AND revoked_at IS NULL"
 #define SQL_HEALTH "SELECT 1"
+/* The key's entity and role, for a 401 or 403 before a body is read. */
+#define SQL_AUTHORIZE "SELECT k.id, e.name, k.role FROM api_keys k " \
+	"JOIN entities e ON e.id = k.entity_id " \
+	"WHERE k.key_hash = $1 AND k.revoked_at IS NULL"
 #define SQL_CREATE "SELECT status, key_id, version_index " \
 	"FROM model_create($1, $2, $3, $4, $5, $6, $7, $8)"
 /* Read and list share one column order, so one decoder serves both. */
@@ -740,11 +744,40 @@ db_health(void *ctx)
 	return s;
 }
 
+static enum store_status
+db_authorize(void *ctx, const unsigned char *hash, const char *entity,
+    int need_write, long long *key_id)
+{
+	struct db *d = ctx;
+	const char *vals[1] = { (const char *)hash };
+	const int lens[1] = { 32 }, formats[1] = { 1 };
+	PGresult *res;
+	enum store_status s;
+
+	*key_id = -1;
+	if ((s = query(d, SQL_AUTHORIZE, 1, vals, lens, formats, 0, &res)))
+		return s;
+	if (PQntuples(res) != 1)
+		s = STORE_BAD_KEY;
+	else {
+		const char *role = PQgetvalue(res, 0, 2);
+
+		*key_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+		if ((entity != NULL && strcmp(PQgetvalue(res, 0, 1), entity)
+		    != 0) || (need_write && strcmp(role, "write") != 0 &&
+		    strcmp(role, "admin") != 0))
+			s = STORE_FORBIDDEN;
+	}
+	PQclear(res);
+	return s;
+}
+
 const struct store_ops db_store_ops = {
-	db_check_key,
-	db_delete_model,
-	db_create_model,
-	db_read_model,
-	db_list_models,
-	db_health,
+	.check_key = db_check_key,
+	.delete_model = db_delete_model,
+	.create_model = db_create_model,
+	.read_model = db_read_model,
+	.list_models = db_list_models,
+	.health = db_health,
+	.authorize = db_authorize,
 };

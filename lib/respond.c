@@ -94,6 +94,7 @@ resp_reason(int status)
 	case 403: return "Forbidden";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
 	case 413: return "Content Too Large";
 	case 422: return "Unprocessable Entity";
 	case 500: return "Internal Server Error";

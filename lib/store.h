@@ -110,6 +110,14 @@ struct store_ops {
 	    void *arg, int *started);
 	/* One database round trip. */
 	enum store_status (*health)(void *ctx);
+	/*
+	 * Decides 401 and 403 alone, before a request's body is read: the key
+	 * must be live, belong to entity (any entity when NULL) and, when
+	 * need_write is set, have the write or admin role. STORE_OK sets
+	 * *key_id.
+	 */
+	enum store_status (*authorize)(void *ctx, const unsigned char *hash,
+	    const char *entity, int need_write, long long *key_id);
 };
 
 struct store {

@@ -219,6 +219,7 @@ struct fake {
 	enum store_status	 fail_st;
 
 	int			 checks, deletes, creates, reads, lists, healths;
+	int			 auths, auth_entity_null;
 	unsigned char		 hash[AUTH_HASH_LEN];
 	char			*entity, *project, *object_id, *request_id;
 	int			 refs_null;
@@ -379,7 +380,24 @@ fake_health(void *ctx)
 	return f->health_st;
 }
 
+/* The key's own answer before a body is read: key_st, as check_key. */
+static enum store_status
+fake_authorize(void *ctx, const unsigned char *hash, const char *entity,
+    int need_write, long long *key_id)
+{
+	struct fake *f = ctx;
+
+	f->auths++;
+	memcpy(f->hash, hash, AUTH_HASH_LEN);
+	f->auth_entity_null = entity == NULL;
+	CHECK(need_write == 1);
+	if (f->key_st == STORE_OK || f->key_st == STORE_FORBIDDEN)
+		*key_id = FAKE_KEY_ID;
+	return f->key_st;
+}
+
 static const struct store_ops fake_ops = {
+	.authorize = fake_authorize,
 	.check_key = fake_check_key,
 	.delete_model = fake_delete,
 	.create_model = fake_create,
@@ -595,6 +613,7 @@ struct expect {
 	int		 www, retry;
 	char		*location;
 	int		 checks, deletes, creates, reads, lists, healths;
+	int		 auths, auth_entity_null;
 	long long	 num_deleted, key_id;
 	unsigned char	 hash[AUTH_HASH_LEN];
 	/* a list */
@@ -1133,15 +1152,47 @@ expect_api(const struct request *req, const struct ref_route *rt,
 		ref_query_free(&q);
 	} else if (rt->kind == REF_MODELS && !post)
 		paging_errors(qs, qlen, errors, e);
-	else if (rt->kind == REF_MODELS)
+	/*
+	 * A body (create, delete) is read only for a key allowed to write to
+	 * the path's entity: 401/403 first, the body unread. With the path or
+	 * query in error already, only the key is asked about (entity NULL).
+	 */
+	if (((rt->kind == REF_MODELS && post) || rt->kind == REF_MODEL) &&
+	    req->body_len > 0) {
+		e->auths = 1;
+		e->auth_entity_null = json_object_array_length(errors) > 0;
+		if (f->key_st != STORE_OK) {
+			e->key_id = f->key_st == STORE_FORBIDDEN ? FAKE_KEY_ID :
+			    -1;
+			if (!common_answer(f->key_st, rt, e))
+				e->status = 500, e->body = B_INTERNAL;
+			json_object_put(errors);
+			return;
+		}
+	}
+	if (rt->kind == REF_MODELS && post)
 		body_errors(req, errors, &only, e);
 
 	if (only || json_object_array_length(errors) > 0) {
+		e->key_id = FAKE_KEY_ID;
+		if (e->auths) {
+			/* The key was checked before the body: the 422 now. */
+			e->status = 422;
+			if (only)
+				e->json_invalid = 1;
+			else {
+				e->json = jobj();
+				jadd(e->json, "detail", errors);
+				errors = NULL;
+			}
+			json_object_put(errors);
+			return;
+		}
 		/* The key outranks the input: one lookup, then the 422. */
 		e->checks = 1;
 		switch (f->key_st) {
 		case STORE_OK:
-			e->status = 422, e->key_id = FAKE_KEY_ID;
+			e->status = 422;
 			if (only)
 				e->json_invalid = 1;
 			else {
@@ -1151,12 +1202,15 @@ expect_api(const struct request *req, const struct ref_route *rt,
 			}
 			break;
 		case STORE_BAD_KEY:
+			e->key_id = -1;
 			e->status = 401, e->body = B_BAD_KEY, e->www = 1;
 			break;
 		case STORE_UNAVAILABLE:
+			e->key_id = -1;
 			e->status = 503, e->body = B_UNAVAILABLE, e->retry = 1;
 			break;
 		default:
+			e->key_id = -1;
 			e->status = 500, e->body = B_INTERNAL;
 			break;
 		}
@@ -1909,10 +1963,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(resp.status == e.status);
 
 	/* The store is asked exactly what the contract's order implies. */
+	CHECK(f.auths == e.auths && (!f.auths ||
+	    f.auth_entity_null == e.auth_entity_null));
 	CHECK(f.checks == e.checks && f.deletes == e.deletes &&
 	    f.creates == e.creates && f.reads == e.reads &&
 	    f.lists == e.lists && f.healths == e.healths);
-	if (e.checks || e.deletes || e.creates || e.reads || e.lists)
+	if (e.auths || e.checks || e.deletes || e.creates || e.reads ||
+	    e.lists)
 		CHECK(memcmp(f.hash, e.hash, AUTH_HASH_LEN) == 0);
 	if (f.deletes)
 		CHECK(strcmp(f.request_id, resp.request_id) == 0);

@@ -44,7 +44,9 @@ struct fake {
 	enum store_status	 key_st, del_st, health_st;
 	const char		*message;	/* for STORE_NOT_FOUND */
 
-	int			 checks, deletes, healths, others;
+	int			 checks, deletes, healths, others, auths;
+	char			 auth_entity[512];
+	int			 auth_write;
 	unsigned char		 hash[AUTH_HASH_LEN];
 	char			 entity[512], project[512], object_id[512];
 	char			 request_id[RESP_REQUEST_ID_MAX + 1];
@@ -67,6 +69,22 @@ fake_check_key(void *ctx, const unsigned char *hash, long long *key_id)
 	f->checks++;
 	memcpy(f->hash, hash, AUTH_HASH_LEN);
 	if (f->key_st == STORE_OK)
+		*key_id = FAKE_KEY_ID;
+	return f->key_st;
+}
+
+/* The key's own answer, before a body is read: key_st decides. */
+static enum store_status
+fake_authorize(void *ctx, const unsigned char *hash, const char *entity,
+    int need_write, long long *key_id)
+{
+	struct fake *f = ctx;
+
+	f->auths++;
+	memcpy(f->hash, hash, AUTH_HASH_LEN);
+	copy(f->auth_entity, sizeof(f->auth_entity), entity);
+	f->auth_write = need_write;
+	if (f->key_st == STORE_OK || f->key_st == STORE_FORBIDDEN)
 		*key_id = FAKE_KEY_ID;
 	return f->key_st;
 }
@@ -157,6 +175,7 @@ static const struct store_ops fake_ops = {
 	.read_model = fake_read,
 	.list_models = fake_list,
 	.health = fake_health,
+	.authorize = fake_authorize,
 };
 
 /* A sink that keeps what a streamed answer wrote. */
@@ -212,6 +231,7 @@ struct app_case {
 	int			 www, retry;
 	const char		*location;	/* NULL: no Location */
 	int			 checks, deletes, healths, others;
+	int			 auths;		/* authorize calls */
 };
 
 /* Open a row's request initialiser; the row adds fields and closes it. */
@@ -281,27 +301,46 @@ static const struct app_case cases[] = {
 	{ M("POST", "/v2/e%20/p/models"), .authorization = BEARER,
 	    .body = "{\"name\":1,\"source_code\":\"x\"}", .body_len = 28 },
 	    .status = 422, .body = "{\"detail\":[{\"type\":\"string_pattern_mismatch\",\"loc\":[\"path\",\"entity\"],\"msg\":\"String should match pattern '^[A-Za-z0-9_.-]+$'\",\"input\":\"e \",\"ctx\":{\"pattern\":\"^[A-Za-z0-9_.-]+$\"}},{\"type\":\"string_type\",\"loc\":[\"body\",\"name\"],\"msg\":\"Input should be a valid string\",\"input\":1}]}",
-	    .checks = 1 },
+	    .auths = 1 },
 	{ M("POST", "/v2/e%20/p/models"), .authorization = BEARER,
 	    .body = "{\"name\":", .body_len = 8 },
 	    .status = 422, .body = "{\"detail\":[{\"type\":\"json_invalid\",\"loc\":[\"body\",8],\"msg\":\"JSON decode error\",\"input\":{},\"ctx\":{\"error\":\"Expecting value\"}}]}",
-	    .checks = 1 },
+	    .auths = 1 },
 	{ M("POST", "/v2/e/p/models"), .authorization = BEARER,
 	    .body = "null", .body_len = 4 },
 	    .status = 422, .body = "{\"detail\":[{\"type\":\"missing\",\"loc\":[\"body\"],\"msg\":\"Field required\",\"input\":null}]}",
-	    .checks = 1 },
+	    .auths = 1 },
 	{ M("POST", "/v2/e/p/models"), .authorization = BEARER,
 	    .content_type = "text/plain", .body = "{}", .body_len = 2 },
 	    .status = 422, .body = "{\"detail\":[{\"type\":\"model_attributes_type\",\"loc\":[\"body\"],\"msg\":\"Input should be a valid dictionary or object to extract fields from\",\"input\":\"{}\"}]}",
-	    .checks = 1 },
-	/* A sound create reaches the store; the key outranks the body. */
+	    .auths = 1 },
+	/*
+	 * A sound create reaches the store. A body is read only for a key
+	 * allowed to write there: 401 and 403 come before it, unread.
+	 */
 	{ M("POST", "/v2/e/p/models"), .authorization = BEARER,
 	    .body = "{\"name\":\"M\",\"source_code\":\"\"}", .body_len = 29 },
 	    .status = 200, .body = "{\"digest\":\"RXcrbxsse4WdEFojMSX6BR1RYu1wYVmvRmUXe4WqZq0\",\"object_id\":\"m\",\"version_index\":0,\"model_ref\":\"weave:///e/p/object/m:RXcrbxsse4WdEFojMSX6BR1RYu1wYVmvRmUXe4WqZq0\"}",
-	    .others = 1 },
+	    .others = 1, .auths = 1 },
 	{ M("POST", "/v2/e/p/models"), .authorization = BEARER,
 	    .body = "{}", .body_len = 2 }, .key_st = STORE_BAD_KEY,
-	    .status = 401, .body = B_BAD_KEY, .www = 1, .checks = 1 },
+	    .status = 401, .body = B_BAD_KEY, .www = 1, .auths = 1 },
+
+	{ M("POST", "/v2/e/p/models"), .authorization = BEARER,
+	    .body = "not json", .body_len = 8 }, .key_st = STORE_FORBIDDEN,
+	    .status = 403, .body = B_FORBIDDEN, .auths = 1 },
+	{ M("POST", "/v2/e/p/models"), .authorization = BEARER,
+	    .body = "{}", .body_len = 2 }, .key_st = STORE_UNAVAILABLE,
+	    .status = 503, .body = B_UNAVAILABLE, .retry = 1, .auths = 1 },
+	/* An empty body: nothing to protect, the 422 after the key check. */
+	{ M("POST", "/v2/e/p/models"), .authorization = BEARER },
+	    .status = 422, .body = "{\"detail\":[{\"type\":\"missing\",\"loc\":[\"body\"],\"msg\":\"Field required\",\"input\":null}]}",
+	    .checks = 1 },
+	/* A body on a GET is never read: no key check ahead of it. */
+	{ M("GET", "/v2/e/p/models/m/versions/v1"), .authorization = BEARER,
+	    .body = "x", .body_len = 1 },
+	    .status = 404, .body = "{\"reason\":\"Obj m:v1 not found\",\"error_type\":\"NotFoundError\"}",
+	    .others = 1 },
 
 	/* List: limit and offset, last value wins, limit's entry first. */
 	{ M("GET", "/v2/e/p/models?offset=-1&limit=1.0&limit=abc"),
@@ -543,6 +582,7 @@ run(const struct app_case *c)
 	T_INT(FIELD("check_key calls"), c->checks, f.checks);
 	T_INT(FIELD("delete_model calls"), c->deletes, f.deletes);
 	T_INT(FIELD("health calls"), c->healths, f.healths);
+	T_INT(FIELD("authorize calls"), c->auths, f.auths);
 	T_INT(FIELD("create/read/list calls"), c->others, f.others);
 #undef FIELD
 	resp_free(&r);
@@ -733,6 +773,111 @@ test_head(void)
 	resp_free(&r);
 }
 
+/* A body reader that counts its calls and answers as told. */
+struct reader {
+	int		 calls;
+	enum app_body	 answer;
+	const char	*text;
+};
+
+static enum app_body
+reader_read(void *ctx, char **body, size_t *len)
+{
+	struct reader *rd = ctx;
+
+	rd->calls++;
+	*body = (char *)rd->text;
+	*len = strlen(rd->text);
+	return rd->answer;
+}
+
+/*
+ * The body is read on demand, after authorize, never for a key that may
+ * not send it; its deadline is a 408, no room a 503.
+ */
+static void
+test_body_on_demand(void)
+{
+	static const struct {
+		const char	*label;
+		const char	*uri;
+		enum store_status key_st;
+		enum app_body	 answer;
+		int		 status, reads;
+		const char	*entity;	/* what authorize was given */
+		const char	*body;
+	} cases[] = {
+		{ "sound create", "/v2/e/p/models", STORE_OK, APP_BODY_OK,
+		    200, 1, "e", NULL },
+		{ "unknown key", "/v2/e/p/models", STORE_BAD_KEY, APP_BODY_OK,
+		    401, 0, "e", B_BAD_KEY },
+		{ "read-only key", "/v2/e/p/models", STORE_FORBIDDEN,
+		    APP_BODY_OK, 403, 0, "e", B_FORBIDDEN },
+		{ "path error: the key alone", "/v2/e%20/p/models", STORE_OK,
+		    APP_BODY_OK, 422, 1, "(null)", NULL },
+		{ "deadline", "/v2/e/p/models", STORE_OK, APP_BODY_TIMEOUT,
+		    408, 1, "e", "{\"reason\":\"Request body not received in "
+		    "time\",\"error_type\":\"RequestTimeout\"}" },
+		{ "no room", "/v2/e/p/models", STORE_OK, APP_BODY_BUSY, 503, 1,
+		    "e", B_UNAVAILABLE },
+		{ "out of memory", "/v2/e/p/models", STORE_OK, APP_BODY_NOMEM,
+		    500, 1, "e", B_INTERNAL },
+	};
+
+	for (size_t i = 0; i < T_LEN(cases); i++) {
+		struct reader rd = { 0, cases[i].answer,
+		    "{\"name\":\"M\",\"source_code\":\"\"}" };
+		struct request req = { .method = "POST",
+		    .request_uri = cases[i].uri, .authorization = BEARER,
+		    .content_length = (long long)strlen(rd.text),
+		    .read_body = reader_read, .body_ctx = &rd };
+		struct fake f = { .key_st = cases[i].key_st };
+		struct response r;
+
+		handle(NULL, &req, &f, &r);
+		T_INT(cases[i].label, cases[i].status, r.status);
+		T_INT(cases[i].label, cases[i].reads, rd.calls);
+		T_INT(cases[i].label, 1, f.auths);
+		T_INT(cases[i].label, 0, f.checks);
+		T_INT(cases[i].label, 1, f.auth_write);
+		T_STR(cases[i].label, cases[i].entity, f.auth_entity);
+		if (cases[i].body != NULL)
+			T_MEM(cases[i].label, cases[i].body,
+			    strlen(cases[i].body), r.body, r.body_len);
+		resp_free(&r);
+	}
+}
+
+/* An absolute-form request-target is routed by its path. */
+static void
+test_absolute_form(void)
+{
+	static const struct {
+		const char	*uri;
+		int		 status;
+	} cases[] = {
+		{ "http://host/health", 200 },
+		{ "HTTP://host:8080/health?x=1", 200 },
+		{ "https://a.b/v2/e/p/models/m/versions/v1", 404 },
+		{ "http://host", 404 },
+		{ "http://host?x", 404 },
+		{ "http:/health", 404 },
+		{ "1http://host/health", 404 },
+	};
+
+	for (size_t i = 0; i < T_LEN(cases); i++) {
+		struct request req = { .method = "GET",
+		    .request_uri = cases[i].uri, .authorization = BEARER };
+		struct fake f = { 0 };
+		struct response r;
+
+		handle(NULL, &req, &f, &r);
+		T_INT(cases[i].uri, cases[i].status, r.status);
+		T_INT(cases[i].uri, cases[i].status == 200, f.healths);
+		resp_free(&r);
+	}
+}
+
 void
 test_app(void)
 {
@@ -741,4 +886,6 @@ test_app(void)
 	test_request_id();
 	test_delete_args();
 	test_head();
+	test_body_on_demand();
+	test_absolute_form();
 }
