@@ -207,6 +207,7 @@ pool_list_models(void *ctx, const struct store_list *req, long long *key_id,
 	void *c;
 
 	*started = 0;
+	*key_id = -1;
 	if (!list_slot(p)) {
 		log_error("list refused: %d lists streaming already",
 		    p->max_lists);

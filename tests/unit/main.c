@@ -18,6 +18,7 @@ main(void)
 	test_body();
 	test_respond();
 	test_app();
+	test_pool();
 	test_jparse();
 	test_canon();
 	test_timefmt();

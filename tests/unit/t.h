@@ -23,6 +23,7 @@ void test_objname(void);
 void test_body(void);
 void test_respond(void);
 void test_app(void);
+void test_pool(void);
 void test_timefmt(void);
 void test_version(void);
 void test_jparse(void);
