@@ -355,6 +355,51 @@ test_mapping(void)
 		    db_store_ops.check_key(&d, hash, &id));
 		t_status("health", STORE_OK, db_store_ops.health(&d));
 	}
+
+	/* authorize: 401 and 403 decided alone, before a body is read. */
+	{
+		static const struct {
+			const char	*what, *key, *entity;
+			int		 write;
+			enum store_status want;
+			const char	*id;	/* variable naming the key id */
+		} cases[] = {
+			{ "write key, own entity", "DBT_KEY_W", "acme", 1,
+			    STORE_OK, "DBT_KEY_W_ID" },
+			{ "write key, any entity", "DBT_KEY_W", NULL, 1,
+			    STORE_OK, "DBT_KEY_W_ID" },
+			{ "write key, other entity", "DBT_KEY_W", "other", 1,
+			    STORE_FORBIDDEN, "DBT_KEY_W_ID" },
+			{ "write key, entity differing in case", "DBT_KEY_W",
+			    "ACME", 1, STORE_FORBIDDEN, "DBT_KEY_W_ID" },
+			{ "read key, writing", "DBT_KEY_R", "acme", 1,
+			    STORE_FORBIDDEN, "DBT_KEY_R_ID" },
+			{ "read key, reading", "DBT_KEY_R", "acme", 0,
+			    STORE_OK, "DBT_KEY_R_ID" },
+			{ "read key, any entity, writing", "DBT_KEY_R", NULL,
+			    1, STORE_FORBIDDEN, "DBT_KEY_R_ID" },
+			{ "other entity's key", "DBT_KEY_O", "acme", 1,
+			    STORE_FORBIDDEN, "DBT_KEY_O_ID" },
+			{ "revoked key", "DBT_KEY_X", "acme", 1,
+			    STORE_BAD_KEY, NULL },
+			{ "unknown key", NULL, "acme", 1, STORE_BAD_KEY, NULL },
+		};
+		unsigned char hash[AUTH_HASH_LEN];
+		char what[160];
+
+		for (size_t i = 0; i < T_LEN(cases); i++) {
+			long long id = 42;
+
+			key_hash(cases[i].key ? cases[i].key : UNKNOWN_KEY,
+			    hash);
+			snprintf(what, sizeof(what), "authorize(%s)",
+			    cases[i].what);
+			t_status(what, cases[i].want, db_store_ops.authorize(&d,
+			    hash, cases[i].entity, cases[i].write, &id));
+			T_INT(what, cases[i].id ? atoll(env(cases[i].id)) : -1,
+			    id);
+		}
+	}
 	db_close(&d);
 }
 
