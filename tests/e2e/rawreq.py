@@ -10,7 +10,10 @@ usage: rawreq.py HDRS BODY METHOD URI AUTHORIZATION fcgi SOCKET
 
 fcgi: one FastCGI request (responder role) on the unix SOCKET; cgi: runs
 COMMAND once as a CGI program (stdin empty, the CGI variables in its
-environment). AUTHORIZATION "" sends none. Writes the header block to HDRS
+environment). In fcgi mode, RAWREQ_STDIN is sent as the body (none when
+unset), RAWREQ_LENGTH as CONTENT_LENGTH, RAWREQ_RID as X-Request-Id, and
+RAWREQ_EOF=0 leaves the body unended (the connection open, as a stalled
+upload would) while the answer is awaited. AUTHORIZATION "" sends none. Writes the header block to HDRS
 and every byte after it to BODY, exactly as the app wrote them; prints the
 status (the Status header, 200 when absent).
 """
@@ -35,13 +38,20 @@ def pair(name, value):
 
 
 def fcgi(sock_path, env):
+    stdin = os.environ.get("RAWREQ_STDIN", "").encode()
+    if "RAWREQ_LENGTH" in os.environ:
+        env["CONTENT_LENGTH"] = os.environ["RAWREQ_LENGTH"]
+    if "RAWREQ_RID" in os.environ:
+        env["HTTP_X_REQUEST_ID"] = os.environ["RAWREQ_RID"]
     params = b"".join(pair(k.encode(), v.encode()) for k, v in env.items())
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.settimeout(30)
     s.connect(sock_path)
     s.sendall(record(BEGIN, struct.pack(">HB5x", 1, 0)) +
               record(PARAMS, params) + record(PARAMS, b"") +
-              record(STDIN, b""))
+              (record(STDIN, stdin) if stdin else b"") +
+              (record(STDIN, b"") if os.environ.get("RAWREQ_EOF") != "0"
+               else b""))
     data, out = b"", b""
     while True:
         chunk = s.recv(65536)
