@@ -937,6 +937,13 @@ main(int argc, char **argv)
 	}
 	/* stderr may be /dev/null (spawn-fcgi without -n) or the journal. */
 	log_init("models-api");
+	/*
+	 * Large blocks (bodies, parse buffers) are mapped and unmapped on
+	 * their own: glibc would otherwise raise the threshold after the
+	 * first free of one and carve later ones out of the arenas, which
+	 * keep them.
+	 */
+	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	load_config(argc, argv);
 	/* A bug in a network-facing parser should not come with root. */
 	if (geteuid() == 0 && (getenv("MODELS_API_ALLOW_ROOT") == NULL ||

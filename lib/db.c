@@ -11,6 +11,8 @@
 #include "db.h"
 #include "log.h"
 
+/* A statement at least this large leaves its connection closed after it. */
+#define DB_LARGE_STATEMENT (1 << 20)
 /* Retries of a statement that lost a serialization or deadlock check. */
 #define MAX_RETRIES 5
 /* How long a cancelled statement gets to report back before we give up. */
@@ -535,6 +537,13 @@ db_create_model(void *ctx, const struct store_create *req, long long *key_id,
 			*version_index = get_i64(res, 0, 2);
 	}
 	PQclear(res);
+	/*
+	 * libpq never shrinks a connection's buffers: after a statement this
+	 * large the connection goes, so its memory can go back to the system
+	 * (the next call opens a new one).
+	 */
+	if (strlen(req->val) + req->source_len >= DB_LARGE_STATEMENT)
+		db_close(d);
 	return s;
 }
 
