@@ -59,6 +59,8 @@ for front in lighttpd nginx apache; do
 	stage "end-to-end (Debian's stock $front config + the shipped file)" \
 	    env BUILD="$ROOT/build" FRONT=stock-$front tests/e2e/run.sh
 done
+stage "OpenAPI document (redocly lint, openapi-typescript + openapi-fetch client)" \
+    env BUILD="$ROOT/build" tests/e2e/openapi.sh
 stage "request bodies through every front (fixed, chunked, oversized)" \
     tests/e2e/bodies.sh
 stage "end-to-end (lighttpd, pgbouncer)" env BUILD="$ROOT/build" PGBOUNCER=1 \
