@@ -6,7 +6,8 @@
 # under valgrind memcheck, on the normal build; then unit tests, tests/db
 # and the lighttpd suite again on the AddressSanitizer +
 # UndefinedBehaviorSanitizer build. Also: the suite through Debian's stock
-# front configs with the shipped files, request bodies through every front,
+# front configs with the shipped files, the OpenAPI document through a
+# generated client, request bodies through every front,
 # the command line, log destinations, the Debian package, the dev stack's
 # access rules and install-deps. tests/README.md lists what each stage
 # guards. Sums the
