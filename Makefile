@@ -54,7 +54,7 @@ UNITDIR	?= $(PREFIX)/lib/systemd/system
 SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 
 LIB_OBJ	 = $(patsubst lib/%.c,$(BUILD)/obj/%.o,$(wildcard lib/*.c)) \
-	   $(BUILD)/obj/migrations.o
+	   $(BUILD)/obj/migrations.o $(BUILD)/obj/openapi-doc.o
 TEST_OBJ = $(patsubst tests/unit/%.c,$(BUILD)/obj/test-%.o,\
 	   $(wildcard tests/unit/*.c))
 MIGRATIONS = $(sort $(wildcard sql/[0-9]*.sql))
@@ -80,6 +80,13 @@ $(BUILD)/migrations.c: tools/embed-sql.sh $(MIGRATIONS) | $(BUILD)/obj
 	tools/embed-sql.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/obj/migrations.o: $(BUILD)/migrations.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The OpenAPI document that GET /openapi.json serves, as stored.
+$(BUILD)/openapi-doc.c: tools/embed-file.sh lib/openapi.json lib/openapi.h | $(BUILD)/obj
+	tools/embed-file.sh lib/openapi.json openapi_json openapi.h > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/openapi-doc.o: $(BUILD)/openapi-doc.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(BUILD)/libmodels.a: $(LIB_OBJ)

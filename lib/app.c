@@ -10,6 +10,7 @@
 #include "body.h"
 #include "jparse.h"
 #include "log.h"
+#include "openapi.h"
 #include "pct.h"
 #include "query.h"
 #include "route.h"
@@ -706,6 +707,9 @@ app_handle(const struct app_config *cfg, const struct request *req,
 		resp_static(resp, 405, BODY_NOT_ALLOWED);
 	} else if (rt.kind == ROUTE_HEALTH) {
 		health(st, resp);
+	} else if (rt.kind == ROUTE_OPENAPI) {
+		/* Served as stored; no key needed, as FastAPI serves its own. */
+		resp_static(resp, 200, (const char *)openapi_json);
 	} else if (req->body_too_large && rt.kind == ROUTE_MODELS &&
 	    strcmp(method, "POST") == 0) {
 		/* Decided from CONTENT_LENGTH: the body was never read. */

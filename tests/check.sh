@@ -6,7 +6,8 @@
 # under valgrind memcheck, on the normal build; then unit tests, tests/db
 # and the lighttpd suite again on the AddressSanitizer +
 # UndefinedBehaviorSanitizer build. Also: the suite through Debian's stock
-# front configs with the shipped files, request bodies through every front,
+# front configs with the shipped files, the OpenAPI document through a
+# generated client, request bodies through every front,
 # the command line, log destinations, the Debian package, the dev stack's
 # access rules and install-deps. tests/README.md lists what each stage
 # guards. Sums the
@@ -59,6 +60,8 @@ for front in lighttpd nginx apache; do
 	stage "end-to-end (Debian's stock $front config + the shipped file)" \
 	    env BUILD="$ROOT/build" FRONT=stock-$front tests/e2e/run.sh
 done
+stage "OpenAPI document (redocly lint, openapi-typescript + openapi-fetch client)" \
+    env BUILD="$ROOT/build" tests/e2e/openapi.sh
 stage "request bodies through every front (fixed, chunked, oversized)" \
     tests/e2e/bodies.sh
 stage "end-to-end (lighttpd, pgbouncer)" env BUILD="$ROOT/build" PGBOUNCER=1 \

@@ -30,7 +30,7 @@ apache)	RUN_FRONT=apache2 ;;
 esac
 CHECK="$BUILD libfcgi-bin postgresql spawn-fcgi lighttpd nginx-light apache2
 pgbouncer valgrind clang libclang-rt-14-dev multiwatch python3 curl procps
-debhelper dpkg-dev fakeroot lintian devscripts"
+debhelper dpkg-dev fakeroot lintian devscripts nodejs npm"
 case $TARGET in
 build)	PKGS=$BUILD ;;
 run)	PKGS="$BUILD postgresql spawn-fcgi curl $RUN_FRONT" ;;
@@ -51,10 +51,17 @@ if [ $PRINT = 1 ]; then
 	exit 0
 fi
 
+# What installed packages provide counts as present, as it does for apt: a
+# nodejs from elsewhere that carries its own npm provides (and conflicts
+# with) Debian's npm, which must then not replace it.
+PROVIDED=$(dpkg-query -W -f='${Status}\t${Provides}\n' 2>/dev/null |
+    grep '^install ok installed' | cut -f2 | tr ',' '\n' |
+    sed -e 's/^ *//' -e 's/ .*//' | sort -u)
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
-	    grep -q "install ok installed"; then
+	    grep -q "install ok installed" &&
+	    ! printf '%s\n' "$PROVIDED" | grep -qx "$p"; then
 		missing="$missing $p"
 	fi
 done

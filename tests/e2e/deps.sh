@@ -38,8 +38,8 @@ expect_eq "build: compiler, libraries, scdoc; no servers" "yes yes yes no no" \
 L=$("$DEPS" --for deb --print)
 expect_eq "deb: debhelper, lintian" "yes yes" "$(has "$L" debhelper) $(has "$L" lintian)"
 L=$("$DEPS" --for check --print)
-expect_eq "check: every front, lintian, hardening-check" "yes yes yes yes yes" \
-    "$(has "$L" lighttpd) $(has "$L" nginx-light) $(has "$L" apache2) $(has "$L" lintian) $(has "$L" devscripts)"
+expect_eq "check: every front, lintian, hardening-check, node and npm" "yes yes yes yes yes yes yes" \
+    "$(has "$L" lighttpd) $(has "$L" nginx-light) $(has "$L" apache2) $(has "$L" lintian) $(has "$L" devscripts) $(has "$L" nodejs) $(has "$L" npm)"
 
 # --- b. a simulated install ----------------------------------------------------------
 if [ "$(id -u)" -eq 0 ] && command -v unshare >/dev/null &&

@@ -122,6 +122,26 @@ if [ -S "$T/app.sock" ]; then
 	expect_eq "short body: its log line has the request id" 1 \
 	    "$(grep -c 'models-api: e2e-short request body cut short: 8 of 100 bytes' "$APPLOG")"
 fi
+
+# The OpenAPI document: no key, the repository's file byte for byte.
+DOC=$ROOT/lib/openapi.json
+DOCLEN=$(wc -c <"$DOC")
+req GET /openapi.json
+expect_eq "openapi.json status" 200 "$CODE"
+expect_eq "openapi.json is the repository's file" same \
+    "$(cmp -s "$DOC" "$T/body" && echo same || echo "differs (${#BODY} bytes)")"
+expect_hdr "openapi.json type" Content-Type "application/json"
+expect_hdr "openapi.json length" Content-Length "$DOCLEN"
+expect_hdr "openapi.json not chunked" Transfer-Encoding ""
+expect_eq "openapi.json has a request id" 1 "$(hdr X-Request-Id | grep -Ec '^[0-9a-f]{16}$')"
+req HEAD /openapi.json;				expect "HEAD openapi.json" 200 ""
+raw_req HEAD /openapi.json;			expect "HEAD openapi.json (raw)" 200 ""
+expect_hdr "HEAD openapi.json (raw) length" Content-Length "$DOCLEN"
+req POST /openapi.json -H "$B"
+expect "POST openapi.json" 405 '{"detail":"Method Not Allowed"}'
+expect_hdr "POST openapi.json Allow" Allow "GET, HEAD"
+req GET '/openapi.json/?v=1';			expect "openapi.json slash" 307 ""
+expect_hdr "openapi.json slash Location" Location '/openapi.json?v=1'
 req DELETE '/v2/acme/proj/models/m1/?digests=latest&x=%2F'
 expect "trailing slash" 307 ""
 expect_hdr "trailing slash Location" Location '/v2/acme/proj/models/m1?digests=latest&x=%2F'

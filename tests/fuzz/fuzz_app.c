@@ -67,6 +67,7 @@
 #include "app.h"
 #include "auth.h"
 #include "canon.h"
+#include "openapi.h"
 #include "jparse.h"
 #include "log.h"
 #include "objname.h"
@@ -1347,6 +1348,8 @@ expect_answer(const char *prefix, const struct request *req, struct fake *f,
 			e->status = 200, e->body = B_HEALTH_OK;
 		else
 			e->status = 503, e->body = B_HEALTH_DOWN;
+	} else if (rt.kind == REF_OPENAPI) {
+		e->status = 200, e->body = (const char *)openapi_json;
 	} else if (rt.kind == REF_MODELS && strcmp(method, "POST") == 0 &&
 	    req->body_too_large) {
 		e->status = 413, e->body = B_TOO_LARGE;

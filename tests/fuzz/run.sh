@@ -58,8 +58,9 @@ CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
 $(pkg-config --cflags $PKGS)"
 LIBS="$(pkg-config --libs $PKGS) -lfcgi -lpthread"
 # lib/ minus nothing: db.c and log.c link against libpq; migrations.c (made
-# by `make`) is left out, as no harness needs models-admin.
-LIB_SRC=$(ls lib/*.c)
+# by `make`) is left out, as no harness needs models-admin. app.c serves the
+# OpenAPI document: embedded below as `make` does it.
+LIB_SRC="$(ls lib/*.c) $OUT/obj/openapi-doc.c"
 
 mkdir -p "$OUT/obj" "$OUT/artifacts" "$OUT/logs" || exit 1
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/models-fuzz.XXXXXX") ||
@@ -87,6 +88,13 @@ fresh() {
 	return 0
 }
 
+if ! fresh "$OUT/obj/openapi-doc.c" lib/openapi.json lib/openapi.h \
+    tools/embed-file.sh; then
+	tools/embed-file.sh lib/openapi.json openapi_json openapi.h \
+	    >"$OUT/obj/openapi-doc.c.tmp" &&
+	    mv "$OUT/obj/openapi-doc.c.tmp" "$OUT/obj/openapi-doc.c" ||
+	    fail_all "embedding lib/openapi.json failed"
+fi
 pids=""
 for src in $LIB_SRC; do
 	obj="$OUT/obj/$(basename "$src" .c).o"

@@ -23,6 +23,7 @@ main(void)
 	test_canon();
 	test_timefmt();
 	test_version();
+	test_openapi();
 
 	/* The last line is what make check reads. */
 	printf("%d passed, %d failed\n", t_passed, t_failed);

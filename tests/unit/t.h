@@ -26,6 +26,7 @@ void test_app(void);
 void test_pool(void);
 void test_timefmt(void);
 void test_version(void);
+void test_openapi(void);
 void test_jparse(void);
 void test_canon(void);
 void test_timefmt(void);

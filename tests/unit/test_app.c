@@ -2,6 +2,7 @@
 
 #include "app.h"
 #include "auth.h"
+#include "openapi.h"
 #include "t.h"
 
 #define KEY "0123456789abcdef0123456789abcdef01234567"
@@ -366,6 +367,12 @@ static const struct app_case cases[] = {
 	    .status = 403, .body = B_FORBIDDEN, .others = 1 },
 	{ M("POST", "/health") },
 	    .status = 405, .body = B_NOT_ALLOWED, .allow = "GET, HEAD" },
+	{ M("POST", "/openapi.json") },
+	    .status = 405, .body = B_NOT_ALLOWED, .allow = "GET, HEAD" },
+	{ M("DELETE", "/openapi.json"), .authorization = BEARER },
+	    .status = 405, .body = B_NOT_ALLOWED, .allow = "GET, HEAD" },
+	{ M("OPTIONS", "/openapi.json") },
+	    .status = 405, .body = B_NOT_ALLOWED, .allow = "GET, HEAD" },
 
 	/* Trailing slashes: 307 whatever the method, query as sent. */
 	{ DEL("/v2/e/p/models/m/?digests=v1") },
@@ -387,6 +394,29 @@ static const struct app_case cases[] = {
 	    .status = 307, .body = "", .location = "/v2/e/p/models/m%FF" },
 	{ M("POST", "/health///?x") },
 	    .status = 307, .body = "", .location = "/health?x" },
+	{ M("GET", "/openapi.json/?x=1") },
+	    .status = 307, .body = "", .location = "/openapi.json?x=1" },
+	{ M("HEAD", "/openapi.json//") },
+	    .status = 307, .body = "", .location = "/openapi.json" },
+
+	/*
+	 * The OpenAPI document: as stored, no authentication (a key sent is
+	 * not even looked at), no database.
+	 */
+	{ M("GET", "/openapi.json") },
+	    .status = 200, .body = (const char *)openapi_json },
+	{ M("HEAD", "/openapi.json") },
+	    .status = 200, .body = (const char *)openapi_json },
+	{ M("GET", "/openapi.json?x=1"), .authorization = "Bearer nope" },
+	    .status = 200, .body = (const char *)openapi_json },
+	{ M("GET", "/%6Fpenapi%2Ejson") },
+	    .status = 200, .body = (const char *)openapi_json },
+	{ .prefix = "/api", M("GET", "/api/openapi.json") },
+	    .status = 200, .body = (const char *)openapi_json },
+	{ M("GET", "/openapi.json%2F") }, .status = 404, .body = B_NOT_FOUND },
+	{ M("GET", "/openapi") }, .status = 404, .body = B_NOT_FOUND },
+	{ M("GET", "/openapi.jsonx") }, .status = 404, .body = B_NOT_FOUND },
+	{ M("GET", "/v2/openapi.json") }, .status = 404, .body = B_NOT_FOUND },
 
 	/* Health: no authentication, one round trip. */
 	{ M("GET", "/health") },
@@ -770,6 +800,16 @@ test_head(void)
 	req.method = "GET";
 	handle(NULL, &req, &f, &r);
 	T_INT("GET /health omit_body", 0, r.omit_body);
+	resp_free(&r);
+
+	/* The document's length goes out on HEAD too (Content-Length). */
+	req.method = "HEAD";
+	req.request_uri = "/openapi.json";
+	handle(NULL, &req, &f, &r);
+	T_INT("HEAD /openapi.json omit_body", 1, r.omit_body);
+	T_INT("HEAD /openapi.json status", 200, r.status);
+	T_INT("HEAD /openapi.json length", (long long)openapi_json_len,
+	    (long long)r.body_len);
 	resp_free(&r);
 }
 

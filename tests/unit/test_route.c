@@ -6,6 +6,7 @@
 #define NF ROUTE_NOT_FOUND
 #define MODEL ROUTE_MODEL
 #define HEALTH ROUTE_HEALTH
+#define OPENAPI ROUTE_OPENAPI
 #define MODELS ROUTE_MODELS
 #define VERSION ROUTE_VERSION
 
@@ -24,6 +25,14 @@ struct route_case {
 static const struct route_case cases[] = {
 	{ "/v2/e/p/models/m", MODEL, 0, "e", "p", "m", "m" },
 	{ "/health", HEALTH, 0, NULL, NULL, NULL, NULL },
+	{ "/openapi.json", OPENAPI, 0, NULL, NULL, NULL, NULL },
+	{ "/openapi.json/", OPENAPI, 1, NULL, NULL, NULL, NULL },
+	{ "/%6fpenapi%2Ejson", OPENAPI, 0, NULL, NULL, NULL, NULL },
+	{ "/openapi.json%2F", NF, 0, NULL, NULL, NULL, NULL },
+	{ "/openapi", NF, 0, NULL, NULL, NULL, NULL },
+	{ "/openapi.JSON", NF, 0, NULL, NULL, NULL, NULL },
+	{ "/v2/openapi.json", NF, 0, NULL, NULL, NULL, NULL },
+	{ "//openapi.json", NF, 0, NULL, NULL, NULL, NULL },
 	{ "/v2/e/p/models", MODELS, 0, "e", "p", NULL, NULL },
 	{ "/v2/e/p/models/", MODELS, 1, "e", "p", NULL, NULL },
 	{ "/v2/e/p/models/m/versions/v1", VERSION, 0, "e", "p", "m", "m" },
@@ -113,7 +122,8 @@ run(const struct route_case *c)
 	T_INT(label, c->kind, r.kind);
 	if (c->kind != NF)
 		T_INT(label, c->trailing, r.trailing);
-	if (c->kind != NF && c->kind != HEALTH && r.kind == c->kind) {
+	if (c->kind != NF && c->kind != HEALTH && c->kind != OPENAPI &&
+	    r.kind == c->kind) {
 		check_param(label, "entity", c->entity, &r.entity);
 		check_param(label, "project", c->project, &r.project);
 	}
@@ -154,10 +164,14 @@ test_route(void)
 		    "%6Catest%2F", 11, r.digest.raw, r.digest.raw_len);
 		route_free(&r);
 	}
-	/* Each route names its methods; HEAD is /health's alone. */
+	/* Each route names its methods; HEAD is /health's and the document's. */
 	{
 		static const struct { const char *path, *method; int ok; } m[] = {
 			{ "/health", "GET", 1 }, { "/health", "HEAD", 1 },
+			{ "/openapi.json", "GET", 1 },
+			{ "/openapi.json", "HEAD", 1 },
+			{ "/openapi.json", "POST", 0 },
+			{ "/openapi.json", "OPTIONS", 0 },
 			{ "/health", "GE", 0 }, { "/health", "POST", 0 },
 			{ "/v2/e/p/models", "GET", 1 },
 			{ "/v2/e/p/models", "POST", 1 },
