@@ -25,6 +25,7 @@
 #include "app.h"
 #include "db.h"
 #include "log.h"
+#include "metrics.h"
 
 #define MAX_THREADS 256
 
@@ -74,6 +75,8 @@ help(void)
 	    "  MODELS_API_STATEMENT_TIMEOUT_MS  database call limit (default 5000)\n"
 	    "  MODELS_API_MAX_BODY_BYTES        largest request body (default 4194304)\n"
 	    "  MODELS_API_ALLOW_ROOT            1 lets it run as root\n"
+	    "  MODELS_API_METRICS               who may GET /metrics: local (default),\n"
+	    "                                   off or all\n"
 	    "\n"
 	    "SIGTERM, SIGINT, SIGUSR1, SIGHUP: finish requests in flight, exit 0.\n"
 	    "See models-api(8).\n");
@@ -150,6 +153,13 @@ load_config(int argc, char **argv)
 		exit(2);
 	}
 	app_cfg.prefix = cfg.prefix;
+	/* metrics: who may read /metrics */
+	if ((app_cfg.metrics = metrics_access_parse(
+	    getenv("MODELS_API_METRICS"))) < 0) {
+		log_startup("MODELS_API_METRICS must be local, off or all, "
+		    "not \"%s\"", getenv("MODELS_API_METRICS"));
+		exit(2);
+	}
 }
 
 /* Writes the whole of buf to a FastCGI stream; returns -1 on failure. */
@@ -183,6 +193,7 @@ read_params(char **env, struct request *r)
 		P("HTTP_AUTHORIZATION", authorization),
 		P("HTTP_X_REQUEST_ID", request_id),
 		P("CONTENT_TYPE", content_type),
+		P("REMOTE_ADDR", remote_addr),
 #undef P
 	};
 
@@ -279,6 +290,7 @@ serve(struct worker *w)
 	size_t hlen = 0;
 	int failed = 0, oom;
 
+	metrics_busy_add(1);	/* metrics */
 	read_params(w->req.envp, &r);
 	oom = read_body(&r, content_length(FCGX_GetParam("CONTENT_LENGTH",
 	    w->req.envp)), fcgi_get, w->req.in, &body);
@@ -308,6 +320,8 @@ serve(struct worker *w)
 	free(body);
 	/* Before finishing: r points into the request's environment. */
 	log_access(&r, &resp, now_us() - t0);
+	metrics_request(resp.route, r.method, resp.status, now_us() - t0);	/* metrics */
+	metrics_busy_add(-1);	/* metrics */
 	log_set_request(NULL);
 	if (resp.aborted) {
 		/*
@@ -587,7 +601,7 @@ run_cgi(void)
 		getenv("SCRIPT_NAME"), getenv("PATH_INFO"),
 		getenv("QUERY_STRING"), getenv("HTTP_AUTHORIZATION"),
 		getenv("HTTP_X_REQUEST_ID"), getenv("CONTENT_TYPE"),
-		NULL, 0, 0
+		getenv("REMOTE_ADDR"), NULL, 0, 0
 	};
 	struct db d;
 	struct store st = { &db_store_ops, &d };
@@ -656,6 +670,12 @@ main(int argc, char **argv)
 	/* stderr may be /dev/null (spawn-fcgi without -n) or the journal. */
 	log_init("models-api");
 	load_config(argc, argv);
+	{	/* metrics: build info and start time */
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		metrics_init(MODELS_API_VERSION, cfg.threads,
+		    (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	}
 	/* A bug in a network-facing parser should not come with root. */
 	if (geteuid() == 0 && (getenv("MODELS_API_ALLOW_ROOT") == NULL ||
 	    strcmp(getenv("MODELS_API_ALLOW_ROOT"), "1") != 0)) {

@@ -56,6 +56,9 @@ route_match(const char *path, size_t len, struct route *r)
 	if (nseg == 1 && seg_is(&seg[0], "health")) {
 		r->kind = ROUTE_HEALTH;
 		r->allow = "GET, HEAD";
+	} else if (nseg == 1 && seg_is(&seg[0], "metrics")) {
+		r->kind = ROUTE_METRICS;
+		r->allow = "GET, HEAD";
 	} else if (nseg >= 4 && seg_is(&seg[0], "v2") &&
 	    seg_is(&seg[3], "models")) {
 		r->entity = seg[1];

@@ -7,7 +7,8 @@ enum route_kind {
 	ROUTE_MODEL,	/* /v2/{entity}/{project}/models/{object_id} */
 	ROUTE_MODELS,	/* /v2/{entity}/{project}/models */
 	ROUTE_VERSION,	/* .../models/{object_id}/versions/{digest} */
-	ROUTE_HEALTH	/* /health */
+	ROUTE_HEALTH,	/* /health */
+	ROUTE_METRICS	/* /metrics */
 };
 
 /* One path parameter: as sent, and percent-decoded. */

@@ -6,6 +6,7 @@
 #define NF ROUTE_NOT_FOUND
 #define MODEL ROUTE_MODEL
 #define HEALTH ROUTE_HEALTH
+#define METRICS ROUTE_METRICS
 #define MODELS ROUTE_MODELS
 #define VERSION ROUTE_VERSION
 
@@ -24,6 +25,12 @@ struct route_case {
 static const struct route_case cases[] = {
 	{ "/v2/e/p/models/m", MODEL, 0, "e", "p", "m", "m" },
 	{ "/health", HEALTH, 0, NULL, NULL, NULL, NULL },
+	{ "/metrics", METRICS, 0, NULL, NULL, NULL, NULL },
+	{ "/%6detrics", METRICS, 0, NULL, NULL, NULL, NULL },
+	{ "/metrics/", METRICS, 1, NULL, NULL, NULL, NULL },
+	{ "/metrics/x", NF, 0, NULL, NULL, NULL, NULL },
+	{ "/metric", NF, 0, NULL, NULL, NULL, NULL },
+	{ "/Metrics", NF, 0, NULL, NULL, NULL, NULL },
 	{ "/v2/e/p/models", MODELS, 0, "e", "p", NULL, NULL },
 	{ "/v2/e/p/models/", MODELS, 1, "e", "p", NULL, NULL },
 	{ "/v2/e/p/models/m/versions/v1", VERSION, 0, "e", "p", "m", "m" },
@@ -113,7 +120,8 @@ run(const struct route_case *c)
 	T_INT(label, c->kind, r.kind);
 	if (c->kind != NF)
 		T_INT(label, c->trailing, r.trailing);
-	if (c->kind != NF && c->kind != HEALTH && r.kind == c->kind) {
+	if (c->kind != NF && c->kind != HEALTH && c->kind != METRICS &&
+	    r.kind == c->kind) {
 		check_param(label, "entity", c->entity, &r.entity);
 		check_param(label, "project", c->project, &r.project);
 	}
@@ -159,6 +167,8 @@ test_route(void)
 		static const struct { const char *path, *method; int ok; } m[] = {
 			{ "/health", "GET", 1 }, { "/health", "HEAD", 1 },
 			{ "/health", "GE", 0 }, { "/health", "POST", 0 },
+			{ "/metrics", "GET", 1 }, { "/metrics", "HEAD", 1 },
+			{ "/metrics", "POST", 0 }, { "/metrics", "get", 0 },
 			{ "/v2/e/p/models", "GET", 1 },
 			{ "/v2/e/p/models", "POST", 1 },
 			{ "/v2/e/p/models", "HEAD", 0 },
