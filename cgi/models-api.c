@@ -320,7 +320,8 @@ serve(struct worker *w)
 	free(body);
 	/* Before finishing: r points into the request's environment. */
 	log_access(&r, &resp, now_us() - t0);
-	metrics_request(resp.route, r.method, resp.status, now_us() - t0);	/* metrics */
+	/* metrics */
+	metrics_request(resp.route, r.method, resp.status, now_us() - t0);
 	metrics_busy_add(-1);	/* metrics */
 	log_set_request(NULL);
 	if (resp.aborted) {

@@ -33,7 +33,8 @@ static const char *const bucket_le[] = {
 	"0.001", "0.0025", "0.005", "0.01", "0.025", "0.05", "0.1", "0.25",
 	"0.5", "1", "2.5", "5", "10"
 };
-#define NBUCKETS (sizeof(bucket_us) / sizeof(bucket_us[0]) + 1)	/* + Inf */
+/* The buckets above, and +Inf. */
+#define NBUCKETS (sizeof(bucket_us) / sizeof(bucket_us[0]) + 1)
 
 static const char *const db_error_kinds[] = { "connect", "statement", "lost" };
 
@@ -196,8 +197,9 @@ render_requests(FILE *f)
 				if (s < NSTATUSES - 1)
 					snprintf(st, sizeof(st), "%d",
 					    statuses[s]);
-				fprintf(f, "models_api_requests_total{route=\"%s\","
-				    "method=\"%s\",status=\"%s\"} %llu\n",
+				fprintf(f, "models_api_requests_total{"
+				    "route=\"%s\",method=\"%s\","
+				    "status=\"%s\"} %llu\n",
 				    route_names[r], m < NMETHODS - 1 ?
 				    methods[m] : "other", st, n);
 			}

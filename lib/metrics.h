@@ -29,16 +29,16 @@ enum metrics_route {
 enum metrics_db_event {
 	METRICS_DB_CONNECT_FAILED,	/* a connection attempt failed */
 	METRICS_DB_STATEMENT_ERROR,	/* a statement answered an error */
-	METRICS_DB_LOST,		/* connection lost with a statement out */
-	METRICS_DB_TIMEOUT,		/* a statement cancelled at its deadline */
-	METRICS_DB_RECONNECT,		/* a connection opened to replace one */
-	METRICS_DB_RETRY,		/* a serialization/deadlock retry */
+	METRICS_DB_LOST,		/* lost with a statement out */
+	METRICS_DB_TIMEOUT,		/* cancelled at its deadline */
+	METRICS_DB_RECONNECT,		/* opened to replace one */
+	METRICS_DB_RETRY,		/* serialization/deadlock retry */
 	METRICS_DB_NEVENTS
 };
 
 /* Who may read /metrics (MODELS_API_METRICS). */
 enum metrics_access {
-	METRICS_LOCAL,	/* default: loopback or unix-socket clients only */
+	METRICS_LOCAL,	/* default: loopback or unix-socket clients */
 	METRICS_OFF,	/* nobody: /metrics is a 404 */
 	METRICS_ALL	/* anyone the front server passes on */
 };
