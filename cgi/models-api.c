@@ -28,6 +28,7 @@
 #include "app.h"
 #include "db.h"
 #include "log.h"
+#include "metrics.h"
 #include "pool.h"
 
 #define MAX_THREADS 256
@@ -106,6 +107,8 @@ help(void)
 	    "  MODELS_API_BODY_TIMEOUT_MS       whole body within (default 10000)\n"
 	    "  MODELS_API_SEND_TIMEOUT_MS       client takes no byte for (default 10000)\n"
 	    "  MODELS_API_ALLOW_ROOT            1 lets it run as root\n"
+	    "  MODELS_API_METRICS               who may GET /metrics: local (default),\n"
+	    "                                   off or all\n"
 	    "\n"
 	    "SIGTERM, SIGINT, SIGUSR1, SIGHUP: finish requests in flight, exit 0.\n"
 	    "See models-api(8).\n");
@@ -190,6 +193,13 @@ load_config(int argc, char **argv)
 		exit(2);
 	}
 	app_cfg.prefix = cfg.prefix;
+	/* metrics: who may read /metrics */
+	if ((app_cfg.metrics = metrics_access_parse(
+	    getenv("MODELS_API_METRICS"))) < 0) {
+		log_startup("MODELS_API_METRICS must be local, off or all, "
+		    "not \"%s\"", getenv("MODELS_API_METRICS"));
+		exit(2);
+	}
 }
 
 /* Writes the whole of buf to a FastCGI stream; returns -1 on failure. */
@@ -223,6 +233,7 @@ read_params(char **env, struct request *r)
 		P("HTTP_AUTHORIZATION", authorization),
 		P("HTTP_X_REQUEST_ID", request_id),
 		P("CONTENT_TYPE", content_type),
+		P("REMOTE_ADDR", remote_addr),
 #undef P
 	};
 
@@ -517,6 +528,7 @@ serve(struct worker *w)
 	long long t0 = now_us();
 	int in_step, failed = 0;
 
+	metrics_busy_add(1);
 	read_params(w->req.envp, &r);
 	body_init(&b, &r, FCGX_GetParam("CONTENT_LENGTH", w->req.envp), t0);
 	b.get = fcgi_get;
@@ -542,6 +554,8 @@ serve(struct worker *w)
 	}
 	/* Before the connection goes: r points into its parameters. */
 	log_access(&r, &resp, now_us() - t0);
+	metrics_request(resp.route, r.method, resp.status, now_us() - t0);
+	metrics_busy_add(-1);
 	in_step = !resp.aborted && !failed && !b.timed_out && drain(w, &b);
 	body_done(&b);
 	log_set_request(NULL);
@@ -880,6 +894,8 @@ run_cgi(void)
 		.authorization = getenv("HTTP_AUTHORIZATION"),
 		.request_id = getenv("HTTP_X_REQUEST_ID"),
 		.content_type = getenv("CONTENT_TYPE"),
+		.remote_addr = getenv("REMOTE_ADDR"),
+
 	};
 	struct body b;
 	struct db d;
@@ -945,6 +961,12 @@ main(int argc, char **argv)
 	 */
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	load_config(argc, argv);
+	{	/* metrics: build info and start time */
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		metrics_init(MODELS_API_VERSION, cfg.connections,
+		    (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
+	}
 	/* A bug in a network-facing parser should not come with root. */
 	if (geteuid() == 0 && (getenv("MODELS_API_ALLOW_ROOT") == NULL ||
 	    strcmp(getenv("MODELS_API_ALLOW_ROOT"), "1") != 0)) {

@@ -11,6 +11,7 @@
 #include "jparse.h"
 #include "log.h"
 #include "openapi.h"
+#include "metrics.h"
 #include "pct.h"
 #include "query.h"
 #include "route.h"
@@ -202,6 +203,46 @@ validation_error(struct json_object *errors, struct response *resp)
 		return -1;
 	}
 	return resp_json(resp, 422, body);
+}
+
+/* GET /metrics: the counters, in Prometheus' text format. */
+static int
+metrics_page(struct response *resp)
+{
+	size_t len;
+	char *text = metrics_render(&len);
+
+	if (text == NULL)
+		return -1;
+	free(resp->owned);
+	resp->status = 200;
+	resp->body = resp->owned = text;
+	resp->body_len = len;
+	resp->content_type = METRICS_CONTENT_TYPE;
+	return 0;
+}
+
+/* The route label of the request counters: the endpoint, never the path. */
+static enum metrics_route
+route_label(enum route_kind kind, const char *method)
+{
+	switch (kind) {
+	case ROUTE_MODEL:
+		return METRICS_ROUTE_MODEL_DELETE;
+	case ROUTE_MODELS:
+		return strcmp(method, "POST") == 0 ?
+		    METRICS_ROUTE_MODEL_CREATE : METRICS_ROUTE_MODEL_LIST;
+	case ROUTE_VERSION:
+		return METRICS_ROUTE_MODEL_READ;
+	case ROUTE_HEALTH:
+		return METRICS_ROUTE_HEALTH;
+	case ROUTE_OPENAPI:
+		return METRICS_ROUTE_OPENAPI;
+	case ROUTE_METRICS:
+		return METRICS_ROUTE_METRICS;
+	default:
+		return METRICS_ROUTE_NOT_FOUND;
+	}
 }
 
 /* 422 for a request whose key is live; the key outranks the input. */
@@ -434,8 +475,10 @@ list_versions(const struct route *rt, long long limit, long long offset,
 	enum store_status s;
 	int started, rc;
 
+	metrics_lists_add(1);
 	s = st->ops->list_models(st->ctx, &l, &resp->key_id, list_begin,
 	    list_row, &c, &started);
+	metrics_lists_add(-1);
 	if (started) {
 		/* Nothing can be said any more: the client sees a cut stream. */
 		if (s != STORE_OK) {
@@ -698,6 +741,11 @@ app_handle(const struct app_config *cfg, const struct request *req,
 		rc = -1;
 		goto done;
 	}
+	/* Off the public path: to a client not allowed it, no such route. */
+	if (rt.kind == ROUTE_METRICS &&
+	    !metrics_allowed(cfg->metrics, req->remote_addr))
+		rt.kind = ROUTE_NOT_FOUND;
+	resp->route = route_label(rt.kind, method);
 	if (rt.kind == ROUTE_NOT_FOUND) {
 		resp_static(resp, 404, BODY_NOT_FOUND);
 	} else if (rt.trailing > 0) {
@@ -710,6 +758,8 @@ app_handle(const struct app_config *cfg, const struct request *req,
 	} else if (rt.kind == ROUTE_OPENAPI) {
 		/* Served as stored; no key needed, as FastAPI serves its own. */
 		resp_static(resp, 200, (const char *)openapi_json);
+	} else if (rt.kind == ROUTE_METRICS) {
+		rc = metrics_page(resp);
 	} else if (req->body_too_large && rt.kind == ROUTE_MODELS &&
 	    strcmp(method, "POST") == 0) {
 		/* Decided from CONTENT_LENGTH: the body was never read. */

@@ -22,6 +22,7 @@ struct request {
 	const char	*authorization;	/* HTTP_AUTHORIZATION */
 	const char	*request_id;	/* HTTP_X_REQUEST_ID */
 	const char	*content_type;	/* CONTENT_TYPE */
+	const char	*remote_addr;	/* REMOTE_ADDR: who may see /metrics */
 	const char	*body;		/* when read_body is NULL: the body */
 	size_t		 body_len;
 	int		 body_too_large; /* over the limit: left unread */
@@ -39,6 +40,7 @@ struct request {
 
 struct app_config {
 	const char	*prefix;	/* MODELS_API_PREFIX, "" for none */
+	int		 metrics;	/* MODELS_API_METRICS: enum metrics_access */
 };
 
 /*

@@ -10,6 +10,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "metrics.h"
 
 /* A statement at least this large leaves its connection closed after it. */
 #define DB_LARGE_STATEMENT (1 << 20)
@@ -127,12 +128,15 @@ ensure_connected(struct db *d)
 	keys[n] = NULL; vals[n] = NULL;
 	d->conn = PQconnectdbParams(keys, vals, 1);
 	if (d->conn == NULL || PQstatus(d->conn) != CONNECTION_OK) {
+		metrics_db(METRICS_DB_CONNECT_FAILED);
 		log_error("database connection failed: %s",
 		    d->conn ? PQerrorMessage(d->conn) : "out of memory");
 		db_close(d);
 		return -1;
 	}
 	PQsetNoticeProcessor(d->conn, log_notice, NULL);
+	if (d->opened++ > 0)
+		metrics_db(METRICS_DB_RECONNECT);
 	return 0;
 }
 
@@ -231,6 +235,7 @@ cancel(struct db *d)
 	if (c == NULL || !PQcancel(c, err, sizeof(err)))
 		log_error("cancel failed: %s", c ? err : "out of memory");
 	PQfreeCancel(c);
+	metrics_db(METRICS_DB_TIMEOUT);
 	res = collect(d, now_ms() + CANCEL_GRACE_MS);
 	log_error("outcome unknown: statement cancelled after %d ms "
 	    "(then: %s)", d->timeout_ms,
@@ -273,6 +278,7 @@ run(struct db *d, const char *sql, int nparams, const char *const *vals,
 			cancel(d);
 			return LOST;
 		}
+		metrics_db(METRICS_DB_LOST);
 		log_error("outcome unknown: connection lost after sending: %s",
 		    PQerrorMessage(d->conn));
 		db_close(d);
@@ -287,6 +293,7 @@ failure(struct db *d, const PGresult *res)
 {
 	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
 
+	metrics_db(METRICS_DB_STATEMENT_ERROR);
 	log_error("statement failed: %s",
 	    PQresultErrorMessage(res));
 	if (PQstatus(d->conn) != CONNECTION_OK)
@@ -329,6 +336,7 @@ query(struct db *d, const char *sql, int nparams, const char *const *vals,
 		if (PQresultStatus(*out) == PGRES_TUPLES_OK)
 			return STORE_OK;
 		if (retryable(*out) && i < MAX_RETRIES) {
+			metrics_db(METRICS_DB_RETRY);
 			PQclear(*out);
 			*out = NULL;
 			continue;
@@ -669,6 +677,8 @@ db_list_models(void *ctx, const struct store_list *req, long long *key_id,
 		return STORE_UNAVAILABLE;
 	for (;;) {
 		if (next_result(d, now_ms() + d->timeout_ms, &res) != 0) {
+			metrics_db(PQstatus(d->conn) == CONNECTION_OK ?
+			    METRICS_DB_TIMEOUT : METRICS_DB_LOST);
 			log_error("list: %s", PQstatus(d->conn) == CONNECTION_OK
 			    ? "no row within the statement timeout" :
 			    PQerrorMessage(d->conn));

@@ -13,6 +13,7 @@ struct db {
 	PGconn		*conn;
 	const char	*url;		/* DATABASE_URL, or NULL for PG* */
 	int		 timeout_ms;	/* per statement, client-enforced */
+	unsigned	 opened;	/* connections opened: > 1 are reconnects */
 };
 
 extern const struct store_ops db_store_ops;

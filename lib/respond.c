@@ -78,6 +78,7 @@ resp_internal_error(struct response *r)
 {
 	r->allow = NULL;
 	r->www_authenticate = r->retry_after = 0;
+	r->content_type = NULL;
 	free(r->location);
 	r->location = NULL;
 	resp_static(r, 500, "{\"reason\":\"Internal server error\"}");
@@ -117,12 +118,15 @@ resp_headers(const struct response *r, size_t *len)
 	if (!r->jsonl)
 		snprintf(length, sizeof(length), "Content-Length: %zu\r\n",
 		    r->body_len);
-	n = snprintf(h, cap, "Status: %d %s\r\n%s"
+	n = snprintf(h, cap, "Status: %d %s\r\n%s%s%s"
 	    "%sX-Request-Id: %s\r\n"
 	    "%s%s%s%s%s%s%s%s\r\n",
 	    r->status, resp_reason(r->status),
 	    r->jsonl ? "Content-Type: application/jsonl\r\n" :
+	    r->content_type ? "Content-Type: " :
 	    r->body_len ? "Content-Type: application/json\r\n" : "",
+	    r->content_type && !r->jsonl ? r->content_type : "",
+	    r->content_type && !r->jsonl ? "\r\n" : "",
 	    length, r->request_id,
 	    r->allow ? "Allow: " : "", r->allow ? r->allow : "",
 	    r->allow ? "\r\n" : "",

@@ -17,10 +17,12 @@ struct response {
 	char		*owned;
 	int		 omit_body;		/* HEAD: headers only */
 	int		 jsonl;			/* a JSON Lines stream: no length */
+	const char	*content_type;		/* instead of JSON's, or NULL */
 	int		 streamed;		/* already written through the sink */
 	int		 aborted;		/* the stream was cut short */
 	long long	 num_deleted;		/* -1: not a delete answer */
 	long long	 key_id;		/* -1: no key identified */
+	int		 route;			/* enum metrics_route */
 	char		 request_id[RESP_REQUEST_ID_MAX + 1];
 };
 

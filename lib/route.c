@@ -59,6 +59,9 @@ route_match(const char *path, size_t len, struct route *r)
 	} else if (nseg == 1 && seg_is(&seg[0], "openapi.json")) {
 		r->kind = ROUTE_OPENAPI;
 		r->allow = "GET, HEAD";
+	} else if (nseg == 1 && seg_is(&seg[0], "metrics")) {
+		r->kind = ROUTE_METRICS;
+		r->allow = "GET, HEAD";
 	} else if (nseg >= 4 && seg_is(&seg[0], "v2") &&
 	    seg_is(&seg[3], "models")) {
 		r->entity = seg[1];

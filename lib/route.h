@@ -8,7 +8,8 @@ enum route_kind {
 	ROUTE_MODELS,	/* /v2/{entity}/{project}/models */
 	ROUTE_VERSION,	/* .../models/{object_id}/versions/{digest} */
 	ROUTE_HEALTH,	/* /health */
-	ROUTE_OPENAPI	/* /openapi.json */
+	ROUTE_OPENAPI,	/* /openapi.json */
+	ROUTE_METRICS	/* /metrics */
 };
 
 /* One path parameter: as sent, and percent-decoded. */

@@ -30,7 +30,8 @@ apache)	RUN_FRONT=apache2 ;;
 esac
 CHECK="$BUILD libfcgi-bin postgresql spawn-fcgi lighttpd nginx-light apache2
 pgbouncer valgrind clang libclang-rt-14-dev multiwatch python3 curl procps
-debhelper dpkg-dev fakeroot lintian devscripts nodejs npm"
+debhelper dpkg-dev fakeroot lintian devscripts nodejs npm prometheus
+python3-prometheus-client"
 case $TARGET in
 build)	PKGS=$BUILD ;;
 run)	PKGS="$BUILD postgresql spawn-fcgi curl $RUN_FRONT" ;;

@@ -31,6 +31,7 @@
 
 #include "auth.h"
 #include "db.h"
+#include "metrics.h"
 #include "t.h"
 
 int t_passed, t_failed;
@@ -52,6 +53,31 @@ on_alarm(int sig)
 		_exit(1);
 	_exit(1);
 }
+
+/*
+ * The value of one sample of the /metrics text (name and labels exactly as
+ * rendered): what lib/db.c counted. ~0 when it is not there.
+ */
+static unsigned long long
+metric(const char *sample)
+{
+	size_t len, n = strlen(sample);
+	char *text = metrics_render(&len), *p;
+	unsigned long long v = ~0ULL;
+
+	for (p = text; p != NULL && (p = strstr(p, sample)) != NULL; p += n)
+		if ((p == text || p[-1] == '\n') && p[n] == ' ') {
+			v = strtoull(p + n + 1, NULL, 10);
+			break;
+		}
+	free(text);
+	return v;
+}
+
+#define M_RETRIES "models_api_db_retries_total"
+#define M_STATEMENT "models_api_db_errors_total{kind=\"statement\"}"
+#define M_LOST "models_api_db_errors_total{kind=\"lost\"}"
+#define M_TIMEOUTS "models_api_db_statement_timeouts_total"
 
 static const char *const names[] = { "STORE_OK", "STORE_BAD_KEY",
     "STORE_FORBIDDEN", "STORE_NO_PROJECT", "STORE_NOT_FOUND",
@@ -475,6 +501,8 @@ test_faults(void)
 		struct store_result res;
 		enum store_status s;
 		long long calls;
+		unsigned long long retries = metric(M_RETRIES),
+		    errors = metric(M_STATEMENT);
 
 		add(c->obj, 0, dig);
 		add(c->obj, 1, what);
@@ -492,6 +520,13 @@ test_faults(void)
 		    "statements run (%lld) in [%d, %d]", c->sqlstate, c->times,
 		    calls, c->min_calls, c->max_calls);
 		T_INT(what, 1, calls >= c->min_calls && calls <= c->max_calls);
+		/* Counted for /metrics: each run again, and the error given up on. */
+		snprintf(what, sizeof(what), "SQLSTATE %s raised %d time(s): "
+		    "retries counted", c->sqlstate, c->times);
+		T_INT(what, calls - 1, metric(M_RETRIES) - retries);
+		snprintf(what, sizeof(what), "SQLSTATE %s raised %d time(s): "
+		    "statement errors counted", c->sqlstate, c->times);
+		T_INT(what, c->want != STORE_OK, metric(M_STATEMENT) - errors);
 		snprintf(what, sizeof(what), "SQLSTATE %s raised %d time(s): "
 		    "live versions", c->sqlstate, c->times);
 		T_INT(what, c->want == STORE_OK ? 1 : 2, live(c->obj));
@@ -534,6 +569,8 @@ test_timeout(void)
 	char dig[64];
 	struct store_result res;
 	enum store_status s;
+	unsigned long long timeouts = metric(M_TIMEOUTS),
+	    errors = metric(M_STATEMENT);
 
 	add("tmo", 0, dig);
 	add("tmo", 1, dig);
@@ -544,6 +581,9 @@ test_timeout(void)
 	    &res);
 	free(res.message);
 	t_status("timeout: status", STORE_UNAVAILABLE, s);
+	T_INT("timeout: counted as a timeout", 1, metric(M_TIMEOUTS) - timeouts);
+	T_INT("timeout: not as a statement error", 0,
+	    metric(M_STATEMENT) - errors);
 	/* Let a statement that was not really cancelled run, if there is one. */
 	sql("ROLLBACK");
 	T_INT("timeout: the server is no longer running it", 1, quiet());
@@ -752,6 +792,7 @@ test_lost(void)
 	struct call c;
 	long long pid;
 	enum store_status s;
+	unsigned long long lost = metric(M_LOST);
 
 	add("lost", 0, dig);
 	add("lost", 1, dig);
@@ -766,6 +807,7 @@ test_lost(void)
 	sql("SELECT pg_terminate_backend(%lld)", pid);
 	sql("COMMIT");
 	t_status("lost: status", STORE_UNAVAILABLE, call_end(&c));
+	T_INT("lost: counted as lost", 1, metric(M_LOST) - lost);
 	T_INT("lost: live versions", 2, live("lost"));
 	T_INT("lost: audit rows", 0, audit_rows("lost"));
 	/* The caller may send it again itself; then it succeeds. */

@@ -15,7 +15,8 @@ unset), RAWREQ_LENGTH as CONTENT_LENGTH, RAWREQ_RID as X-Request-Id, and
 RAWREQ_EOF=0 leaves the body unended (the connection open, as a stalled
 upload would) while the answer is awaited. AUTHORIZATION "" sends none. Writes the header block to HDRS
 and every byte after it to BODY, exactly as the app wrote them; prints the
-status (the Status header, 200 when absent).
+status (the Status header, 200 when absent). RAWREQ_REMOTE_ADDR, when set,
+is sent as REMOTE_ADDR.
 """
 import os
 import socket
@@ -76,6 +77,9 @@ def main():
            "SERVER_PROTOCOL": "HTTP/1.1", "GATEWAY_INTERFACE": "CGI/1.1"}
     if auth:
         env["HTTP_AUTHORIZATION"] = auth
+    # The client address a front server would name (tests/e2e/metrics.sh).
+    if os.environ.get("RAWREQ_REMOTE_ADDR"):
+        env["REMOTE_ADDR"] = os.environ["RAWREQ_REMOTE_ADDR"]
     if mode == "fcgi":
         out = fcgi(sys.argv[7], env)
     else:

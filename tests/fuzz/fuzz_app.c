@@ -24,7 +24,9 @@
  *           "/v2/" + field 0 (route shape 0 only)
  *   byte 2  check_key answer, byte 3 the answer of delete/create/read/list,
  *           byte 4 health answer (enum store_status, modulo 7)
- *   byte 5  MODELS_API_PREFIX: "", "/api", "/a/b", "/v2"
+ *   byte 5  MODELS_API_PREFIX: "", "/api", "/a/b", "/v2" (low 2 bits);
+ *           REMOTE_ADDR (bits 2-3): NULL, 127.0.0.1, 203.0.113.9, ::1;
+ *           MODELS_API_METRICS (bits 4-7, modulo 3): local, off, all
  *   byte 6  the 404 message delete_model returns: none, Weave's, one full of
  *           JSON escapes, field 6 (when it is UTF-8)
  *   byte 7  num_deleted, and the version index create/read/list give
@@ -72,6 +74,7 @@
 #include "log.h"
 #include "objname.h"
 #include "pct.h"
+#include "metrics.h"
 #include "ref.h"
 
 /* log_access's line (and log_error's) are caught on a pipe for fd 2. */
@@ -615,6 +618,7 @@ struct expect {
 	char		*location;
 	int		 checks, deletes, creates, reads, lists, healths;
 	int		 auths, auth_entity_null;
+	int		 metrics;	/* a /metrics page: text, not JSON */
 	long long	 num_deleted, key_id;
 	unsigned char	 hash[AUTH_HASH_LEN];
 	/* a list */
@@ -1311,9 +1315,25 @@ method_allowed(const char *allow, const char *method)
 	return yes;
 }
 
+/*
+ * Who may read /metrics: everyone (all), nobody (off), or (local) the
+ * loopback addresses of the fixed set the input picks from, and a client
+ * with no address.
+ */
+static int
+ref_metrics_ok(int access, const char *addr)
+{
+	if (access == 2)
+		return 1;
+	if (access == 1)
+		return 0;
+	return addr == NULL || strcmp(addr, "127.0.0.1") == 0 ||
+	    strcmp(addr, "::1") == 0;
+}
+
 static void
-expect_answer(const char *prefix, const struct request *req, struct fake *f,
-    const struct sink_rec *sink, struct expect *e)
+expect_answer(const char *prefix, int access, const struct request *req,
+    struct fake *f, const struct sink_rec *sink, struct expect *e)
 {
 	const char *method = req->method ? req->method : "", *qs, *allow;
 	size_t plen, qlen, pre = strlen(prefix);
@@ -1329,6 +1349,9 @@ expect_answer(const char *prefix, const struct request *req, struct fake *f,
 		return;
 	}
 	ref_route_match(path + pre, plen - pre, &rt);
+	/* /metrics for a client not allowed it is no route at all. */
+	if (rt.kind == REF_METRICS && !ref_metrics_ok(access, req->remote_addr))
+		rt.kind = REF_NOT_FOUND;
 	allow = ref_allow(rt.kind);
 	if (rt.kind == REF_NOT_FOUND) {
 		e->status = 404, e->body = B_NOT_FOUND;
@@ -1342,6 +1365,8 @@ expect_answer(const char *prefix, const struct request *req, struct fake *f,
 		e->status = 307, e->body = "";
 	} else if (!method_allowed(allow, method)) {
 		e->status = 405, e->body = B_NOT_ALLOWED, e->allow = allow;
+	} else if (rt.kind == REF_METRICS) {
+		e->status = 200, e->metrics = 1;
 	} else if (rt.kind == REF_HEALTH) {
 		e->healths = 1;
 		if (f->health_st == STORE_OK)
@@ -1600,7 +1625,8 @@ check_headers(const struct response *resp)
 			CHECK(strcmp(v, want) == 0 && line == h);
 			n_status++;
 		} else if (strcmp(line, "Content-Type") == 0) {
-			CHECK(strcmp(v, "application/json") == 0);
+			CHECK(strcmp(v, resp->content_type ? METRICS_CONTENT_TYPE :
+			    "application/json") == 0);
 			n_type++;
 		} else if (strcmp(line, "Content-Length") == 0) {
 			CHECK(sscanf(v, "%zu", &seen_len) == 1);
@@ -1881,6 +1907,11 @@ read_input(const uint8_t *data, size_t size, const char *prefix,
 	    (c[1] & 0x40) ? "Basic " BASIC_KEY :
 	    (c[1] & 0x02) ? NULL : in->field[F_AUTH];
 	req->request_id = (c[1] & 0x04) ? NULL : in->field[F_REQID];
+	{
+		static const char *const addrs[] = { NULL, "127.0.0.1",
+		    "203.0.113.9", "::1" };
+		req->remote_addr = addrs[(c[5] >> 2) & 3];
+	}
 	req->content_type = c[9] % 8 == 7 ? in->field[F_CTYPE] :
 	    types[c[9] % 8];
 	req->body = in->body;
@@ -1911,6 +1942,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&f, 0, sizeof(f));
 	memset(&sink, 0, sizeof(sink));
 	cfg.prefix = prefixes[(size > 5 ? data[5] : 0) % 4];
+	cfg.metrics = (size > 5 ? data[5] >> 4 : 0) % 3;
 	read_input(data, size, cfg.prefix, &in, &req, &uri, &rest);
 	c = in.c;
 
@@ -1943,7 +1975,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK((strstr(errlog, "list cut short") != NULL) ==
 		    !!resp.aborted);
 	}
-	expect_answer(cfg.prefix, &req, &f, &sink, &e);
+	expect_answer(cfg.prefix, cfg.metrics, &req, &f, &sink, &e);
 #ifdef FUZZ_DEBUG
 	fprintf(stderr, "status %d (expected %d) checks %d deletes %d creates "
 	    "%d reads %d lists %d healths %d body %s location %s streamed %.*s\n",
@@ -2010,7 +2042,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		CHECK(sink.writes == 0 && sink.flushes == 0 && !resp.aborted);
 		CHECK(resp.body != NULL);
-		if (resp.body_len > 0) {
+		/* /metrics: Prometheus' text, its own type; nothing else is. */
+		CHECK(!!resp.content_type == e.metrics);
+		if (e.metrics)
+			CHECK(resp.body_len > 30 && memcmp(resp.body,
+			    "# HELP models_api_build_info ", 29) == 0 &&
+			    resp.body[resp.body_len - 1] == '\n' &&
+			    memchr(resp.body, '\0', resp.body_len) == NULL);
+		else if (resp.body_len > 0) {
 			got = parse_rendered(resp.body, resp.body_len);
 			CHECK(json_object_is_type(got, json_type_object));
 		}

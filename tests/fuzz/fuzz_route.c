@@ -60,7 +60,8 @@ check_route(const char *path, size_t len)
 		CHECK(r.digest.raw + r.digest.raw_len == path + len - r.trailing);
 		CHECK(strcmp(r.allow, "GET") == 0);
 	}
-	if (r.kind == ROUTE_HEALTH || r.kind == ROUTE_OPENAPI)
+	if (r.kind == ROUTE_HEALTH || r.kind == ROUTE_OPENAPI ||
+	    r.kind == ROUTE_METRICS)
 		CHECK(strcmp(r.allow, "GET, HEAD") == 0);
 	if (r.kind == ROUTE_MODEL) {
 		CHECK(ref.nseg == 5);

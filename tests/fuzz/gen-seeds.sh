@@ -22,6 +22,7 @@ rm -rf route query auth base64 utf8 objname app canon
 
 seed route model '/v2/demo/models/models/my-model'
 seed route health '/health'
+seed route metrics '/metrics'
 seed route health-slash '/health/'
 seed route health-pct '/%%68ealth'
 seed route literal-pct '/v2/e/p/%%6Dodels/m%%2Fx'
@@ -146,6 +147,10 @@ app invalid '\0\0\0\0\0\0\0\0' \
 app health '\1\0\0\0\0\0\0\0' '/health' '' '' '' ''
 app health-down '\2\0\0\0\5\0\0\0' '/%68ealth?x' '' '' '' ''
 app redirect '\2\0\0\0\0\0\0\0' $'/health/?a=b c\r\nX: y'
+# /metrics: byte 5 bits 2-3 pick REMOTE_ADDR, bits 4-7 MODELS_API_METRICS.
+app metrics '\1\0\0\0\0\0\0\0' '/metrics' '' '' '' ''
+app metrics-remote '\1\0\0\0\0\10\0\0' '/metrics' '' '' '' ''
+app metrics-all '\2\0\0\0\0\50\0\0' '/%6detrics' '' '' '' ''
 app not-allowed '\3\0\0\0\0\0\0\0' '/v2/e/p/models/m' '' '' "Bearer $KEY"
 app literal-pct '\0\0\0\0\0\0\0\0' '/v2/e/p/%6Dodels/m%2Fx' '' '' "Bearer $KEY"
 app cgi '\0\1\0\0\0\0\0\2' '' '/v2/e/p/models/m%x' 'digests=v1' \

@@ -260,8 +260,7 @@ ref_valid_digest(const char *s, size_t len)
 
 /* In lib/route.h's order, so the harnesses compare kinds directly. */
 enum ref_kind { REF_NOT_FOUND, REF_MODEL, REF_MODELS, REF_VERSION, REF_HEALTH,
-    REF_OPENAPI };
-
+    REF_OPENAPI, REF_METRICS };
 #define REF_MAX_SEG 7
 
 struct ref_route {
@@ -301,7 +300,7 @@ ref_allow(enum ref_kind k)
 		return "GET";
 	case REF_HEALTH:
 	case REF_OPENAPI:
-		return "GET, HEAD";
+	case REF_METRICS:		return "GET, HEAD";
 	default:
 		return NULL;
 	}
@@ -311,8 +310,8 @@ ref_allow(enum ref_kind k)
  * The raw path (no query, prefix already cut): starts with '/'; trailing
  * slashes are counted off; the rest is split on '/' and every piece must be
  * non-empty; pieces are then percent-decoded and compared:
- * /health, /openapi.json, /v2/E/P/models, /v2/E/P/models/OID, /v2/E/P/models/OID/versions/D.
- */
+ * /health, /openapi.json, /metrics, /v2/E/P/models, /v2/E/P/models/OID,
+ * /v2/E/P/models/OID/versions/D. */
 static void
 ref_route_match(const char *path, size_t len, struct ref_route *r)
 {
@@ -348,6 +347,8 @@ ref_route_match(const char *path, size_t len, struct ref_route *r)
 		r->kind = REF_HEALTH;
 	else if (r->nseg == 1 && ref_seg_is(r, 0, "openapi.json"))
 		r->kind = REF_OPENAPI;
+	else if (r->nseg == 1 && ref_seg_is(r, 0, "metrics"))
+		r->kind = REF_METRICS;
 	else if (r->nseg >= 4 && ref_seg_is(r, 0, "v2") &&
 	    ref_seg_is(r, 3, "models")) {
 		if (r->nseg == 4)

@@ -24,6 +24,7 @@ main(void)
 	test_timefmt();
 	test_version();
 	test_openapi();
+	test_metrics();
 
 	/* The last line is what make check reads. */
 	printf("%d passed, %d failed\n", t_passed, t_failed);

@@ -211,7 +211,7 @@ static void
 handle(const char *prefix, const struct request *req, struct fake *f,
     struct response *resp)
 {
-	struct app_config cfg = { prefix ? prefix : "" };
+	struct app_config cfg = { .prefix = prefix ? prefix : "" };
 	struct store st = { &fake_ops, f };
 	struct app_sink sink = { sink_write, sink_flush, &streamed };
 

@@ -7,6 +7,7 @@
 #define MODEL ROUTE_MODEL
 #define HEALTH ROUTE_HEALTH
 #define OPENAPI ROUTE_OPENAPI
+#define METRICS ROUTE_METRICS
 #define MODELS ROUTE_MODELS
 #define VERSION ROUTE_VERSION
 
@@ -33,6 +34,12 @@ static const struct route_case cases[] = {
 	{ "/openapi.JSON", NF, 0, NULL, NULL, NULL, NULL },
 	{ "/v2/openapi.json", NF, 0, NULL, NULL, NULL, NULL },
 	{ "//openapi.json", NF, 0, NULL, NULL, NULL, NULL },
+	{ "/metrics", METRICS, 0, NULL, NULL, NULL, NULL },
+	{ "/%6detrics", METRICS, 0, NULL, NULL, NULL, NULL },
+	{ "/metrics/", METRICS, 1, NULL, NULL, NULL, NULL },
+	{ "/metrics/x", NF, 0, NULL, NULL, NULL, NULL },
+	{ "/metric", NF, 0, NULL, NULL, NULL, NULL },
+	{ "/Metrics", NF, 0, NULL, NULL, NULL, NULL },
 	{ "/v2/e/p/models", MODELS, 0, "e", "p", NULL, NULL },
 	{ "/v2/e/p/models/", MODELS, 1, "e", "p", NULL, NULL },
 	{ "/v2/e/p/models/m/versions/v1", VERSION, 0, "e", "p", "m", "m" },
@@ -123,6 +130,7 @@ run(const struct route_case *c)
 	if (c->kind != NF)
 		T_INT(label, c->trailing, r.trailing);
 	if (c->kind != NF && c->kind != HEALTH && c->kind != OPENAPI &&
+	    c->kind != METRICS &&
 	    r.kind == c->kind) {
 		check_param(label, "entity", c->entity, &r.entity);
 		check_param(label, "project", c->project, &r.project);
@@ -173,6 +181,8 @@ test_route(void)
 			{ "/openapi.json", "POST", 0 },
 			{ "/openapi.json", "OPTIONS", 0 },
 			{ "/health", "GE", 0 }, { "/health", "POST", 0 },
+			{ "/metrics", "GET", 1 }, { "/metrics", "HEAD", 1 },
+			{ "/metrics", "POST", 0 }, { "/metrics", "get", 0 },
 			{ "/v2/e/p/models", "GET", 1 },
 			{ "/v2/e/p/models", "POST", 1 },
 			{ "/v2/e/p/models", "HEAD", 0 },
