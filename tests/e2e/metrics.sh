@@ -16,7 +16,8 @@
 #      stops the program at start;
 #   e. the shipped lighttpd, nginx and Apache files in Debian's stock
 #      configs pass /metrics on to a scraper on this host.
-# One worker (MODELS_API_THREADS=1), so the reconnect is the one connection
+# One worker and one connection (MODELS_API_CONNECTIONS=1, MODELS_API_THREADS=1),
+# so the reconnect is the one connection
 # that was lost. Last line: "N passed, N failed". KEEP=1 keeps $T.
 set -u
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -34,7 +35,8 @@ command -v promtool >/dev/null ||
 
 test_stack_begin metrics || { echo "PostgreSQL or migrate failed"; exit 1; }
 ADMIN=$BUILD/models-admin
-export MODELS_API_STATEMENT_TIMEOUT_MS=1500 MODELS_API_THREADS=1
+export MODELS_API_STATEMENT_TIMEOUT_MS=1500 MODELS_API_THREADS=1 \
+    MODELS_API_CONNECTIONS=1
 stack_app_start "$T/app.sock" "$T/app.log" "$T/app.pid" || exit 1
 PORT=$(stack_free_port)
 stack_front_start lighttpd "$T/front" "$PORT" "$T/app.sock" "$T/app.log" ||
