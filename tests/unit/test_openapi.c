@@ -88,7 +88,7 @@ test_openapi(void)
 	};
 	struct json_tokener *tok = json_tokener_new();
 	struct json_object *doc, *paths = NULL, *o;
-	int seen[ROUTE_OPENAPI + 1] = { 0 };
+	int seen[ROUTE_METRICS + 1] = { 0 };
 
 	T_INT("openapi_json has no NUL inside", openapi_json_len,
 	    strlen((const char *)openapi_json));
@@ -125,7 +125,7 @@ test_openapi(void)
 			route_free(&r);
 		}
 	}
-	for (int k = ROUTE_MODEL; k <= ROUTE_OPENAPI; k++) {
+	for (int k = ROUTE_MODEL; k <= ROUTE_METRICS; k++) {
 		char label[64];
 
 		snprintf(label, sizeof(label), "route kind %d in the document",
