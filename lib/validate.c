@@ -431,20 +431,29 @@ valid_extra_keys(const struct query_keys *k, struct json_object *errors)
 	for (size_t i = 0; i < k->n; i++) {
 		const struct query_key *key = &k->keys[i];
 		const struct query_item *v = &key->last;
-		struct json_object *loc = json_object_new_array(), *name;
+		struct json_object *loc = json_object_new_array(), *name, *input;
 
 		/* A key that is no UTF-8 is named as sent, like an input. */
 		name = input_value(key->raw_name, key->raw_name_len, key->name,
 		    key->name_len);
-		if (loc == NULL || resp_append(loc,
-		    json_object_new_string("query")) != 0 ||
-		    resp_append(loc, name) != 0) {
+		if (loc == NULL || name == NULL || resp_append(loc,
+		    json_object_new_string("query")) != 0) {
+			json_object_put(name);
+			json_object_put(loc);
+			return -1;
+		}
+		if (resp_append(loc, name) != 0) {
+			json_object_put(loc);
+			return -1;
+		}
+		/* NULL here is out of memory, not the JSON null. */
+		if ((input = input_value(v->raw, v->raw_len, v->val,
+		    v->len)) == NULL) {
 			json_object_put(loc);
 			return -1;
 		}
 		if (add_entry(errors, "extra_forbidden", loc, "Extra inputs are "
-		    "not permitted", input_value(v->raw, v->raw_len, v->val,
-		    v->len), NULL) != 0)
+		    "not permitted", input, NULL) != 0)
 			return -1;
 	}
 	return 0;
