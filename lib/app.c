@@ -14,6 +14,7 @@
 #include "metrics.h"
 #include "pct.h"
 #include "query.h"
+#include "refs.h"
 #include "route.h"
 #include "timefmt.h"
 #include "validate.h"
@@ -303,26 +304,18 @@ common_status(enum store_status s, const struct route *rt,
 }
 
 static int
-delete_model(const struct route *rt, const struct query *q, struct store *st,
-    const unsigned char *hash, struct response *resp)
+delete_model(const struct route *rt, const struct refs *refs,
+    struct store *st, const unsigned char *hash, struct response *resp)
 {
 	struct store_delete d = { hash, rt->entity.val, rt->project.val,
-	    rt->object_id.val, NULL, 0, resp->request_id };
+	    rt->object_id.val, refs->given ? refs->v : NULL, refs->n,
+	    resp->request_id, refs->in_body ? STORE_REFS_BODY :
+	    STORE_REFS_QUERY };
 	struct store_result res = { 0, -1, NULL };
-	const char **refs = NULL;
 	enum store_status s;
 	int rc = 0;
 
-	if (q->present) {
-		if ((refs = malloc(q->n * sizeof(*refs))) == NULL)
-			return -1;
-		for (size_t i = 0; i < q->n; i++)
-			refs[i] = q->items[i].val;
-		d.refs = refs;
-		d.nrefs = (unsigned int)q->n;
-	}
 	s = st->ops->delete_model(st->ctx, &d, &res);
-	free(refs);
 	resp->key_id = res.key_id;
 	if (common_status(s, rt, resp, &rc) != 0) {
 		if (s == STORE_OK) {
@@ -632,6 +625,7 @@ api_request(const struct route *rt, const char *method, const char *qs,
 	struct request r = *req;
 	struct body_model m;
 	struct query q = { 0 }, lim = { 0 }, off = { 0 };
+	struct refs refs = { 0 };
 	long long limit = -1, offset = 0;
 	int rc = -1, only = 0, authorized = 0;
 	int post = strcmp(method, "POST") == 0;
@@ -667,8 +661,11 @@ api_request(const struct route *rt, const char *method, const char *qs,
 		authorized = 1;
 		rc = -1;
 	}
-	if (rt->kind == ROUTE_MODELS && !post) {
-		if (query_parse_key(qs, qlen, "limit", &lim) != 0 ||
+	if (rt->kind == ROUTE_MODEL) {
+		if (refs_check(qs, qlen, &q, r.body, r.body_len, errors,
+		    &refs) != 0)
+			goto done;
+	} else if (rt->kind == ROUTE_MODELS && !post) {		if (query_parse_key(qs, qlen, "limit", &lim) != 0 ||
 		    query_parse_key(qs, qlen, "offset", &off) != 0 ||
 		    valid_paging(&lim, &off, errors, &limit, &offset) != 0)
 			goto done;
@@ -692,7 +689,7 @@ api_request(const struct route *rt, const char *method, const char *qs,
 	}
 	switch (rt->kind) {
 	case ROUTE_MODEL:
-		rc = delete_model(rt, &q, st, hash, resp);
+		rc = delete_model(rt, &refs, st, hash, resp);
 		break;
 	case ROUTE_VERSION:
 		rc = read_version(rt, st, hash, resp);
@@ -706,6 +703,7 @@ done:
 	json_object_put(errors);
 	json_object_put(parsed);
 	body_model_free(&m);
+	refs_free(&refs);
 	query_free(&q);
 	query_free(&lim);
 	query_free(&off);
@@ -760,8 +758,8 @@ app_handle(const struct app_config *cfg, const struct request *req,
 		resp_static(resp, 200, (const char *)openapi_json);
 	} else if (rt.kind == ROUTE_METRICS) {
 		rc = metrics_page(resp);
-	} else if (req->body_too_large && rt.kind == ROUTE_MODELS &&
-	    strcmp(method, "POST") == 0) {
+	} else if (req->body_too_large && (rt.kind == ROUTE_MODEL ||
+	    (rt.kind == ROUTE_MODELS && strcmp(method, "POST") == 0))) {
 		/* Decided from CONTENT_LENGTH: the body was never read. */
 		resp_static(resp, 413, BODY_TOO_LARGE);
 	} else {

@@ -20,7 +20,7 @@
 #define CANCEL_GRACE_MS 1000
 
 #define SQL_DELETE "SELECT status, num_deleted, message, key_id " \
-	"FROM delete_model($1, $2, $3, $4, $5, $6)"
+	"FROM delete_model($1, $2, $3, $4, $5, $6, $7)"
 #define SQL_CHECK_KEY "SELECT id FROM api_keys " \
 	"WHERE key_hash = $1 AND revoked_at IS NULL"
 #define SQL_HEALTH "SELECT 1"
@@ -404,9 +404,9 @@ db_delete_model(void *ctx, const struct store_delete *req,
     struct store_result *out)
 {
 	struct db *d = ctx;
-	const char *vals[6];
-	const int lens[6] = { 32, 0, 0, 0, 0, 0 };
-	const int formats[6] = { 1, 0, 0, 0, 0, 0 };
+	const char *vals[7];
+	const int lens[7] = { 32, 0, 0, 0, 0, 0, 0 };
+	const int formats[7] = { 1, 0, 0, 0, 0, 0, 0 };
 	char *refs = NULL;
 	PGresult *res;
 	enum store_status s;
@@ -420,7 +420,9 @@ db_delete_model(void *ctx, const struct store_delete *req,
 	vals[3] = req->object_id;
 	vals[4] = refs;
 	vals[5] = req->request_id;
-	s = query(d, SQL_DELETE, 6, vals, lens, formats, 0, &res);
+	/* The audit row's scope: 'all' when refs is NULL, whatever this says. */
+	vals[6] = req->refs_from == STORE_REFS_BODY ? "body" : "query";
+	s = query(d, SQL_DELETE, 7, vals, lens, formats, 0, &res);
 	free(refs);
 	if (s != STORE_OK)
 		return s;

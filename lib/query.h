@@ -33,4 +33,33 @@ int query_parse_key(const char *qs, size_t len, const char *key,
 
 void query_free(struct query *q);
 
+/* A key other than the one a route reads, with its last value. */
+struct query_key {
+	const char		*name;		/* decoded, in keys.buf, NUL-terminated */
+	size_t			 name_len;
+	const char		*raw_name;	/* its first spelling, in the query */
+	size_t			 raw_name_len;
+	struct query_item	 last;		/* its last value */
+};
+
+struct query_keys {
+	size_t			 n;
+	struct query_key	*keys;
+	char			*buf;
+};
+
+/*
+ * The distinct keys of a raw query string other than known, parsed as
+ * query_parse does and compared after decoding (so %64igest is digest), in
+ * the order of their first appearance, each with its last value (a key
+ * sent twice reads as its last value in Starlette's QueryParams). Runs in
+ * O(n log n) for n pieces, however many distinct keys there are. Returns
+ * 0, or -1 when out of memory; k must be released with query_keys_free
+ * either way.
+ */
+int query_other_keys(const char *qs, size_t len, const char *known,
+    struct query_keys *k);
+
+void query_keys_free(struct query_keys *k);
+
 #endif

@@ -16,6 +16,9 @@ enum store_status {
 	STORE_ERROR		/* anything else: 500 */
 };
 
+/* Where a delete's references came from, for its audit row. */
+enum store_refs_from { STORE_REFS_QUERY, STORE_REFS_BODY };
+
 struct store_delete {
 	const unsigned char	 *key_hash;	/* SHA-256, 32 bytes */
 	const char		 *entity;
@@ -24,6 +27,7 @@ struct store_delete {
 	const char *const	 *refs;		/* NULL: delete every version */
 	unsigned int		  nrefs;
 	const char		 *request_id;
+	enum store_refs_from	  refs_from;	/* when refs is not NULL */
 };
 
 struct store_result {

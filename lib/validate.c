@@ -201,37 +201,57 @@ check_param(struct json_object *errors, const struct route_param *p,
 	    is_object_id ? OID_PATTERN : NAME_PATTERN);
 }
 
+/*
+ * The single too_long entry for a list of n > 100 references at loc;
+ * input (the whole list) and loc are taken.
+ */
+static int
+add_too_long(struct json_object *errors, struct json_object *loc,
+    struct json_object *input, size_t n)
+{
+	struct json_object *e = json_object_new_object(), *ctx;
+	char msg[128];
+
+	if (e == NULL || loc == NULL || input == NULL) {
+		json_object_put(e);
+		json_object_put(loc);
+		json_object_put(input);
+		return -1;
+	}
+	snprintf(msg, sizeof(msg), "List should have at most %d items after "
+	    "validation, not %zu", VALID_MAX_DIGESTS, n);
+	if (resp_add(e, "type", json_object_new_string("too_long")) ||
+	    put_take(e, "loc", &loc) ||
+	    resp_add(e, "msg", json_object_new_string(msg)) ||
+	    put_take(e, "input", &input) ||
+	    resp_add(e, "ctx", ctx = json_object_new_object()) ||
+	    resp_add(ctx, "field_type", json_object_new_string("List")) ||
+	    resp_add(ctx, "max_length", json_object_new_int(VALID_MAX_DIGESTS)) ||
+	    resp_add(ctx, "actual_length", json_object_new_int64((int64_t)n))) {
+		json_object_put(loc);
+		json_object_put(input);
+		json_object_put(e);
+		return -1;
+	}
+	return resp_append(errors, e);
+}
+
 /* The single error for more than 100 digests; input is the whole list. */
 static int
 add_too_many(struct json_object *errors, const struct query *q)
 {
-	struct json_object *e = json_object_new_object(), *list, *ctx;
-	char msg[128];
+	struct json_object *list = json_object_new_array();
 
-	if (e == NULL)
-		return -1;
-	snprintf(msg, sizeof(msg), "List should have at most %d items after "
-	    "validation, not %zu", VALID_MAX_DIGESTS, q->n);
-	if (resp_add(e, "type", json_object_new_string("too_long")) ||
-	    resp_add(e, "loc", new_loc("query", "digests", -1)) ||
-	    resp_add(e, "msg", json_object_new_string(msg)) ||
-	    resp_add(e, "input", list = json_object_new_array()))
-		goto fail;
-	for (size_t i = 0; i < q->n; i++) {
+	for (size_t i = 0; list != NULL && i < q->n; i++) {
 		const struct query_item *it = &q->items[i];
 		if (resp_append(list, input_value(it->raw, it->raw_len, it->val,
-		    it->len)) != 0)
-			goto fail;
+		    it->len)) != 0) {
+			json_object_put(list);
+			return -1;
+		}
 	}
-	if (resp_add(e, "ctx", ctx = json_object_new_object()) ||
-	    resp_add(ctx, "field_type", json_object_new_string("List")) ||
-	    resp_add(ctx, "max_length", json_object_new_int(VALID_MAX_DIGESTS)) ||
-	    resp_add(ctx, "actual_length", json_object_new_int64((int64_t)q->n)))
-		goto fail;
-	return resp_append(errors, e);
-fail:
-	json_object_put(e);
-	return -1;
+	return add_too_long(errors, new_loc("query", "digests", -1), list,
+	    q->n);
 }
 
 int
@@ -371,5 +391,139 @@ valid_paging(const struct query *limit, const struct query *offset,
 	/* Past 2^63-1: no limit at all. */
 	if (*lim == LLONG_MAX)
 		*lim = -1;
+	return 0;
+}
+
+/*
+ * Appends {"type":T,"loc":loc,"msg":M,"input":input} plus ctx when not
+ * NULL; loc, input and ctx are taken, input NULL is the JSON null.
+ */
+static int
+add_entry(struct json_object *errors, const char *type,
+    struct json_object *loc, const char *msg, struct json_object *input,
+    struct json_object *ctx)
+{
+	struct json_object *e = json_object_new_object();
+
+	if (e == NULL || loc == NULL ||
+	    resp_add(e, "type", json_object_new_string(type)) ||
+	    put_take(e, "loc", &loc) ||
+	    resp_add(e, "msg", json_object_new_string(msg)))
+		goto fail;
+	/* Not resp_add: JSON null is a value here. */
+	if (json_object_object_add(e, "input", input) != 0)
+		goto fail;
+	input = NULL;
+	if (ctx != NULL && put_take(e, "ctx", &ctx))
+		goto fail;
+	return resp_append(errors, e);
+fail:
+	json_object_put(loc);
+	json_object_put(input);
+	json_object_put(ctx);
+	json_object_put(e);
+	return -1;
+}
+
+int
+valid_extra_keys(const struct query_keys *k, struct json_object *errors)
+{
+	for (size_t i = 0; i < k->n; i++) {
+		const struct query_key *key = &k->keys[i];
+		const struct query_item *v = &key->last;
+		struct json_object *loc = json_object_new_array(), *name, *input;
+
+		/* A key that is no UTF-8 is named as sent, like an input. */
+		name = input_value(key->raw_name, key->raw_name_len, key->name,
+		    key->name_len);
+		if (loc == NULL || name == NULL || resp_append(loc,
+		    json_object_new_string("query")) != 0) {
+			json_object_put(name);
+			json_object_put(loc);
+			return -1;
+		}
+		if (resp_append(loc, name) != 0) {
+			json_object_put(loc);
+			return -1;
+		}
+		/* NULL here is out of memory, not the JSON null. */
+		if ((input = input_value(v->raw, v->raw_len, v->val,
+		    v->len)) == NULL) {
+			json_object_put(loc);
+			return -1;
+		}
+		if (add_entry(errors, "extra_forbidden", loc, "Extra inputs are "
+		    "not permitted", input, NULL) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ["body"], or ["body", index] when index >= 0. */
+static struct json_object *
+body_loc(long index)
+{
+	struct json_object *loc = json_object_new_array();
+
+	if (loc == NULL || resp_append(loc, json_object_new_string("body")) ||
+	    (index >= 0 && resp_append(loc, json_object_new_int64(index)))) {
+		json_object_put(loc);
+		return NULL;
+	}
+	return loc;
+}
+
+int
+valid_body_refs(struct json_object *body, int query_given,
+    struct json_object *errors, int *ok)
+{
+	static const char both[] = "digests given both in the query and in "
+	    "the body";
+	size_t n, before = json_object_array_length(errors);
+	struct json_object *ctx;
+	char msg[sizeof(both) + 16];
+
+	*ok = 0;
+	if (!json_object_is_type(body, json_type_array))
+		return add_entry(errors, "list_type", body_loc(-1),
+		    "Input should be a valid list", json_object_get(body), NULL);
+	n = json_object_array_length(body);
+	if (n > VALID_MAX_DIGESTS)
+		return add_too_long(errors, body_loc(-1), json_object_get(body),
+		    n);
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *v = json_object_array_get_idx(body, i);
+		enum valid_rule rule;
+		const char *s;
+		size_t len;
+
+		if (!json_object_is_type(v, json_type_string)) {
+			if (add_entry(errors, "string_type", body_loc((long)i),
+			    "Input should be a valid string", json_object_get(v),
+			    NULL) != 0)
+				return -1;
+			continue;
+		}
+		s = json_object_get_string(v);
+		len = (size_t)json_object_get_string_len(v);
+		if ((rule = valid_digest(s, len)) != VALID_OK &&
+		    add_error(errors, rule, body_loc((long)i),
+		    json_object_new_string_len(s, (int)len), DIGEST_PATTERN) != 0)
+			return -1;
+	}
+	if (json_object_array_length(errors) > before)
+		return 0;
+	/* As a validator after the list's own checks: only a sound list. */
+	if (query_given) {
+		snprintf(msg, sizeof(msg), "Value error, %s", both);
+		if ((ctx = json_object_new_object()) == NULL ||
+		    resp_add(ctx, "error", json_object_new_string(both)) != 0) {
+			json_object_put(ctx);
+			return -1;
+		}
+		return add_entry(errors, "value_error", body_loc(-1), msg,
+		    json_object_get(body), ctx);
+	}
+	*ok = 1;
 	return 0;
 }

@@ -50,4 +50,24 @@ enum valid_rule valid_count(const char *s, size_t len, long long *v);
 int valid_paging(const struct query *limit, const struct query *offset,
     struct json_object *errors, long long *lim, long long *off);
 
+/*
+ * Appends the extra_forbidden entry of each key in k, in order: loc
+ * ["query", KEY], input the key's last value (both decoded, or as sent when
+ * they are no UTF-8). Returns 0, or -1 when out of memory.
+ */
+int valid_extra_keys(const struct query_keys *k, struct json_object *errors);
+
+/*
+ * Checks a delete's parsed JSON body (not JSON null: that is no body) as
+ * the digests of the query are checked, at loc ["body", i]: list_type for
+ * anything but an array, the single too_long past 100 items (input the
+ * list), string_type for an item that is not a string, the digest rules
+ * for one that is; then, for a list that passed all that while the query
+ * has digests too (query_given), the value_error of both forms. Appends
+ * the entries to errors and sets *ok when there were none. strings must
+ * be UTF-8 (jparse's promise). Returns 0, or -1 when out of memory.
+ */
+int valid_body_refs(struct json_object *body, int query_given,
+    struct json_object *errors, int *ok);
+
 #endif

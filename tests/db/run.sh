@@ -27,6 +27,39 @@ DBT_KEY_X=$(key acme write);	"$ADMIN" key revoke "$(last_id acme)"
 export DBT_KEY_W DBT_KEY_W_ID DBT_KEY_R DBT_KEY_R_ID DBT_KEY_O DBT_KEY_O_ID \
     DBT_KEY_X DBT_ADMIN=$ADMIN
 
+# delete_audit rows written before migration 006 are carried over: a second
+# database brought to the migration before it by hand (as models-admin
+# migrate of that time left it), two deletes through that schema's own
+# delete_model (every version; a list), then models-admin migrate.
+OLD_URL="postgresql:///old?host=$T/sock&user=postgres"
+old_sql() { "$PGBIN/psql" "$OLD_URL" -v ON_ERROR_STOP=1 -Atq "$@"; }
+old_db() {
+	"$PGBIN/psql" "$DATABASE_URL" -qc 'CREATE DATABASE old' &&
+	old_sql -c 'CREATE TABLE schema_migrations (name text PRIMARY KEY,
+	    applied_at timestamptz NOT NULL DEFAULT now())' || return 1
+	for f in "$ROOT"/sql/[0-9]*.sql; do
+		case ${f##*/} in 006_*) break ;; esac
+		old_sql -1 -f "$f" &&
+		    old_sql -c "INSERT INTO schema_migrations (name) VALUES ('${f##*/}')" ||
+		    return 1
+	done
+	old_sql <<'EOS' || return 1
+INSERT INTO entities (name) VALUES ('acme');
+INSERT INTO api_keys (entity_id, role, key_hash)
+    SELECT id, 'write', sha256('old') FROM entities;
+SELECT model_add('acme', 'proj', 'm', 'd' || i, '{}') FROM generate_series(0, 4) i;
+SELECT status FROM delete_model(sha256('old'), 'acme', 'proj', 'm', NULL, 'old-all');
+SELECT model_add('acme', 'proj', 'm', 'e' || i, '{}') FROM generate_series(0, 1) i;
+SELECT status FROM delete_model(sha256('old'), 'acme', 'proj', 'm', '{v5,latest}', 'old-list');
+EOS
+	[ "$(DATABASE_URL=$OLD_URL "$ADMIN" migrate | head -n 1)" = "applied 006_delete_scope.sql" ]
+}
+if ! old_db >"$T/old.log" 2>&1; then
+	echo "the pre-006 database failed:"
+	cat "$T/old.log"
+fi
+export DBT_OLD_URL=$OLD_URL
+
 # The test stops and starts the cluster through these.
 cat >"$T/pg-stop" <<EOS
 #!/usr/bin/env bash

@@ -15,7 +15,9 @@
  *
  * Environment (set by run.sh): DATABASE_URL, DBT_ADMIN (models-admin),
  * DBT_KEY_{W,R,O,X} and DBT_KEY_{W,R,O}_ID (write, read, other entity's and
- * revoked keys of entity acme), DBT_PG_STOP, DBT_PG_START (commands).
+ * revoked keys of entity acme), DBT_PG_STOP, DBT_PG_START (commands),
+ * DBT_OLD_URL (a database whose delete_audit rows were written before
+ * migration 006 and then migrated).
  * Last line: "N passed, N failed".
  */
 #include <pthread.h>
@@ -154,6 +156,27 @@ sql_num(const char *fmt, ...)
 	return v;
 }
 
+/* The first value of a one-row query on conn as text ("(null)", "(error)"). */
+static void
+sql_text(PGconn *conn, char *out, size_t size, const char *fmt, ...)
+{
+	char q[2048];
+	va_list ap;
+	PGresult *res;
+
+	va_start(ap, fmt);
+	vsnprintf(q, sizeof(q), fmt, ap);
+	va_end(ap);
+	res = PQexec(conn, q);
+	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
+		fprintf(stderr, "db-tests: %s: %s", q, PQerrorMessage(conn));
+		snprintf(out, size, "(error)");
+	} else
+		snprintf(out, size, "%s", PQgetisnull(res, 0, 0) ? "(null)" :
+		    PQgetvalue(res, 0, 0));
+	PQclear(res);
+}
+
 /* Runs a models-admin command line; its first output line goes to out. */
 static int
 admin_cmd(char *out, size_t size, const char *fmt, ...)
@@ -231,15 +254,19 @@ key_hash(const char *name, unsigned char hash[AUTH_HASH_LEN])
 	auth_hash_key(k, strlen(k), hash);
 }
 
-/* One delete through the store; res->message must be freed. */
+/*
+ * One delete through the store, its references as the query sends them;
+ * res->message must be freed.
+ */
 static enum store_status
-del(struct db *d, const char *key, const char *entity, const char *project,
-    const char *obj, const char *const *refs, unsigned int nrefs,
-    const char *rid, struct store_result *res)
+del_from(struct db *d, const char *key, const char *entity,
+    const char *project, const char *obj, const char *const *refs,
+    unsigned int nrefs, enum store_refs_from from, const char *rid,
+    struct store_result *res)
 {
 	unsigned char hash[AUTH_HASH_LEN];
 	struct store_delete q = { hash, entity, project, obj, refs, nrefs,
-	    rid };
+	    rid, from };
 
 	key_hash(key, hash);
 	res->num_deleted = -1;
@@ -248,76 +275,115 @@ del(struct db *d, const char *key, const char *entity, const char *project,
 	return db_store_ops.delete_model(d, &q, res);
 }
 
+static enum store_status
+del(struct db *d, const char *key, const char *entity, const char *project,
+    const char *obj, const char *const *refs, unsigned int nrefs,
+    const char *rid, struct store_result *res)
+{
+	return del_from(d, key, entity, project, obj, refs, nrefs,
+	    STORE_REFS_QUERY, rid, res);
+}
+
 /* Every status of delete_model as lib/db.c maps it. */
 struct map_case {
 	const char	*what;
 	const char	*key;		/* env name of a key, or a key */
 	const char	*entity, *project, *obj;
-	const char	*refs[4];	/* refs[0] NULL: every version */
-	unsigned int	 nrefs;
+	const char	*refs[4];
+	unsigned int	 nrefs;		/* 0: every version, unless empty */
+	int		 from;		/* a store_refs_from, or EMPTY_BODY */
 	enum store_status want;
 	long long	 num_deleted;	/* for STORE_OK */
 	const char	*key_id;	/* env name of the key id, NULL: -1 */
 	const char	*message;	/* for STORE_NOT_FOUND; "%s" = D2 */
+	const char	*audit;		/* for STORE_OK: scope|refs|digests */
 };
+
+/* An empty list of references, sent as a body: no version named. */
+#define EMPTY_BODY	(-1)
+#define Q		STORE_REFS_QUERY
+#define BODY		STORE_REFS_BODY
 
 #define UNKNOWN_KEY "0123456789abcdef0123456789abcdef01234567"
 #define NONE_MSG(o) "Object " o " (None) not found when deleting."
 
 static const struct map_case map_cases[] = {
-	{ "unknown key", UNKNOWN_KEY, "acme", "proj", "map", { NULL }, 0,
-	    STORE_BAD_KEY, 0, NULL, NULL },
-	{ "revoked key", "DBT_KEY_X", "acme", "proj", "map", { NULL }, 0,
-	    STORE_BAD_KEY, 0, NULL, NULL },
-	{ "read role", "DBT_KEY_R", "acme", "proj", "map", { NULL }, 0,
-	    STORE_FORBIDDEN, 0, "DBT_KEY_R_ID", NULL },
+	{ "unknown key", UNKNOWN_KEY, "acme", "proj", "map", { NULL }, 0, Q,
+	    STORE_BAD_KEY, 0, NULL, NULL, NULL },
+	{ "revoked key", "DBT_KEY_X", "acme", "proj", "map", { NULL }, 0, Q,
+	    STORE_BAD_KEY, 0, NULL, NULL, NULL },
+	{ "read role", "DBT_KEY_R", "acme", "proj", "map", { NULL }, 0, Q,
+	    STORE_FORBIDDEN, 0, "DBT_KEY_R_ID", NULL, NULL },
 	{ "other entity's key", "DBT_KEY_O", "acme", "proj", "map", { NULL },
-	    0, STORE_FORBIDDEN, 0, "DBT_KEY_O_ID", NULL },
+	    0, Q, STORE_FORBIDDEN, 0, "DBT_KEY_O_ID", NULL, NULL },
 	{ "other entity's key, nothing there", "DBT_KEY_O", "nobody", "none",
-	    "x", { NULL }, 0, STORE_FORBIDDEN, 0, "DBT_KEY_O_ID", NULL },
+	    "x", { NULL }, 0, Q, STORE_FORBIDDEN, 0, "DBT_KEY_O_ID", NULL,
+	    NULL },
 	{ "unknown project", "DBT_KEY_W", "acme", "nope", "map", { NULL }, 0,
-	    STORE_NO_PROJECT, 0, "DBT_KEY_W_ID", NULL },
+	    Q, STORE_NO_PROJECT, 0, "DBT_KEY_W_ID", NULL, NULL },
 	{ "unknown model", "DBT_KEY_W", "acme", "proj", "nosuch", { NULL }, 0,
-	    STORE_NOT_FOUND, 0, "DBT_KEY_W_ID", NONE_MSG("nosuch") },
+	    Q, STORE_NOT_FOUND, 0, "DBT_KEY_W_ID", NONE_MSG("nosuch"), NULL },
 	{ "none resolved", "DBT_KEY_W", "acme", "proj", "map",
-	    { "v7", "v8" }, 2, STORE_NOT_FOUND, 0, "DBT_KEY_W_ID",
-	    "Object map (['v7', 'v8']) not found when deleting." },
+	    { "v7", "v8" }, 2, Q, STORE_NOT_FOUND, 0, "DBT_KEY_W_ID",
+	    "Object map (['v7', 'v8']) not found when deleting.", NULL },
 	{ "duplicates count once in the 404", "DBT_KEY_W", "acme", "proj",
-	    "map", { "latest", "%s", "v02", "v7" }, 4, STORE_NOT_FOUND, 0,
+	    "map", { "latest", "%s", "v02", "v7" }, 4, Q, STORE_NOT_FOUND, 0,
 	    "DBT_KEY_W_ID", "Delete request contains 4 digests, but found 1 "
-	    "objects to delete. Diff digests: {'v7'}" },
+	    "objects to delete. Diff digests: {'v7'}", NULL },
 	{ "vN of 19 digits", "DBT_KEY_W", "acme", "proj", "map",
-	    { "v9999999999999999999" }, 1, STORE_NOT_FOUND, 0,
+	    { "v9999999999999999999" }, 1, Q, STORE_NOT_FOUND, 0,
 	    "DBT_KEY_W_ID", "Object map (['v9999999999999999999']) not found "
-	    "when deleting." },
+	    "when deleting.", NULL },
 	{ "vN of 41 digits", "DBT_KEY_W", "acme", "proj", "map",
-	    { "v0", "v99999999999999999999999999999999999999999" }, 2,
+	    { "v0", "v99999999999999999999999999999999999999999" }, 2, Q,
 	    STORE_NOT_FOUND, 0, "DBT_KEY_W_ID", "Delete request contains 2 "
 	    "digests, but found 1 objects to delete. Diff digests: "
-	    "{'v99999999999999999999999999999999999999999'}" },
+	    "{'v99999999999999999999999999999999999999999'}", NULL },
 	{ "vN, 25 leading zeros", "DBT_KEY_W", "acme", "proj", "map",
-	    { "v0000000000000000000000000", "v7" }, 2, STORE_NOT_FOUND, 0,
+	    { "v0000000000000000000000000", "v7" }, 2, Q, STORE_NOT_FOUND, 0,
 	    "DBT_KEY_W_ID", "Delete request contains 2 digests, but found 1 "
-	    "objects to delete. Diff digests: {'v7'}" },
-	{ "one version", "DBT_KEY_W", "acme", "proj", "map", { "v0" }, 1,
-	    STORE_OK, 1, "DBT_KEY_W_ID", NULL },
-	{ "latest, its digest and v02: once", "DBT_KEY_W", "acme", "proj",
-	    "map", { "latest", "%s", "v02" }, 3, STORE_OK, 1, "DBT_KEY_W_ID",
-	    NULL },
+	    "objects to delete. Diff digests: {'v7'}", NULL },
+	/* An empty list names no version: never "every version". */
+	{ "empty list", "DBT_KEY_W", "acme", "proj", "map", { NULL }, 0,
+	    EMPTY_BODY, STORE_NOT_FOUND, 0, "DBT_KEY_W_ID",
+	    "Object map ([]) not found when deleting.", NULL },
+	{ "empty list, unknown model", "DBT_KEY_W", "acme", "proj", "nosuch",
+	    { NULL }, 0, EMPTY_BODY, STORE_NOT_FOUND, 0, "DBT_KEY_W_ID",
+	    "Object nosuch ([]) not found when deleting.", NULL },
+	{ "one version", "DBT_KEY_W", "acme", "proj", "map", { "v0" }, 1, Q,
+	    STORE_OK, 1, "DBT_KEY_W_ID", NULL, "query|{v0}|1" },
+	{ "latest, its digest and v02: once (body)", "DBT_KEY_W", "acme",
+	    "proj", "map", { "latest", "%s", "v02" }, 3, BODY, STORE_OK, 1,
+	    "DBT_KEY_W_ID", NULL, "body|{latest,%s,v02}|1" },
 	{ "deleted version no longer resolves", "DBT_KEY_W", "acme", "proj",
-	    "map", { "v2" }, 1, STORE_NOT_FOUND, 0, "DBT_KEY_W_ID",
-	    "Object map (['v2']) not found when deleting." },
+	    "map", { "v2" }, 1, BODY, STORE_NOT_FOUND, 0, "DBT_KEY_W_ID",
+	    "Object map (['v2']) not found when deleting.", NULL },
+	/* The body form's marker does not make "every version" a list. */
 	{ "every version", "DBT_KEY_W", "acme", "proj", "map", { NULL }, 0,
-	    STORE_OK, 1, "DBT_KEY_W_ID", NULL },
+	    BODY, STORE_OK, 1, "DBT_KEY_W_ID", NULL, "all|(null)|1" },
 	{ "every version, none left", "DBT_KEY_W", "acme", "proj", "map",
-	    { NULL }, 0, STORE_NOT_FOUND, 0, "DBT_KEY_W_ID", NONE_MSG("map") },
+	    { NULL }, 0, Q, STORE_NOT_FOUND, 0, "DBT_KEY_W_ID",
+	    NONE_MSG("map"), NULL },
 };
+
+/* s with its one "%s" (if any) replaced by d2, into out. */
+static const char *
+subst(char *out, size_t size, const char *s, const char *d2)
+{
+	const char *p = strstr(s, "%s");
+
+	if (p == NULL)
+		snprintf(out, size, "%s", s);
+	else
+		snprintf(out, size, "%.*s%s%s", (int)(p - s), s, d2, p + 2);
+	return out;
+}
 
 static void
 test_mapping(void)
 {
 	struct db d;
-	char d2[64], dummy[64], what[256];
+	char d2[64], dummy[64], what[256], want[256], got[256];
 
 	add("map", 0, dummy);
 	add("map", 1, dummy);
@@ -334,8 +400,10 @@ test_mapping(void)
 		for (unsigned int j = 0; j < c->nrefs; j++)
 			refs[j] = strcmp(c->refs[j], "%s") == 0 ? d2 :
 			    c->refs[j];
-		s = del(&d, c->key, c->entity, c->project, c->obj,
-		    c->nrefs ? refs : NULL, c->nrefs, "dbt-map", &res);
+		s = del_from(&d, c->key, c->entity, c->project, c->obj,
+		    c->nrefs || c->from == EMPTY_BODY ? refs : NULL, c->nrefs,
+		    c->from == EMPTY_BODY ? STORE_REFS_BODY :
+		    (enum store_refs_from)c->from, "dbt-map", &res);
 		snprintf(what, sizeof(what), "delete_model: %s: status",
 		    c->what);
 		t_status(what, c->want, s);
@@ -352,6 +420,15 @@ test_mapping(void)
 			snprintf(what, sizeof(what), "delete_model: %s: "
 			    "num_deleted", c->what);
 			T_INT(what, c->num_deleted, res.num_deleted);
+			/* Its audit row tells a list from "every version". */
+			snprintf(what, sizeof(what), "delete_model: %s: "
+			    "audit scope|refs|count", c->what);
+			sql_text(admin, got, sizeof(got), "SELECT scope || '|' "
+			    "|| coalesce(refs::text, '(null)') || '|' || "
+			    "num_deleted FROM delete_audit WHERE object_id = "
+			    "'%s' ORDER BY id DESC LIMIT 1", c->obj);
+			T_STR(what, subst(want, sizeof(want), c->audit, d2),
+			    got);
 		}
 		free(res.message);
 	}
@@ -427,6 +504,58 @@ test_mapping(void)
 		}
 	}
 	db_close(&d);
+}
+
+/*
+ * The audit's scope beyond what the store sends: the six-argument call of
+ * a service started before migration 006 (the references are the query's),
+ * the constraint that ties scope to refs, and rows written before 006,
+ * carried over in DBT_OLD_URL's database.
+ */
+static void
+test_audit_scope(void)
+{
+	char dummy[64], got[512];
+	PGconn *old;
+	PGresult *res;
+
+	add("six", 0, dummy);
+	add("six", 1, dummy);
+	sql_text(admin, got, sizeof(got), "SELECT status || '|' || num_deleted "
+	    "FROM delete_model(sha256(convert_to('%s', 'UTF8')), 'acme', "
+	    "'proj', 'six', '{v0}', 'dbt-six')", env("DBT_KEY_W"));
+	T_STR("six-argument delete_model, a list: status|count", "0|1", got);
+	sql_text(admin, got, sizeof(got), "SELECT status || '|' || num_deleted "
+	    "FROM delete_model(sha256(convert_to('%s', 'UTF8')), 'acme', "
+	    "'proj', 'six', NULL, 'dbt-six')", env("DBT_KEY_W"));
+	T_STR("six-argument delete_model, every version: status|count", "0|1",
+	    got);
+	sql_text(admin, got, sizeof(got), "SELECT string_agg(scope || '|' || "
+	    "coalesce(refs::text, '(null)'), ' ' ORDER BY id) FROM "
+	    "delete_audit WHERE object_id = 'six'");
+	T_STR("six-argument delete_model: audit scope|refs",
+	    "query|{v0} all|(null)", got);
+
+	res = PQexec(admin, "INSERT INTO delete_audit (key_id, entity, "
+	    "project, object_id, refs, digests, num_deleted, request_id, "
+	    "scope) SELECT min(id), 'acme', 'proj', 'bad', NULL, '{}', 0, "
+	    "'dbt', 'query' FROM api_keys");
+	T_STR("audit row 'query' without refs refused", "23514",
+	    PQresultErrorField(res, PG_DIAG_SQLSTATE) ?
+	    PQresultErrorField(res, PG_DIAG_SQLSTATE) : "(accepted)");
+	PQclear(res);
+
+	old = PQconnectdb(env("DBT_OLD_URL"));
+	if (!T_INT("connect to DBT_OLD_URL", CONNECTION_OK, PQstatus(old))) {
+		PQfinish(old);
+		return;
+	}
+	sql_text(old, got, sizeof(got), "SELECT string_agg(request_id || '|' "
+	    "|| scope || '|' || coalesce(refs::text, '(null)'), ' ' ORDER BY "
+	    "id) FROM delete_audit");
+	T_STR("rows from before 006: request|scope|refs",
+	    "old-all|all|(null) old-list|query|{v5,latest}", got);
+	PQfinish(old);
 }
 
 /*
@@ -833,6 +962,7 @@ main(void)
 		return 1;
 	}
 	test_mapping();
+	test_audit_scope();
 	test_faults();
 	test_timeout();
 	test_hang();

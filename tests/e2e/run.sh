@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end tests: a throwaway PostgreSQL, models-api under spawn-fcgi,
 # lighttpd in front, and real HTTP requests with curl. Covers CONTRACT.md
-# sections 1-6 and 9 (tests/e2e/resource.sh). Last line: "N passed, N failed".
+# sections 1-6, 9 (tests/e2e/resource.sh) and a delete's body form and
+# unknown query keys (10.1). Last line: "N passed, N failed".
 #
 # BUILD selects the binaries (build or build/asan); FRONT the front server
 # (lighttpd, cgi, nginx, apache; see deploy/stack.sh). PGBOUNCER=1 puts
@@ -314,6 +315,84 @@ expect_eq "audit all-versions refs NULL" "t" \
 "$ADMIN" model add acme proj m2 --val '{}' >/dev/null
 req DELETE /v2/acme/proj/models/m2 -H "Authorization: Bearer $A"
 expect "admin role" 200 '{"num_deleted":1}'
+
+# --- 10.1 a delete never widens by accident -------------------------------
+# Every query key but digests is refused, so a misspelling never reads as
+# "every version"; the references may come as a JSON body (Weave's own
+# router), read as JSON whatever the Content-Type (curl sends a form type).
+# After each refusal all five versions are still there.
+for i in 0 1 2 3 4; do add careless "{\"c\":$i}" >/dev/null; done
+CL=/v2/acme/proj/models/careless
+left() { "$ADMIN" model list acme proj careless | wc -l; }
+xf() {	# extra_forbidden entry: KEY INPUT (JSON-escaped)
+	printf '{"type":"extra_forbidden","loc":["query","%s"],"msg":"Extra inputs are not permitted","input":"%s"}' "$1" "$2"
+}
+# del_body PATH BODY [curl args...]: DELETE with BODY (a string) as its body.
+del_body() {
+	local p=$1
+	printf '%s' "$2" >"$T/del.body"
+	shift 2
+	req DELETE "$p" -H "$B" --data-binary @"$T/del.body" "$@"
+}
+for c in 'digest=v0|digest|v0' 'Digests=|Digests|' 'digests[]=v0|digests[]|v0' \
+    '%64igest=v0|digest|v0' 'digests=v0&x|x|' 'DIGESTS=v0&digests=v1|DIGESTS|v0'; do
+	IFS='|' read -r qs key val <<<"$c"
+	req DELETE "$CL?$qs" -H "$B"
+	expect "10.1: ?$qs refused" 422 "{\"detail\":[$(xf "$key" "$val")]}"
+	expect_eq "10.1: ?$qs deleted nothing" 5 "$(left)"
+done
+req DELETE "$CL?b=1&a=2&digests=v0&b=3&a" -H "$B"
+expect "10.1: each key once, first-seen order, last value" 422 "{\"detail\":[$(xf b 3),$(xf a '')]}"
+req DELETE "$CL?digest=v0"
+expect "10.1: the key outranks an unknown key" 401 "$NA"
+STR_TYPE='{"type":"string_type","loc":["body",0],"msg":"Input should be a valid string","input":1}'
+del_body $CL '[1]'
+expect "10.1: body [1]" 422 "{\"detail\":[$STR_TYPE]}"
+lt() { printf '{"type":"list_type","loc":["body"],"msg":"Input should be a valid list","input":%s}' "$1"; }
+del_body $CL '[1]' -H 'Transfer-Encoding: chunked'
+expect "10.1: body [1], chunked" 422 "{\"detail\":[$STR_TYPE]}"
+del_body $CL '{"digests":["v0"]}'
+expect "10.1: body {\"digests\":[...]}" 422 "{\"detail\":[$(lt '{"digests":["v0"]}')]}"
+del_body $CL '"v0"' -H 'Content-Type: text/plain'
+expect "10.1: body \"v0\"" 422 "{\"detail\":[$(lt '"v0"')]}"
+del_body $CL 'digests=v0'
+expect "10.1: a form body is no JSON" 422 '{"detail":[{"type":"json_invalid","loc":["body",0],"msg":"JSON decode error","input":{},"ctx":{"error":"Expecting value"}}]}'
+del_body "$CL?x=1&digests=bad!" '["v0"' -H 'Content-Type: application/json'
+expect "10.1: not JSON, its entry alone" 422 '{"detail":[{"type":"json_invalid","loc":["body",5],"msg":"JSON decode error","input":{},"ctx":{"error":"Expecting '"','"' delimiter"}}]}'
+BOTH='digests given both in the query and in the body'
+del_body "$CL?digests=v1" '["v0"]'
+expect "10.1: both forms" 422 "{\"detail\":[{\"type\":\"value_error\",\"loc\":[\"body\"],\"msg\":\"Value error, $BOTH\",\"input\":[\"v0\"],\"ctx\":{\"error\":\"$BOTH\"}}]}"
+L=""; for i in $(seq 1 101); do L="$L,\"v$i\""; done
+del_body $CL "[${L#,}]"
+expect "10.1: 101 references in the body" 422 "{\"detail\":[{\"type\":\"too_long\",\"loc\":[\"body\"],\"msg\":\"List should have at most 100 items after validation, not 101\",\"input\":[${L#,}],\"ctx\":{\"field_type\":\"List\",\"max_length\":100,\"actual_length\":101}}]}"
+del_body "$CL?x=1&digests=bad!" '"v0"'
+expect "10.1: digests, other keys, body, in that order" 422 "{\"detail\":[$(pm '["query","digests",0]' 'bad!' "$DIGEST_RE"),$(xf x 1),$(lt '"v0"')]}"
+head -c $((4 * 1024 * 1024 + 1)) /dev/zero | tr '\0' ' ' >"$T/big.del"
+req DELETE "$CL" -H "$B" --data-binary @"$T/big.del"
+expect "10.1: a delete body over the limit" 413 '{"reason":"Request too large","error_type":"RequestTooLarge"}'
+rm -f "$T/big.del"
+del_body $CL '[]'
+expect "10.1: an empty list names no version" 404 '{"reason":"Object careless ([]) not found when deleting.","error_type":"NotFoundError"}'
+expect_eq "10.1: nothing deleted by any of that" 5 "$(left)"
+expect_eq "10.1: no audit row either" 0 "$(psql_q "SELECT count(*) FROM delete_audit WHERE object_id = 'careless'")"
+# The body form deletes exactly what it names, and says so in the audit.
+CL0=$("$ADMIN" model list acme proj careless | awk '$3 == 0 { print $2 }')
+del_body $CL '["v0"]' -H 'X-Request-Id: e2e-body.1'
+expect "10.1: body [\"v0\"]" 200 '{"num_deleted":1}'
+expect_eq "10.1: v0 and only v0 gone" "1 2 3 4" \
+    "$("$ADMIN" model list acme proj careless | awk '{ print $3 }' | sort -n | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "10.1: audit of the body form" "body|{v0}|{$CL0}|1" \
+    "$(psql_q "SELECT scope, refs, digests, num_deleted FROM delete_audit WHERE request_id = 'e2e-body.1'")"
+del_body "$CL?digests=v1" 'null' -H 'Content-Type: application/json' -H 'X-Request-Id: e2e-body.2'
+expect "10.1: null body, the query's digests" 200 '{"num_deleted":1}'
+expect_eq "10.1: audit of the query form" "query|{v1}|1" \
+    "$(psql_q "SELECT scope, refs, num_deleted FROM delete_audit WHERE request_id = 'e2e-body.2'")"
+del_body $CL ' null ' -H 'X-Request-Id: e2e-body.3'
+expect "10.1: null body, every version" 200 '{"num_deleted":3}'
+expect_eq "10.1: audit of every version" "all|t|3" \
+    "$(psql_q "SELECT scope, refs IS NULL, num_deleted FROM delete_audit WHERE request_id = 'e2e-body.3'")"
+expect_eq "10.1: section 5's deletes of m1: two lists, then every version" \
+    "query query all" "$(psql_q "SELECT string_agg(scope, ' ' ORDER BY id) FROM delete_audit WHERE object_id = 'm1'")"
 
 # Overlapping concurrent deletes: 24 versions, 24 requests for the pairs
 # (i, i+1) and 12 for "latest", all at once. Every version is counted by

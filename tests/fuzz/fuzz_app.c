@@ -42,7 +42,9 @@
  *           "source_code":"<field 11>"...}, 2 empty, 3 UTF-8 BOM + field 9;
  *           0x04 body_too_large; 0x08 every 0x01 byte becomes NUL; 0x30
  *           description when built: absent, null, "<field 11>", 5; 0x40
- *           attributes when built: field 12 as JSON text
+ *           attributes when built: field 12 as JSON text. For a DELETE,
+ *           built is a list instead: 0x30 picks ["<field 10>"],
+ *           ["<field 10>","<field 11>"], [<field 12>] or null
  *   byte 11 stored value of the versions read/list hand back: field 13 or
  *           one of six canned values (rows rotate through them)
  *   byte 12 that version: 0x01 deleted, 0x02 no source file, 0x04 source
@@ -229,6 +231,7 @@ struct fake {
 	int			 refs_null;
 	unsigned int		 nrefs;
 	char			**refs;
+	enum store_refs_from	 refs_from;
 	char			*message;	/* what delete_model handed back */
 	char			*digest, *val, *source_digest, *source, *ref;
 	size_t			 source_len;
@@ -272,6 +275,7 @@ fake_delete(void *ctx, const struct store_delete *d, struct store_result *res)
 	f->request_id = xstrdup(d->request_id);
 	f->refs_null = d->refs == NULL;
 	f->nrefs = d->nrefs;
+	f->refs_from = d->refs_from;
 	CHECK(d->refs != NULL || d->nrefs == 0);
 	if (d->refs != NULL) {
 		f->refs = calloc(d->nrefs + 1, sizeof(*f->refs));
@@ -624,7 +628,7 @@ struct expect {
 	/* a list */
 	int		 streamed, aborted, lines, header_out;
 	long long	 limit, offset;
-	/* a create: the body's values */
+	/* a create: the body's values; a delete: its list, when sent */
 	struct json_object *parsed;
 	char		*object_id;
 };
@@ -845,6 +849,106 @@ value_error(struct json_object *errors, struct json_object *loc,
 	jadd(e, "ctx", ctx);
 	jappend(errors, e);
 	free(msg);
+}
+
+/* A delete's other query keys (section 10.1): one entry each. */
+static void
+extra_errors(const char *qs, size_t qlen, struct json_object *errors)
+{
+	struct ref_keys k;
+
+	ref_query_other_keys(qs, qlen, "digests", &k);
+	for (size_t i = 0; i < k.n; i++) {
+		struct ref_key *key = &k.keys[i];
+		struct json_object *loc = json_object_new_array();
+
+		CHECK(loc != NULL);
+		jappend(loc, json_object_new_string("query"));
+		jappend(loc, input_of(key->raw_name, key->raw_name_len,
+		    key->name, key->len));
+		add_entry(errors, "extra_forbidden", loc, "Extra inputs are not "
+		    "permitted", input_of(key->last.raw, key->last.raw_len,
+		    key->last.val, key->last.len), NULL);
+	}
+	ref_keys_free(&k);
+}
+
+/*
+ * A delete's body (section 10.1): JSON whatever the Content-Type, null or
+ * empty for none. *only is set for a body that is no JSON. e->parsed keeps
+ * a list that passed, the one the store must be handed.
+ */
+static void
+delete_body_errors(const struct request *req, size_t query_n,
+    struct json_object *errors, int *only, struct expect *e)
+{
+	struct jparse_error err;
+	struct json_object *b = NULL;
+	size_t n, before = json_object_array_length(errors);
+
+	*only = 0;
+	if (req->body_len == 0)
+		return;
+	switch (jparse(req->body, req->body_len, &b, &err)) {
+	case JPARSE_INVALID:
+		*only = 1;
+		return;
+	case JPARSE_NOMEM:
+		CHECK(!"out of memory");
+		return;
+	case JPARSE_OK:
+		break;
+	}
+	if (b == NULL)
+		return;
+	if (!json_object_is_type(b, json_type_array)) {
+		add_entry(errors, "list_type", loc_of("body", NULL, -1, NULL),
+		    "Input should be a valid list", b, NULL);
+		return;
+	}
+	n = json_object_array_length(b);
+	if (n > 100) {
+		struct json_object *ctx = jobj();
+		char msg[128];
+
+		snprintf(msg, sizeof(msg), "List should have at most 100 items "
+		    "after validation, not %zu", n);
+		jadd(ctx, "field_type", json_object_new_string("List"));
+		jadd(ctx, "max_length", json_object_new_int(100));
+		jadd(ctx, "actual_length", json_object_new_int64((int64_t)n));
+		add_entry(errors, "too_long", loc_of("body", NULL, -1, NULL),
+		    msg, b, ctx);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *v = json_object_array_get_idx(b, i);
+		const char *str;
+		size_t len;
+
+		if (!json_object_is_type(v, json_type_string)) {
+			add_entry(errors, "string_type", loc_of("body", NULL,
+			    (long)i, NULL), "Input should be a valid string",
+			    json_object_get(v), NULL);
+			continue;
+		}
+		str = json_object_get_string(v);
+		len = (size_t)json_object_get_string_len(v);
+		if (ref_valid_digest(str, len) != REF_OK)
+			add_error(errors, ref_valid_digest(str, len),
+			    loc_of("body", NULL, (long)i, NULL), jstr(str, len),
+			    REF_DIGEST_PATTERN);
+	}
+	if (json_object_array_length(errors) > before) {
+		json_object_put(b);
+		return;
+	}
+	if (query_n > 0) {
+		value_error(errors, loc_of("body", NULL, -1, NULL),
+		    "digests given both in the query and in the body", "", 0, b);
+		json_object_put(b);
+		return;
+	}
+	e->parsed = b;
 }
 
 /*
@@ -1151,16 +1255,16 @@ expect_api(const struct request *req, const struct ref_route *rt,
 	SHA256((const unsigned char *)key, 40, e->hash);
 	CHECK((errors = json_object_new_array()) != NULL);
 	path_errors(rt, errors);
+	memset(&q, 0, sizeof(q));
 	if (rt->kind == REF_MODEL) {
 		ref_query_parse(qs, qlen, &q);
 		digests_errors(&q, errors);
-		ref_query_free(&q);
 	} else if (rt->kind == REF_MODELS && !post)
 		paging_errors(qs, qlen, errors, e);
 	/*
 	 * A body (create, delete) is read only for a key allowed to write to
 	 * the path's entity: 401/403 first, the body unread. With the path or
-	 * query in error already, only the key is asked about (entity NULL).
+	 * digests in error already, only the key is asked about (entity NULL).
 	 */
 	if (((rt->kind == REF_MODELS && post) || rt->kind == REF_MODEL) &&
 	    req->body_len > 0) {
@@ -1172,10 +1276,17 @@ expect_api(const struct request *req, const struct ref_route *rt,
 			if (!common_answer(f->key_st, rt, e))
 				e->status = 500, e->body = B_INTERNAL;
 			json_object_put(errors);
+			if (rt->kind == REF_MODEL)
+				ref_query_free(&q);
 			return;
 		}
 	}
-	if (rt->kind == REF_MODELS && post)
+	if (rt->kind == REF_MODEL) {
+		/* Then the other keys and the body: section 10.1. */
+		extra_errors(qs, qlen, errors);
+		delete_body_errors(req, q.n, errors, &only, e);
+		ref_query_free(&q);
+	} else if (rt->kind == REF_MODELS && post)
 		body_errors(req, errors, &only, e);
 
 	if (only || json_object_array_length(errors) > 0) {
@@ -1375,8 +1486,8 @@ expect_answer(const char *prefix, int access, const struct request *req,
 			e->status = 503, e->body = B_HEALTH_DOWN;
 	} else if (rt.kind == REF_OPENAPI) {
 		e->status = 200, e->body = (const char *)openapi_json;
-	} else if (rt.kind == REF_MODELS && strcmp(method, "POST") == 0 &&
-	    req->body_too_large) {
+	} else if (req->body_too_large && (rt.kind == REF_MODEL ||
+	    (rt.kind == REF_MODELS && strcmp(method, "POST") == 0))) {
 		e->status = 413, e->body = B_TOO_LARGE;
 	} else {
 		expect_api(req, &rt, qs, qlen, f, sink, e);
@@ -1409,10 +1520,27 @@ expect_answer(const char *prefix, int access, const struct request *req,
 #endif
 			CHECK(f->limit == e->limit && f->offset == e->offset);
 		}
-		if (f->deletes == 1) {
+		if (f->deletes == 1 && e->parsed != NULL) {
+			/* The body's list, even an empty one: never "all". */
+			size_t n = json_object_array_length(e->parsed);
+
+			CHECK(!f->refs_null && f->refs_from == STORE_REFS_BODY);
+			CHECK(f->nrefs == n && n <= 100);
+			for (size_t i = 0; i < n; i++) {
+				struct json_object *v =
+				    json_object_array_get_idx(e->parsed, i);
+				CHECK(strlen(f->refs[i]) ==
+				    (size_t)json_object_get_string_len(v));
+				CHECK(strcmp(f->refs[i],
+				    json_object_get_string(v)) == 0);
+				CHECK(ref_valid_digest(f->refs[i],
+				    strlen(f->refs[i])) == REF_OK);
+			}
+		} else if (f->deletes == 1) {
 			struct ref_query q;
 			ref_query_parse(qs, qlen, &q);
 			CHECK(f->refs_null == (q.n == 0));
+			CHECK(f->refs_null || f->refs_from == STORE_REFS_QUERY);
 			CHECK(f->nrefs == q.n && q.n <= 100);
 			for (size_t i = 0; i < q.n; i++) {
 				CHECK(strlen(f->refs[i]) == q.items[i].len);
@@ -1791,6 +1919,49 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+/* A create's body built from fields 10-12 (see byte 10 of the layout). */
+static char *
+built_model(const struct input *in, uint8_t ctl)
+{
+	static const char *const desc[] = { "", ",\"description\":null",
+	    ",\"description\":\"%s\"", ",\"description\":5" };
+	char *d, *a = NULL, *body;
+
+	CHECK(asprintf(&d, desc[(ctl >> 4) & 3], in->field[F_SOURCE]) >= 0);
+	if ((ctl & 0x40) && in->flen[F_ATTRS] > 0)
+		CHECK(asprintf(&a, ",\"attributes\":%s", in->field[F_ATTRS]) >=
+		    0);
+	CHECK(asprintf(&body, "{\"name\":\"%s\",\"source_code\":\"%s\"%s%s}",
+	    in->field[F_NAME], in->field[F_SOURCE], d, a ? a : "") >= 0);
+	free(d);
+	free(a);
+	return body;
+}
+
+/* A delete's body: a list of references from fields 10-12, or null. */
+static char *
+built_list(const struct input *in, uint8_t ctl)
+{
+	char *body;
+
+	switch ((ctl >> 4) & 3) {
+	case 0:
+		CHECK(asprintf(&body, "[\"%s\"]", in->field[F_NAME]) >= 0);
+		break;
+	case 1:
+		CHECK(asprintf(&body, "[\"%s\",\"%s\"]", in->field[F_NAME],
+		    in->field[F_SOURCE]) >= 0);
+		break;
+	case 2:
+		CHECK(asprintf(&body, "[%s]", in->field[F_ATTRS]) >= 0);
+		break;
+	default:
+		body = xstrdup("null");
+		break;
+	}
+	return body;
+}
+
 /* Decodes the fuzz input into in and req (see the layout above). */
 static void
 read_input(const uint8_t *data, size_t size, const char *prefix,
@@ -1838,23 +2009,10 @@ read_input(const uint8_t *data, size_t size, const char *prefix,
 	case 0:
 		CHECK(asprintf(&in->body, "%s", in->field[F_BODY]) >= 0);
 		break;
-	case 1: {
-		static const char *const desc[] = { "", ",\"description\":null",
-		    ",\"description\":\"%s\"", ",\"description\":5" };
-		char *d, *a = NULL;
-
-		CHECK(asprintf(&d, desc[(c[10] >> 4) & 3],
-		    in->field[F_SOURCE]) >= 0);
-		if ((c[10] & 0x40) && in->flen[F_ATTRS] > 0)
-			CHECK(asprintf(&a, ",\"attributes\":%s",
-			    in->field[F_ATTRS]) >= 0);
-		CHECK(asprintf(&in->body, "{\"name\":\"%s\",\"source_code\":"
-		    "\"%s\"%s%s}", in->field[F_NAME], in->field[F_SOURCE], d,
-		    a ? a : "") >= 0);
-		free(d);
-		free(a);
+	case 1:
+		in->body = c[0] % 9 == 0 ? built_list(in, c[10]) :
+		    built_model(in, c[10]);
 		break;
-	}
 	case 2:
 		in->body = xstrdup("");
 		break;

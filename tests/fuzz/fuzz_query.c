@@ -1,6 +1,7 @@
 /*
- * The query string: lib/query.h query_parse on arbitrary bytes, compared
- * with the Starlette-style reference parser in ref.h.
+ * The query string: lib/query.h query_parse and query_other_keys on
+ * arbitrary bytes, compared with the Starlette-style reference parser in
+ * ref.h.
  */
 #include "query.h"
 #include "ref.h"
@@ -44,6 +45,33 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	query_free(&q);
 	CHECK(q.items == NULL && q.buf == NULL && q.n == 0);
 	ref_query_free(&ref);
+
+	/* The other keys: distinct, first spelling, last value, in order. */
+	{
+		struct query_keys k;
+		struct ref_keys rk;
+
+		CHECK(query_other_keys(qs, size, "digests", &k) == 0);
+		ref_query_other_keys(qs, size, "digests", &rk);
+		CHECK(k.n == rk.n && k.n <= amps + 1);
+		for (size_t i = 0; i < k.n; i++) {
+			const struct query_key *a = &k.keys[i];
+			const struct ref_key *b = &rk.keys[i];
+
+			CHECK(a->name_len == b->len &&
+			    memcmp(a->name, b->name, b->len) == 0);
+			CHECK(a->name[a->name_len] == '\0');
+			CHECK(a->raw_name == b->raw_name &&
+			    a->raw_name_len == b->raw_name_len);
+			CHECK(a->last.raw == b->last.raw &&
+			    a->last.raw_len == b->last.raw_len);
+			CHECK(a->last.len == b->last.len && memcmp(a->last.val,
+			    b->last.val, b->last.len) == 0);
+			CHECK(a->last.val[a->last.len] == '\0');
+		}
+		query_keys_free(&k);
+		ref_keys_free(&rk);
+	}
 	free(qs);
 	return 0;
 }

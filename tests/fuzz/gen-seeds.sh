@@ -243,6 +243,29 @@ app16 read-not-found '1 16 0 4 0 0 0 0 2 0 0 0 0 0 0 0' 'm' '' '' '' '' '' '' \
     'v9'
 app16 read-invalid '1 16 0 0 0 0 0 0 2 0 0 0 0 0 0 0' 'm%21' '' '' '' '' '' \
     '' 'v1x%FF'
+# Section 10.1: a delete's other query keys and its body (shape 3, the
+# model; body 1 built: 1 one item, 17 two, 33 [field 12], 49 null).
+app16 delete-extra-keys '0 16 0 0 0 0 0 1 3 0 0 0 0 0 0 0' 'm' '' \
+    'digest=v0&Digests=&digests[]=v0&%64igest=v1&x&=&%FF=%FE&digests=v2'
+app16 delete-body '0 16 0 0 0 0 0 1 3 5 0 0 0 0 0 0' 'm' '' '' '' '' '' '' \
+    '' '' '["v0","latest"]'
+app16 delete-body-built '0 16 0 0 0 0 0 2 3 0 17 0 0 0 0 0' 'm' '' '' '' '' \
+    '' '' '' '' '' 'v0' "$A43"
+app16 delete-body-items '0 16 0 0 0 0 0 0 3 2 0 0 0 0 0 0' 'm' '' '' '' '' \
+    '' '' '' '' '[1,null,"bad!",{"digests":["v0"]},"\u0000",2.50]'
+app16 delete-body-object '0 16 0 0 0 0 0 0 3 0 0 0 0 0 0 0' 'm' '' '' '' '' \
+    '' '' '' '' '{"digests":["v0"]}'
+app16 delete-body-both '0 16 0 0 0 0 0 0 3 0 0 0 0 0 0 0' 'm' '' \
+    'digests=v1' '' '' '' '' '' '' '["v0"]'
+app16 delete-body-null '0 16 0 0 0 0 0 3 3 0 49 0 0 0 0 0' 'm' '' \
+    'digests=v1&digests=latest'
+app16 delete-body-101 '0 16 0 0 0 0 0 0 3 0 33 0 0 0 0 0' 'm' '' '' '' '' \
+    '' '' '' '' '' '' '' "$(for i in $(seq 1 100); do printf '"v%d",' $i; done)\"latest\""
+app16 delete-body-empty '0 16 0 4 0 0 3 0 3 0 0 0 0 0 0 0' 'm' '' '' '' '' \
+    '' '' '' '' '[]'
+app16 delete-body-invalid '0 16 0 0 0 0 0 0 3 5 0 0 0 0 0 0' 'm!' '' \
+    'x=1&digests=bad!' '' '' '' '' '' '' '["v0"'
+app16 delete-body-too-large '0 0 0 0 0 0 0 0 3 0 4 0 0 0 0 0' 'm' '' 'digest=v0'
 app16 head-api '2 16 0 0 0 0 0 0 1 0 0 0 0 0 0 0'
 app16 version-delete '0 16 0 0 0 0 0 0 2 0 0 0 0 0 0 0' 'm' '' '' '' '' '' \
     '' 'latest'

@@ -418,6 +418,85 @@ ref_query_parse(const char *qs, size_t len, struct ref_query *q)
 	ref_query_parse_key(qs, len, "digests", q);
 }
 
+/*
+ * Every key but known, in order of first appearance, with its first
+ * spelling and its last value: Starlette's QueryParams read plainly, one
+ * key at a time (quadratic, which a reference may be).
+ */
+struct ref_key {
+	char		*name;
+	size_t		 len;
+	const char	*raw_name;
+	size_t		 raw_name_len;
+	struct ref_item	 last;
+};
+
+struct ref_keys {
+	size_t		 n;
+	struct ref_key	*keys;
+};
+
+static void
+ref_query_other_keys(const char *qs, size_t len, const char *known,
+    struct ref_keys *k)
+{
+	size_t cap = 0, i = 0;
+
+	memset(k, 0, sizeof(*k));
+	while (i <= len) {
+		const char *amp = memchr(qs + i, '&', len - i);
+		size_t stop = amp ? (size_t)(amp - qs) : len;
+		const char *piece = qs + i, *eq;
+		size_t plen = stop - i, nlen, dlen, j;
+		char *name;
+
+		i = stop + 1;
+		if (plen == 0)
+			continue;
+		eq = memchr(piece, '=', plen);
+		nlen = eq ? (size_t)(eq - piece) : plen;
+		name = ref_unquote(piece, nlen, &dlen, 1);
+		if (dlen == strlen(known) && memcmp(name, known, dlen) == 0) {
+			free(name);
+			continue;
+		}
+		for (j = 0; j < k->n; j++)
+			if (k->keys[j].len == dlen &&
+			    memcmp(k->keys[j].name, name, dlen) == 0)
+				break;
+		if (j == k->n) {
+			if (k->n == cap) {
+				cap = cap ? 2 * cap : 16;
+				k->keys = realloc(k->keys, cap * sizeof(*k->keys));
+				CHECK(k->keys != NULL);
+			}
+			k->keys[j].name = name;
+			k->keys[j].len = dlen;
+			k->keys[j].raw_name = piece;
+			k->keys[j].raw_name_len = nlen;
+			k->keys[j].last.val = NULL;
+			k->n++;
+		} else
+			free(name);
+		free(k->keys[j].last.val);
+		k->keys[j].last.raw = eq ? eq + 1 : piece + plen;
+		k->keys[j].last.raw_len = eq ? plen - nlen - 1 : 0;
+		k->keys[j].last.val = ref_unquote(k->keys[j].last.raw,
+		    k->keys[j].last.raw_len, &k->keys[j].last.len, 1);
+	}
+}
+
+static void
+ref_keys_free(struct ref_keys *k)
+{
+	for (size_t i = 0; i < k->n; i++) {
+		free(k->keys[i].name);
+		free(k->keys[i].last.val);
+	}
+	free(k->keys);
+	memset(k, 0, sizeof(*k));
+}
+
 static void
 ref_query_free(struct ref_query *q)
 {

@@ -29,6 +29,44 @@
 	"pattern '^[\\\\w.-]+$'\",\"input\":\"" input "\",\"ctx\":" \
 	"{\"pattern\":\"^[\\\\w.-]+$\"}}]}"
 
+/* Section 10.1's entries: a delete never widens by accident. */
+#define DIG_RE "^(latest|v[0-9]+|[A-Za-z0-9]{43}|[0-9a-fA-F]{64})$"
+#define DETAIL(entries) "{\"detail\":[" entries "]}"
+#define E_EXTRA(key, input) "{\"type\":\"extra_forbidden\",\"loc\":" \
+	"[\"query\",\"" key "\"],\"msg\":\"Extra inputs are not permitted\"," \
+	"\"input\":" input "}"
+#define E_DIG(loc, input) "{\"type\":\"string_pattern_mismatch\",\"loc\":" \
+	loc ",\"msg\":\"String should match pattern '" DIG_RE "'\"," \
+	"\"input\":" input ",\"ctx\":{\"pattern\":\"" DIG_RE "\"}}"
+#define E_STR(i, input) "{\"type\":\"string_type\",\"loc\":[\"body\"," i \
+	"],\"msg\":\"Input should be a valid string\",\"input\":" input "}"
+#define E_LIST(input) "{\"type\":\"list_type\",\"loc\":[\"body\"]," \
+	"\"msg\":\"Input should be a valid list\",\"input\":" input "}"
+#define BOTH "digests given both in the query and in the body"
+#define E_BOTH(input) "{\"type\":\"value_error\",\"loc\":[\"body\"]," \
+	"\"msg\":\"Value error, " BOTH "\",\"input\":" input ",\"ctx\":" \
+	"{\"error\":\"" BOTH "\"}}"
+#define E_JSON(pos, err) "{\"type\":\"json_invalid\",\"loc\":[\"body\"," \
+	pos "],\"msg\":\"JSON decode error\",\"input\":{},\"ctx\":" \
+	"{\"error\":\"" err "\"}}"
+#define E_ENTITY "{\"type\":\"string_pattern_mismatch\",\"loc\":[\"path\"," \
+	"\"entity\"],\"msg\":\"String should match pattern " \
+	"'^[A-Za-z0-9_.-]+$'\",\"input\":\"e \",\"ctx\":{\"pattern\":" \
+	"\"^[A-Za-z0-9_.-]+$\"}}"
+/* 100 and 101 references as a JSON body. */
+#define V10 "\"v1\",\"v1\",\"v1\",\"v1\",\"v1\",\"v1\",\"v1\",\"v1\"," \
+	"\"v1\",\"v1\","
+#define V99 V10 V10 V10 V10 V10 V10 V10 V10 V10 \
+	"\"v1\",\"v1\",\"v1\",\"v1\",\"v1\",\"v1\",\"v1\",\"v1\",\"v1\","
+#define L100 "[" V99 "\"latest\"]"
+#define L101 "[" V99 "\"v1\",\"bad!\"]"
+#define E_TOO_LONG "{\"type\":\"too_long\",\"loc\":[\"body\"],\"msg\":" \
+	"\"List should have at most 100 items after validation, not 101\"," \
+	"\"input\":" L101 ",\"ctx\":{\"field_type\":\"List\"," \
+	"\"max_length\":100,\"actual_length\":101}}"
+/* A request body, its length from the literal (which may hold NULs). */
+#define BODY(s) .body = (s), .body_len = sizeof(s) - 1
+
 #define FAKE_KEY_ID 7
 #define FAKE_NUM_DELETED 2
 #define MAX_REFS 8
@@ -54,6 +92,7 @@ struct fake {
 	int			 refs_null;
 	unsigned int		 nrefs;
 	char			 refs[MAX_REFS][64];
+	enum store_refs_from	 refs_from;
 };
 
 static void
@@ -103,6 +142,7 @@ fake_delete(void *ctx, const struct store_delete *d, struct store_result *res)
 	copy(f->request_id, sizeof(f->request_id), d->request_id);
 	f->refs_null = d->refs == NULL;
 	f->nrefs = d->nrefs;
+	f->refs_from = d->refs_from;
 	for (unsigned int i = 0; d->refs != NULL && i < d->nrefs &&
 	    i < MAX_REFS; i++)
 		copy(f->refs[i], sizeof(f->refs[i]), d->refs[i]);
@@ -293,10 +333,135 @@ static const struct app_case cases[] = {
 	    .status = 307, .body = "", .location = "/v2/e/p/models" },
 	{ M("POST", "/v2/e/p/models"), .body = "{}", .body_len = 2 },
 	    .status = 401, .body = B_NOT_AUTH, .www = 1 },
-	/* Too large matters only where a body is read. */
+	/* A delete reads its body too; a list or a read does not. */
 	{ DEL("/v2/e/p/models/m"), .authorization = BEARER,
-	    .body_too_large = 1 },
-	    .status = 200, .body = "{\"num_deleted\":2}", .deletes = 1 },
+	    .body_too_large = 1 }, .status = 413, .body = B_TOO_LARGE },
+	{ DEL("/v2/e/p/models/m?digest=v0"), .body_too_large = 1 },
+	    .status = 413, .body = B_TOO_LARGE },
+	{ M("GET", "/v2/e/p/models/m/versions/v1"), .authorization = BEARER,
+	    .body_too_large = 1 }, .status = 404, .body = "{\"reason\":"
+	    "\"Obj m:v1 not found\",\"error_type\":\"NotFoundError\"}",
+	    .others = 1 },
+
+	/*
+	 * Section 10.1: on a delete, every query key but digests is refused,
+	 * one entry per key (decoded) in order of first appearance, input its
+	 * last value; misspellings of digests above all.
+	 */
+	{ DEL("/v2/e/p/models/m?digest=v0"), .authorization = BEARER },
+	    .status = 422, .body = DETAIL(E_EXTRA("digest", "\"v0\"")),
+	    .checks = 1 },
+	{ DEL("/v2/e/p/models/m?Digests="), .authorization = BEARER },
+	    .status = 422, .body = DETAIL(E_EXTRA("Digests", "\"\"")),
+	    .checks = 1 },
+	{ DEL("/v2/e/p/models/m?digests[]=v0"), .authorization = BEARER },
+	    .status = 422, .body = DETAIL(E_EXTRA("digests[]", "\"v0\"")),
+	    .checks = 1 },
+	{ DEL("/v2/e/p/models/m?%64igest=v0"), .authorization = BEARER },
+	    .status = 422, .body = DETAIL(E_EXTRA("digest", "\"v0\"")),
+	    .checks = 1 },
+	{ DEL("/v2/e/p/models/m?digests=v0&x"), .authorization = BEARER },
+	    .status = 422, .body = DETAIL(E_EXTRA("x", "\"\"")), .checks = 1 },
+	{ DEL("/v2/e/p/models/m?b=1&a=2&digests=v0&b=3&a&%62=4+5"),
+	    .authorization = BEARER }, .status = 422, .body = DETAIL(
+	    E_EXTRA("b", "\"4 5\"") "," E_EXTRA("a", "\"\"")), .checks = 1 },
+	{ DEL("/v2/e/p/models/m?=x&"), .authorization = BEARER },
+	    .status = 422, .body = DETAIL(E_EXTRA("", "\"x\"")), .checks = 1 },
+	/* Not UTF-8: named as sent, as any input is. */
+	{ DEL("/v2/e/p/models/m?%FF=%FE&k=%C3%A9"), .authorization = BEARER },
+	    .status = 422, .body = DETAIL(E_EXTRA("%FF", "\"%FE\"") ","
+	    E_EXTRA("k", "\"\xc3\xa9\"")), .checks = 1 },
+	/* Path errors, then the digests', then the other keys'. */
+	{ DEL("/v2/e%20/p/models/m?x=1&digests=bad!"), .authorization = BEARER },
+	    .status = 422, .body = DETAIL(E_ENTITY "," E_DIG(
+	    "[\"query\",\"digests\",0]", "\"bad!\"") "," E_EXTRA("x",
+	    "\"1\"")), .checks = 1 },
+	/* The key outranks them; other routes still ignore unknown keys. */
+	{ DEL("/v2/e/p/models/m?digest=v0") },
+	    .status = 401, .body = B_NOT_AUTH, .www = 1 },
+	{ DEL("/v2/e/p/models/m?digest=v0"), .authorization = BEARER },
+	    .key_st = STORE_BAD_KEY,
+	    .status = 401, .body = B_BAD_KEY, .www = 1, .checks = 1 },
+	{ M("GET", "/v2/e/p/models?digest=v0&x"), .authorization = BEARER,
+	    .request_id = "r2" }, .status = 200, .body = "Status: 200 OK\r\n"
+	    "Content-Type: application/jsonl\r\nX-Request-Id: r2\r\n\r\n",
+	    .others = 1 },
+	{ M("GET", "/v2/e/p/models/m/versions/v1?digest=v0"),
+	    .authorization = BEARER }, .status = 404, .body = "{\"reason\":"
+	    "\"Obj m:v1 not found\",\"error_type\":\"NotFoundError\"}",
+	    .others = 1 },
+	{ M("POST", "/v2/e/p/models?digest=v0"), .authorization = BEARER,
+	    BODY("{\"name\":\"M\",\"source_code\":\"\"}") },
+	    .status = 200, .body = "{\"digest\":\"RXcrbxsse4WdEFojMSX6BR1RYu1wYVmvRmUXe4WqZq0\",\"object_id\":\"m\",\"version_index\":0,\"model_ref\":\"weave:///e/p/object/m:RXcrbxsse4WdEFojMSX6BR1RYu1wYVmvRmUXe4WqZq0\"}",
+	    .others = 1, .auths = 1 },
+
+	/* The body form: JSON whatever the Content-Type; null is no body. */
+	{ DEL("/v2/e/p/models/m"), .authorization = BEARER, BODY("null") },
+	    .status = 200, .body = "{\"num_deleted\":2}", .deletes = 1, .auths = 1 },
+	{ DEL("/v2/e/p/models/m"), .authorization = BEARER, BODY(" [ ] ") },
+	    .status = 200, .body = "{\"num_deleted\":2}", .deletes = 1, .auths = 1 },
+	{ DEL("/v2/e/p/models/m"), .authorization = BEARER,
+	    .content_type = "text/plain", BODY("[\"v0\"]") },
+	    .status = 200, .body = "{\"num_deleted\":2}", .deletes = 1, .auths = 1 },
+	{ DEL("/v2/e/p/models/m"), .authorization = BEARER, BODY(L100) },
+	    .status = 200, .body = "{\"num_deleted\":2}", .deletes = 1, .auths = 1 },
+	{ DEL("/v2/e/p/models/m"), .authorization = BEARER, BODY("[1]") },
+	    .status = 422, .body = DETAIL(E_STR("0", "1")), .auths = 1 },
+	{ DEL("/v2/e/p/models/m"), .authorization = BEARER,
+	    BODY("{\"digests\":[\"v0\"]}") }, .status = 422,
+	    .body = DETAIL(E_LIST("{\"digests\":[\"v0\"]}")), .auths = 1 },
+	{ DEL("/v2/e/p/models/m"), .authorization = BEARER, BODY("\"v0\"") },
+	    .status = 422, .body = DETAIL(E_LIST("\"v0\"")), .auths = 1 },
+	{ DEL("/v2/e/p/models/m"), .authorization = BEARER, BODY("0") },
+	    .status = 422, .body = DETAIL(E_LIST("0")), .auths = 1 },
+	{ DEL("/v2/e/p/models/m"), .authorization = BEARER,
+	    BODY("[\"bad!\",null,\"v1\",2.50,[\"v2\"],\"\\u0000\"]") },
+	    /* Echoed as Python would: 2.50 is the float 2.5. */
+	    .status = 422, .body = DETAIL(E_DIG("[\"body\",0]", "\"bad!\"") ","
+	    E_STR("1", "null") "," E_STR("3", "2.5") "," E_STR("4",
+	    "[\"v2\"]") "," E_DIG("[\"body\",5]", "\"\\u0000\"")),
+	    .auths = 1 },
+	{ DEL("/v2/e/p/models/m"), .authorization = BEARER, BODY(L101) },
+	    .status = 422, .body = DETAIL(E_TOO_LONG), .auths = 1 },
+	/* Not JSON: its entry alone, whatever else was wrong. */
+	{ DEL("/v2/e%20/p/models/m?x=1&digests=bad!"), .authorization = BEARER,
+	    BODY("[\"v0\"") }, .status = 422, .body = DETAIL(E_JSON("5",
+	    "Expecting ',' delimiter")), .auths = 1 },
+	{ DEL("/v2/e/p/models/m"), .authorization = BEARER,
+	    .content_type = "application/x-www-form-urlencoded",
+	    BODY("digests=v0") }, .status = 422,
+	    .body = DETAIL(E_JSON("0", "Expecting value")), .auths = 1 },
+	{ DEL("/v2/e/p/models/m"), .authorization = BEARER, BODY(" ") },
+	    .status = 422, .body = DETAIL(E_JSON("1", "Expecting value")),
+	    .auths = 1 },
+	/* Both forms at once; only a sound list gets that far. */
+	{ DEL("/v2/e/p/models/m?digests=v1"), .authorization = BEARER,
+	    BODY("[\"v0\"]") }, .status = 422,
+	    .body = DETAIL(E_BOTH("[\"v0\"]")), .auths = 1 },
+	{ DEL("/v2/e/p/models/m?digests=v1"), .authorization = BEARER,
+	    BODY("[]") }, .status = 422, .body = DETAIL(E_BOTH("[]")),
+	    .auths = 1 },
+	{ DEL("/v2/e/p/models/m?digests=bad!"), .authorization = BEARER,
+	    BODY("[\"v0\"]") }, .status = 422, .body = DETAIL(E_DIG(
+	    "[\"query\",\"digests\",0]", "\"bad!\"") "," E_BOTH("[\"v0\"]")),
+	    .auths = 1 },
+	{ DEL("/v2/e/p/models/m?digests=v1"), .authorization = BEARER,
+	    BODY("[1]") }, .status = 422, .body = DETAIL(E_STR("0", "1")),
+	    .auths = 1 },
+	{ DEL("/v2/e/p/models/m?digests=v1"), .authorization = BEARER,
+	    BODY("null") },
+	    .status = 200, .body = "{\"num_deleted\":2}", .deletes = 1, .auths = 1 },
+	/* Every part in its place: path, digests, other keys, body. */
+	{ DEL("/v2/e%20/p/models/m?x=1&digests=bad!"), .authorization = BEARER,
+	    BODY("\"v0\"") }, .status = 422, .body = DETAIL(E_ENTITY ","
+	    E_DIG("[\"query\",\"digests\",0]", "\"bad!\"") "," E_EXTRA("x",
+	    "\"1\"") "," E_LIST("\"v0\"")), .auths = 1 },
+	/* The key outranks the body. */
+	{ DEL("/v2/e/p/models/m"), BODY("nope") },
+	    .status = 401, .body = B_NOT_AUTH, .www = 1 },
+	{ DEL("/v2/e/p/models/m"), .authorization = BEARER, BODY("nope") },
+	    .key_st = STORE_BAD_KEY,
+	    .status = 401, .body = B_BAD_KEY, .www = 1, .auths = 1 },
 
 	/* Create: path errors first, then the body's; json_invalid alone. */
 	{ M("POST", "/v2/e%20/p/models"), .authorization = BEARER,
@@ -569,6 +734,8 @@ static void
 label_of(char *buf, size_t size, const struct app_case *c)
 {
 	const struct request *q = &c->req;
+	char body[96];
+	size_t n;
 
 	if (q->request_uri != NULL)
 		snprintf(buf, size, "%s%s%s %s %s auth=%s",
@@ -584,6 +751,11 @@ label_of(char *buf, size_t size, const struct app_case *c)
 		    q->path_info ? q->path_info : "(null)",
 		    q->query_string ? q->query_string : "(null)",
 		    q->authorization ? q->authorization : "-");
+	/* The body too, cut short: the rows of section 10.1 differ by it. */
+	n = strlen(buf);
+	if (q->body_len > 0 && n < size)
+		snprintf(buf + n, size - n, " body=%s", t_label(body,
+		    sizeof(body), q->body, q->body_len));
 }
 
 static void
@@ -711,11 +883,11 @@ test_delete_args(void)
 	struct fake f = { 0 };
 	struct response r;
 	struct request req = { .method = "DELETE",
-	    .request_uri = "/v2/%65nt/p%2Eq/models/m%C3%A9?digests=v1&x=y&"
+	    .request_uri = "/v2/%65nt/p%2Eq/models/m%C3%A9?digests=v1&&"
 	    "%64igests=latest&digests=v1", .authorization = BEARER,
 	    .request_id = "rid" };
 	const char *label = "DELETE /v2/%65nt/p%2Eq/models/m%C3%A9?digests=v1"
-	    "&x=y&%64igests=latest&digests=v1";
+	    "&&%64igests=latest&digests=v1";
 
 	auth_hash_key(KEY, AUTH_KEY_LEN, want_hash);
 	handle(NULL, &req, &f, &r);
@@ -728,6 +900,7 @@ test_delete_args(void)
 	T_MEM(label, (const char *)want_hash, AUTH_HASH_LEN,
 	    (const char *)f.hash, AUTH_HASH_LEN);
 	T_INT(label, 0, f.refs_null);
+	T_INT(label, STORE_REFS_QUERY, f.refs_from);
 	/* As sent: duplicates kept, in order, names decoded. */
 	if (T_INT(label, 3, f.nrefs)) {
 		T_STR(label, "v1", f.refs[0]);
@@ -740,9 +913,9 @@ test_delete_args(void)
 
 	/* No digests at all: delete every version (refs NULL). */
 	memset(&f, 0, sizeof(f));
-	req.request_uri = "/v2/e/p/models/m?other=1";
+	req.request_uri = "/v2/e/p/models/m?&";
 	req.authorization = BASIC;
-	label = "DELETE /v2/e/p/models/m?other=1 (Basic)";
+	label = "DELETE /v2/e/p/models/m?& (Basic)";
 	handle(NULL, &req, &f, &r);
 	T_INT(label, 200, r.status);
 	T_INT(label, 1, f.refs_null);
@@ -783,6 +956,60 @@ test_delete_args(void)
 	    (const char *)f.hash, AUTH_HASH_LEN);
 	T_INT(label, FAKE_KEY_ID, r.key_id);
 	resp_free(&r);
+}
+
+/* What a delete's references hand the store: the list and where it came from. */
+struct refs_case {
+	const char	*uri;
+	const char	*content_type;
+	const char	*body;
+	int		 refs_null;	/* every version */
+	int		 from;		/* a store_refs_from, when listed */
+	unsigned int	 n;
+	const char	*refs[3];
+};
+
+static const struct refs_case refs_cases[] = {
+	{ "/v2/e/p/models/m", NULL, "[\"v0\"]", 0, STORE_REFS_BODY, 1,
+	    { "v0" } },
+	/* An empty list names nothing: still a list, never every version. */
+	{ "/v2/e/p/models/m", NULL, "[]", 0, STORE_REFS_BODY, 0, { NULL } },
+	{ "/v2/e/p/models/m", NULL, "null", 1, 0, 0, { NULL } },
+	{ "/v2/e/p/models/m", NULL, "", 1, 0, 0, { NULL } },
+	{ "/v2/e/p/models/m?digests=v1&digests=latest", NULL, " null ", 0,
+	    STORE_REFS_QUERY, 2, { "v1", "latest" } },
+	/* A byte-order mark, escapes, duplicates kept as sent. */
+	{ "/v2/e/p/models/m", "text/plain", "\xef\xbb\xbf[\"latest\", "
+	    "\"\\u0076\\u0030\", \"latest\"]", 0, STORE_REFS_BODY, 3,
+	    { "latest", "v0", "latest" } },
+};
+
+static void
+test_delete_refs(void)
+{
+	for (size_t i = 0; i < T_LEN(refs_cases); i++) {
+		const struct refs_case *c = &refs_cases[i];
+		struct request req = { .method = "DELETE", .request_uri = c->uri,
+		    .authorization = BEARER, .content_type = c->content_type,
+		    .body = c->body, .body_len = strlen(c->body) };
+		struct fake f = { 0 };
+		struct response r;
+		char label[256], body[96];
+
+		snprintf(label, sizeof(label), "DELETE %s body=%s (store "
+		    "arguments)", c->uri, t_label(body, sizeof(body), c->body,
+		    strlen(c->body)));
+		handle(NULL, &req, &f, &r);
+		T_INT(label, 200, r.status);
+		T_INT(label, 1, f.deletes);
+		T_INT(label, c->refs_null, f.refs_null);
+		T_INT(label, c->n, f.nrefs);
+		if (!c->refs_null)
+			T_INT(label, c->from, f.refs_from);
+		for (unsigned int j = 0; j < c->n && j < f.nrefs; j++)
+			T_STR(label, c->refs[j], f.refs[j]);
+		resp_free(&r);
+	}
 }
 
 /* HEAD answers headers only; GET the body too. */
@@ -925,6 +1152,7 @@ test_app(void)
 		run(&cases[i]);
 	test_request_id();
 	test_delete_args();
+	test_delete_refs();
 	test_head();
 	test_body_on_demand();
 	test_absolute_form();

@@ -93,6 +93,53 @@ static const struct raw_case raw_cases[] = {
 	{ "%64igests=a%3Db", 0, "a%3Db" },
 };
 
+/*
+ * query_other_keys: the keys but digests, decoded and distinct, in order of
+ * first appearance, each "name=last value" (raw first spelling in
+ * brackets), joined by " | " (bytes are plain here: no case has NUL).
+ */
+struct keys_case {
+	const char	*qs;
+	const char	*want;
+};
+
+static const struct keys_case keys_cases[] = {
+	{ "", "" },
+	{ "digests=v0&digests&%64igests=x", "" },
+	{ "digest=v0", "digest[digest]=v0" },
+	{ "Digests=", "Digests[Digests]=" },
+	{ "digests[]=v0", "digests[][digests[]]=v0" },
+	{ "%64igest=v0&digest=v1", "digest[%64igest]=v1" },
+	{ "x", "x[x]=" },
+	{ "=x&&=", "[]=" },
+	{ "b=1&a=2&digests=v0&b=3&a&%62=4+5", "b[b]=4 5 | a[a]=" },
+	{ "a+b=c%26d&a%20b=%", "a b[a+b]=%" },
+	{ "%FF=%FE", "\xff[%FF]=\xfe" },
+	{ "digests=a;x=1", "" },
+	{ "x=1;digests=a", "x[x]=1;digests=a" },
+	{ "z=1&y=2&x=3&y=4&z", "z[z]= | y[y]=4 | x[x]=3" },
+};
+
+static void
+run_keys(const struct keys_case *c)
+{
+	struct query_keys k;
+	char label[256], got[512];
+	size_t o = 0;
+
+	snprintf(label, sizeof(label), "query_other_keys(\"%s\")", c->qs);
+	T_INT(label, 0, query_other_keys(c->qs, strlen(c->qs), "digests", &k));
+	got[0] = '\0';
+	for (size_t i = 0; i < k.n && o < sizeof(got); i++) {
+		const struct query_key *key = &k.keys[i];
+		o += (size_t)snprintf(got + o, sizeof(got) - o, "%s%.*s[%.*s]=%s",
+		    i ? " | " : "", (int)key->name_len, key->name,
+		    (int)key->raw_name_len, key->raw_name, key->last.val);
+	}
+	T_STR(label, c->want, got);
+	query_keys_free(&k);
+}
+
 void
 test_query(void)
 {
@@ -133,6 +180,38 @@ test_query(void)
 		T_INT("query_parse(150 x digests=vN) first wrong item", q.n,
 		    bad);
 		query_free(&q);
+	}
+
+	for (size_t i = 0; i < T_LEN(keys_cases); i++)
+		run_keys(&keys_cases[i]);
+
+	/*
+	 * 3000 keys, every other one new: first-appearance order and last
+	 * values survive the sort (keys k0..k1499, k_i last sent as 2i+1).
+	 */
+	{
+		static char qs[40000];
+		char want[32];
+		size_t o = 0, bad;
+		struct query_keys k;
+
+		for (int i = 0; i < 3000; i++)
+			o += (size_t)snprintf(qs + o, sizeof(qs) - o, "%sk%d=%d",
+			    i ? "&" : "", i < 1500 ? 1499 - i : i - 1500, i);
+		query_other_keys(qs, o, "digests", &k);
+		T_INT("query_other_keys(3000 pieces) n", 1500, k.n);
+		for (bad = 0; bad < k.n; bad++) {
+			snprintf(want, sizeof(want), "k%zu=%zu", 1499 - bad,
+			    1500 + 1499 - bad);
+			char got[32];
+			snprintf(got, sizeof(got), "%s=%s", k.keys[bad].name,
+			    k.keys[bad].last.val);
+			if (strcmp(want, got) != 0)
+				break;
+		}
+		T_INT("query_other_keys(3000 pieces) first wrong key", k.n,
+		    bad);
+		query_keys_free(&k);
 	}
 
 	/* The length bounds the query: what follows it is not read. */
