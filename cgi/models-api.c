@@ -48,8 +48,17 @@ static struct app_config app_cfg;
 static int listen_fd = -1;
 static atomic_int stopping;
 static pthread_mutex_t accept_lock = PTHREAD_MUTEX_INITIALIZER;
-/* The signal mask workers wait under: everything ours blocked but SIGUSR2. */
+/* The signal mask workers wait under: everything ours blocked but WAKE_SIG. */
 static sigset_t wait_mask;
+/* This program's file and arguments, for a re-exec (SIGUSR2). */
+static char self_exe[PATH_MAX];
+static char **self_argv;
+
+/*
+ * Wakes the workers out of ppoll when stopping. A real-time signal, so
+ * SIGUSR2 is free for the graceful re-exec.
+ */
+#define WAKE_SIG	SIGRTMIN
 
 #ifndef MODELS_API_VERSION
 #define MODELS_API_VERSION "unknown"
@@ -76,6 +85,8 @@ help(void)
 	    "  MODELS_API_ALLOW_ROOT            1 lets it run as root\n"
 	    "\n"
 	    "SIGTERM, SIGINT, SIGUSR1, SIGHUP: finish requests in flight, exit 0.\n"
+	    "SIGUSR2: finish requests in flight, then run the program's file again\n"
+	    "(an upgraded binary) in the same process, keeping the socket open.\n"
 	    "See models-api(8).\n");
 }
 
@@ -331,7 +342,7 @@ serve(struct worker *w)
 
 /*
  * Waits until one of fds[0..n) is readable and returns its index, or -1
- * when stopping. Signals reach a worker only inside ppoll, so the SIGUSR2
+ * when stopping. Signals reach a worker only inside ppoll, so the WAKE_SIG
  * that announces a stop either interrupts this wait or is pending until
  * the next one: it can never cut into request I/O, and is never lost.
  * timeout_ms < 0 waits indefinitely; a timeout returns n.
@@ -477,6 +488,85 @@ open_listener(void)
 	return FCGX_OpenSocket(addr, 128);
 }
 
+/*
+ * Remembers this program's file for a re-exec: /proc/self/exe names the
+ * file running now; after an upgrade has replaced it (the old one is then
+ * "PATH (deleted)"), the same path is the new binary.
+ */
+static void
+remember_self(char **argv)
+{
+	static const char deleted[] = " (deleted)";
+	ssize_t n = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
+	size_t len;
+
+	self_argv = argv;
+	if (n <= 0) {
+		self_exe[0] = '\0';
+		return;
+	}
+	self_exe[n] = '\0';
+	len = (size_t)n;
+	if (len > sizeof(deleted) - 1 &&
+	    strcmp(self_exe + len - (sizeof(deleted) - 1), deleted) == 0)
+		self_exe[len - (sizeof(deleted) - 1)] = '\0';
+}
+
+/*
+ * The graceful re-exec of SIGUSR2, called once every worker has finished
+ * its request and ended: the program starts again from its file (the new
+ * binary after an upgrade) in this same process, so the pid that systemd
+ * or spawn-fcgi supervises stays, with the listening socket as fd 0. The
+ * socket is never closed, so connections that arrive meanwhile wait in its
+ * backlog. Signals stay blocked across exec: a SIGTERM sent meanwhile is
+ * pending for the new program's sigwait, not lost. Returns only when the
+ * exec failed; the caller then serves on with the running binary.
+ */
+static void
+reexec(void)
+{
+	char *args[2] = { self_argv[0], NULL };
+	int fl;
+
+	if (self_exe[0] == '\0') {
+		log_error("re-exec: cannot tell this program's path; "
+		    "serving on with the running binary");
+		return;
+	}
+	/* --listen's socket becomes fd 0: the new program finds it there. */
+	if (listen_fd != 0 && dup2(listen_fd, 0) != 0) {
+		log_error("re-exec: dup2: %s", strerror(errno));
+		return;
+	}
+	if ((fl = fcntl(0, F_GETFD)) < 0 ||
+	    ((fl & FD_CLOEXEC) && fcntl(0, F_SETFD, fl & ~FD_CLOEXEC) < 0)) {
+		log_error("re-exec: fcntl: %s", strerror(errno));
+		return;
+	}
+	log_error("re-exec: requests in flight done, starting %s in place "
+	    "(pid %ld, the socket stays open)", self_exe, (long)getpid());
+	execv(self_exe, args);
+	log_error("re-exec of %s failed: %s; serving on with the running "
+	    "binary", self_exe, strerror(errno));
+}
+
+/*
+ * Waits for a signal of stop_set; returns it. SIGTERM, SIGINT, SIGUSR1 and
+ * SIGHUP stop, SIGUSR2 re-execs.
+ */
+static int
+wait_signal(const sigset_t *stop_set)
+{
+	int sig;
+
+	do {
+		if (sigwait(stop_set, &sig) != 0)
+			sig = 0;
+	} while (sig != SIGTERM && sig != SIGINT && sig != SIGUSR1 &&
+	    sig != SIGHUP && sig != SIGUSR2);
+	return sig;
+}
+
 static int
 run_fastcgi(void)
 {
@@ -503,7 +593,7 @@ run_fastcgi(void)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_wake;	/* no SA_RESTART: ppoll must return */
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGUSR2, &sa, NULL);
+	sigaction(WAKE_SIG, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	/* Every thread blocks these; main takes the stop signals by sigwait. */
@@ -519,44 +609,52 @@ run_fastcgi(void)
 	 * exit. Dying on it, the default, would cut requests in flight.
 	 */
 	sigaddset(&stop_set, SIGHUP);
+	/* SIGUSR2: the graceful re-exec, as nginx's binary upgrade. */
 	sigaddset(&stop_set, SIGUSR2);
+	sigaddset(&stop_set, WAKE_SIG);
 	/*
-	 * wait_mask is the mask with all of them blocked but SIGUSR2: a worker
-	 * in ppoll must never take a stop signal meant for main's sigwait
-	 * (libfcgi's own handler would run, and stopping never be set).
+	 * wait_mask is the mask with all of them blocked but WAKE_SIG: a
+	 * worker in ppoll must never take a stop signal meant for main's
+	 * sigwait (libfcgi's own handler would run, and stopping never be set).
 	 */
 	pthread_sigmask(SIG_BLOCK, &stop_set, NULL);
 	pthread_sigmask(SIG_SETMASK, NULL, &wait_mask);
-	sigdelset(&wait_mask, SIGUSR2);
-	sigdelset(&stop_set, SIGUSR2);
+	sigdelset(&wait_mask, WAKE_SIG);
+	sigdelset(&stop_set, WAKE_SIG);
 
 	if ((workers = calloc((size_t)cfg.threads, sizeof(*workers))) == NULL) {
 		perror("models-api");
 		return 1;
 	}
-	for (int i = 0; i < cfg.threads; i++) {
-		db_init(&workers[i].db, cfg.url, cfg.timeout_ms);
-		if (FCGX_InitRequest(&workers[i].req, listen_fd, 0) != 0 ||
-		    pthread_create(&workers[i].tid, NULL, worker_main,
-		    &workers[i]) != 0) {
-			log_startup("cannot start worker %d", i);
-			return 1;
+	for (;;) {
+		atomic_store(&stopping, 0);
+		for (int i = 0; i < cfg.threads; i++) {
+			db_init(&workers[i].db, cfg.url, cfg.timeout_ms);
+			if (FCGX_InitRequest(&workers[i].req, listen_fd, 0) != 0 ||
+			    pthread_create(&workers[i].tid, NULL, worker_main,
+			    &workers[i]) != 0) {
+				log_startup("cannot start worker %d", i);
+				return 1;
+			}
 		}
+		sig = wait_signal(&stop_set);
+
+		/* Stop accepting; requests in flight finish, each thread ends. */
+		atomic_store(&stopping, 1);
+		/*
+		 * Not for a re-exec: libfcgi cannot take it back, and a failed
+		 * exec goes on serving with these workers' successors.
+		 */
+		if (sig != SIGUSR2)
+			FCGX_ShutdownPending();
+		for (int i = 0; i < cfg.threads; i++)
+			pthread_kill(workers[i].tid, WAKE_SIG);
+		for (int i = 0; i < cfg.threads; i++)
+			pthread_join(workers[i].tid, NULL);
+		if (sig != SIGUSR2)
+			break;
+		reexec();
 	}
-
-	do {
-		if (sigwait(&stop_set, &sig) != 0)
-			sig = 0;
-	} while (sig != SIGTERM && sig != SIGINT && sig != SIGUSR1 &&
-	    sig != SIGHUP);
-
-	/* Stop accepting; requests in flight finish, then each thread ends. */
-	atomic_store(&stopping, 1);
-	FCGX_ShutdownPending();
-	for (int i = 0; i < cfg.threads; i++)
-		pthread_kill(workers[i].tid, SIGUSR2);
-	for (int i = 0; i < cfg.threads; i++)
-		pthread_join(workers[i].tid, NULL);
 	free(workers);
 	return 0;
 }
@@ -655,6 +753,7 @@ main(int argc, char **argv)
 	}
 	/* stderr may be /dev/null (spawn-fcgi without -n) or the journal. */
 	log_init("models-api");
+	remember_self(argv);
 	load_config(argc, argv);
 	/* A bug in a network-facing parser should not come with root. */
 	if (geteuid() == 0 && (getenv("MODELS_API_ALLOW_ROOT") == NULL ||
@@ -668,7 +767,13 @@ main(int argc, char **argv)
 		log_startup("FCGX_Init failed");
 		return 1;
 	}
-	rc = (cfg.listen != NULL || !FCGX_IsCGI()) ? run_fastcgi() : run_cgi();
+	if (cfg.listen != NULL || !FCGX_IsCGI())
+		rc = run_fastcgi();
+	else {
+		/* A re-exec is for a server; one CGI request just ends. */
+		signal(SIGUSR2, SIG_IGN);
+		rc = run_cgi();
+	}
 	free(cfg.prefix);
 	return rc;
 }

@@ -10,6 +10,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "schema.h"
 
 /* Retries of a statement that lost a serialization or deadlock check. */
 #define MAX_RETRIES 5
@@ -127,6 +128,11 @@ ensure_connected(struct db *d)
 		return -1;
 	}
 	PQsetNoticeProcessor(d->conn, log_notice, NULL);
+	/* Once per connection: a schema this binary was not built for 503s. */
+	if (schema_check(d->conn, d->timeout_ms) != 0) {
+		db_close(d);
+		return -1;
+	}
 	return 0;
 }
 

@@ -22,6 +22,7 @@ main(void)
 	test_canon();
 	test_timefmt();
 	test_version();
+	test_schema();
 
 	/* The last line is what make check reads. */
 	printf("%d passed, %d failed\n", t_passed, t_failed);
