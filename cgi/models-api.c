@@ -47,6 +47,12 @@ static struct config cfg;
 static struct app_config app_cfg;
 static int listen_fd = -1;
 static atomic_int stopping;
+/* Set for a re-exec: workers leave their kept connections open. */
+static atomic_int handing_over;
+/* Kept front connections handed over by a re-exec, for the workers. */
+static int kept_fds[MAX_THREADS];
+static int nkept;
+#define KEPT_ENV	"MODELS_API_KEPT_FDS"
 static pthread_mutex_t accept_lock = PTHREAD_MUTEX_INITIALIZER;
 /* The signal mask workers wait under: everything ours blocked but WAKE_SIG. */
 static sigset_t wait_mask;
@@ -432,12 +438,13 @@ worker_main(void *arg)
 		}
 		rc = wait_readable(&lfd, 1, -1) == 0 ? FCGX_Accept_r(&w->req) : -1;
 		pthread_mutex_unlock(&accept_lock);
-		if (atomic_load(&stopping))
-			break;
+		/* A connection accepted before the stop is served, not dropped. */
 		if (rc == 0) {
 			serve(w);
 			continue;
 		}
+		if (atomic_load(&stopping))
+			break;
 		/* Another process won the connection (EAGAIN), or it failed. */
 		if (rc != -EAGAIN && rc != -EWOULDBLOCK && rc != -EINTR) {
 			log_error("accept failed: %s", rc < 0 && rc > -4096 ?
@@ -446,7 +453,8 @@ worker_main(void *arg)
 		}
 	}
 	FCGX_Finish_r(&w->req);
-	FCGX_Free(&w->req, 1);
+	/* A re-exec hands an idle kept connection on (see keep_for_exec). */
+	FCGX_Free(&w->req, !atomic_load(&handing_over));
 	db_close(&w->db);
 	return NULL;
 }
@@ -513,6 +521,67 @@ remember_self(char **argv)
 }
 
 /*
+ * Takes the kept front connections a re-exec handed over (their
+ * descriptors in KEPT_ENV): nginx keeps FastCGI connections open and may
+ * be writing the next request on one at this very moment, so closing them
+ * at a re-exec would fail that request; the new program's workers wait on
+ * them instead, as on any kept connection. Anything that is not a socket
+ * is ignored; connections beyond the worker count are closed.
+ */
+static void
+adopt_kept(void)
+{
+	const char *s = getenv(KEPT_ENV);
+	char *end;
+	struct stat sb;
+
+	nkept = 0;
+	while (s != NULL && *s != '\0') {
+		long fd = strtol(s, &end, 10);
+
+		if (end == s)
+			break;
+		s = *end == ',' ? end + 1 : end;
+		if (fd <= 2 || fd > INT_MAX || fd == listen_fd ||
+		    fstat((int)fd, &sb) != 0 || !S_ISSOCK(sb.st_mode))
+			continue;
+		if (nkept < cfg.threads && nkept < MAX_THREADS)
+			kept_fds[nkept++] = (int)fd;
+		else
+			close((int)fd);
+	}
+	unsetenv(KEPT_ENV);
+}
+
+/*
+ * Collects the workers' idle kept connections (left open because
+ * handing_over was set) into kept_fds and KEPT_ENV, inherited by the exec.
+ */
+static void
+keep_for_exec(const struct worker *workers)
+{
+	char buf[MAX_THREADS * 12 + 1];
+	size_t len = 0;
+	int fl;
+
+	nkept = 0;
+	buf[0] = '\0';
+	for (int i = 0; i < cfg.threads; i++) {
+		int fd = workers[i].req.ipcFd;
+
+		if (fd < 0)
+			continue;
+		if ((fl = fcntl(fd, F_GETFD)) >= 0 && (fl & FD_CLOEXEC))
+			fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
+		kept_fds[nkept++] = fd;
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%d",
+		    len > 0 ? "," : "", fd);
+	}
+	if (nkept > 0)
+		setenv(KEPT_ENV, buf, 1);
+}
+
+/*
  * The graceful re-exec of SIGUSR2, called once every worker has finished
  * its request and ended: the program starts again from its file (the new
  * binary after an upgrade) in this same process, so the pid that systemd
@@ -548,6 +617,7 @@ reexec(void)
 	execv(self_exe, args);
 	log_error("re-exec of %s failed: %s; serving on with the running "
 	    "binary", self_exe, strerror(errno));
+	unsetenv(KEPT_ENV);
 }
 
 /*
@@ -626,20 +696,32 @@ run_fastcgi(void)
 		perror("models-api");
 		return 1;
 	}
+	adopt_kept();
 	for (;;) {
 		atomic_store(&stopping, 0);
+		atomic_store(&handing_over, 0);
 		for (int i = 0; i < cfg.threads; i++) {
 			db_init(&workers[i].db, cfg.url, cfg.timeout_ms);
-			if (FCGX_InitRequest(&workers[i].req, listen_fd, 0) != 0 ||
-			    pthread_create(&workers[i].tid, NULL, worker_main,
+			if (FCGX_InitRequest(&workers[i].req, listen_fd, 0) != 0) {
+				log_startup("cannot start worker %d", i);
+				return 1;
+			}
+			/* A handed-over connection: its next request comes here. */
+			if (i < nkept) {
+				workers[i].req.ipcFd = kept_fds[i];
+				workers[i].req.keepConnection = 1;
+			}
+			if (pthread_create(&workers[i].tid, NULL, worker_main,
 			    &workers[i]) != 0) {
 				log_startup("cannot start worker %d", i);
 				return 1;
 			}
 		}
+		nkept = 0;
 		sig = wait_signal(&stop_set);
 
 		/* Stop accepting; requests in flight finish, each thread ends. */
+		atomic_store(&handing_over, sig == SIGUSR2);
 		atomic_store(&stopping, 1);
 		/*
 		 * Not for a re-exec: libfcgi cannot take it back, and a failed
@@ -653,6 +735,7 @@ run_fastcgi(void)
 			pthread_join(workers[i].tid, NULL);
 		if (sig != SIGUSR2)
 			break;
+		keep_for_exec(workers);
 		reexec();
 	}
 	free(workers);
