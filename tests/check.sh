@@ -65,6 +65,8 @@ stage "end-to-end (lighttpd, pgbouncer)" env BUILD="$ROOT/build" PGBOUNCER=1 \
     tests/e2e/run.sh
 stage "processes (fd 0, systemd units, multiwatch, failover, SIGTERM, SIGUSR1, SIGINT)" \
     env BUILD="$ROOT/build" tests/e2e/procs.sh
+stage "restarts and upgrades under load (re-exec, every front), schema check, instances, backup" \
+    env BUILD="$ROOT/build" tests/e2e/upgrade.sh
 stage "hostile FastCGI records" env BUILD="$ROOT/build" tests/e2e/fcgi-hostile.sh
 stage "fuzzing (libFuzzer, 3 s per harness)" env FUZZ_SECONDS=3 tests/fuzz/run.sh
 stage "races (32 clients, 3 rounds)" env BUILD="$ROOT/build" RACE_ROUNDS=3 \
