@@ -65,8 +65,6 @@ stage "end-to-end (lighttpd, pgbouncer)" env BUILD="$ROOT/build" PGBOUNCER=1 \
     tests/e2e/run.sh
 stage "processes (fd 0, systemd units, multiwatch, failover, SIGTERM, SIGUSR1, SIGINT)" \
     env BUILD="$ROOT/build" tests/e2e/procs.sh
-stage "restarts and upgrades under load (re-exec, every front), schema check, instances, backup" \
-    env BUILD="$ROOT/build" tests/e2e/upgrade.sh
 stage "hostile FastCGI records" env BUILD="$ROOT/build" tests/e2e/fcgi-hostile.sh
 stage "fuzzing (libFuzzer, 3 s per harness)" env FUZZ_SECONDS=3 tests/fuzz/run.sh
 stage "races (32 clients, 3 rounds)" env BUILD="$ROOT/build" RACE_ROUNDS=3 \
@@ -77,6 +75,9 @@ stage "end-to-end (cgi, valgrind memcheck)" env BUILD="$ROOT/build" FRONT=cgi \
     VALGRIND=1 tests/e2e/run.sh
 stage "Debian package (make deb, lintian, hardening, unpacked binaries through lighttpd)" \
     tests/e2e/package.sh
+# After the package stage: it installs and upgrades the .deb that built.
+stage "restarts and upgrades under load (re-exec, every front, the .deb), schema check, instances, backup" \
+    env BUILD="$ROOT/build" tests/e2e/upgrade.sh
 stage "dev stack: secrets and PostgreSQL access" tests/e2e/devstack.sh
 stage "install-deps: only what the target needs, no services enabled" \
     tests/e2e/deps.sh

@@ -23,7 +23,11 @@
 #      under it, only 200s;
 #   d. backups: pg_dump -Fc, pg_restore into a new cluster, an app on the
 #      restored database reads the same versions with the same key, and
-#      models-admin lists the same.
+#      models-admin lists the same;
+#   e. the Debian package installed (dpkg -i, in a mount namespace with
+#      overlays, so this machine is untouched) and upgraded to a newer
+#      version under load: postinst migrates and the running server
+#      re-execs the new file, only 200s.
 #
 # Runs as root. Last line: "N passed, N failed". KEEP=1 keeps $T.
 set -u
@@ -348,6 +352,83 @@ expect_eq "d: 20 versions read back" 20 "$(grep -c '"digest"' "$T/d.after")"
 expect_eq "d: the restored app reads the same versions, same key" \
     "$(cat "$T/d.before")" "$(cat "$T/d.after")"
 stack_stop_pid "$T/d.pid"
+stack_stop_pid "$T/f-d/front.pidfile"
+
+# --- e. the package: dpkg -i, then an upgrade to a newer version, under load ----------
+# In a private mount namespace with overlays on /etc, /usr and /var, so
+# this machine's own files and dpkg database are untouched. The package
+# built by make deb (tests/e2e/package.sh runs before this stage; built
+# here when missing); the "newer version" is the same package repacked
+# with a bumped version, so dpkg replaces every file as in a real upgrade.
+# The unit is emulated as the spawn-fcgi variant (no systemd here): the
+# postinst must find the server running the replaced binary, migrate, and
+# have it re-exec. The models-api user is made beforehand with nobody's
+# ids, which the test cluster's peer authentication knows.
+VERSION=$(sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' "$ROOT/deploy/debian/changelog")
+DEB=$(ls "$ROOT"/build/deb/models-api_"$VERSION"_*.deb 2>/dev/null | head -n 1)
+if [ -z "$DEB" ]; then
+	(cd "$ROOT" && make -s deb) >"$T/deb.log" 2>&1
+	DEB=$(ls "$ROOT"/build/deb/models-api_"$VERSION"_*.deb 2>/dev/null | head -n 1)
+fi
+if [ -z "$DEB" ] || ! unshare -m true 2>/dev/null; then
+	fail "e: package" "no .deb ($(tail -n 3 "$T/deb.log" 2>/dev/null)) or no unshare -m"
+else
+	mkdir -p "$T/e/deb2" "$T/ov"
+	dpkg-deb -R "$DEB" "$T/e/deb2"
+	sed -i "s/^Version: .*/Version: $VERSION+upgrade1/" "$T/e/deb2/DEBIAN/control"
+	dpkg-deb -b "$T/e/deb2" "$T/e/new.deb" >/dev/null
+	cat >"$T/e/ns.sh" <<'EON'
+set -u
+T=$1 DEB=$2 URL=$3
+mount --make-rprivate / && mount -t tmpfs tmpfs "$T/ov" || exit 1
+for d in etc usr var; do
+	mkdir -p "$T/ov/$d/u" "$T/ov/$d/w"
+	mount -t overlay overlay -o "lowerdir=/$d,upperdir=$T/ov/$d/u,workdir=$T/ov/$d/w" "/$d" || exit 1
+done
+groupadd -o -g 65534 models-api && useradd -o -u 65534 -g 65534 -M -d /nonexistent \
+    -s /usr/sbin/nologin models-api || exit 1
+dpkg --force-confold -i "$DEB" >"$T/e/install1.log" 2>&1 || { echo "install 1 failed"; exit 1; }
+printf 'DATABASE_URL=%s\nMODELS_API_THREADS=4\n' "$URL" >/etc/models-api/env
+spawn-fcgi -n -s "$T/e/app.sock" -M 0660 -u models-api -g models-api -U www-data \
+    -G www-data -- /usr/sbin/models-api 2>>"$T/e/app.log" &
+echo $! >"$T/e/app.pid"
+touch "$T/e/ready"
+while [ ! -e "$T/e/go" ]; do sleep 0.1; done
+dpkg --force-confold -i "$T/e/new.deb" >"$T/e/install2.log" 2>&1
+echo "exit $?" >>"$T/e/install2.log"
+dpkg-query -W -f '${Version}\n' models-api >"$T/e/version"
+readlink "/proc/$(cat "$T/e/app.pid")/exe" >"$T/e/exe"
+touch "$T/e/upgraded"
+while [ ! -e "$T/e/done" ]; do sleep 0.1; done
+kill -TERM "$(cat "$T/e/app.pid")"
+wait
+EON
+	unshare -m bash "$T/e/ns.sh" "$T" "$DEB" "$DATABASE_URL" >"$T/e/ns.log" 2>&1 &
+	echo $! >"$T/e/ns.pid"
+	wait_until 60 test -e "$T/e/ready" || abort "e: install: $(cat "$T/e/ns.log" "$T/e/install1.log" 2>/dev/null | tail -n 5)"
+	P=$(cat "$T/e/app.pid")
+	wait_until 5 test -S "$T/e/app.sock"
+	PORT=$(stack_free_port)
+	PIDS="$PIDS $T/f-e/front.pidfile"
+	stack_front_start lighttpd "$T/f-e" "$PORT" "$T/e/app.sock" /dev/null || abort "lighttpd (e)"
+	load_start e "$PORT"
+	more_oks e 100
+	touch "$T/e/go"
+	wait_until 90 test -e "$T/e/upgraded"
+	more_oks e 100
+	load_stop e
+	touch "$T/e/done"
+	wait "$(cat "$T/e/ns.pid")"
+	info "e: dpkg -i $VERSION, then $VERSION+upgrade1 under load: $(kinds e)"
+	sed 's/^/info: e: dpkg: /' "$T/e/install2.log" | grep 'models-api:\|exit'
+	expect_eq "e: upgrade: dpkg exit status, version" "exit 0 $VERSION+upgrade1" \
+	    "$(tail -n 1 "$T/e/install2.log") $(cat "$T/e/version")"
+	expect_eq "e: postinst migrated, then re-exec'd the running server" "yes yes" \
+	    "$(grep -q '^models-api: database schema up to date$' "$T/e/install2.log" && echo yes) $(grep -q "^models-api: pid $P: re-executing /usr/sbin/models-api (SIGUSR2)$" "$T/e/install2.log" && echo yes)"
+	expect_eq "e: postinst left nothing on the old binary" 0 "$(grep -c WARNING "$T/e/install2.log")"
+	expect_eq "e: the same process runs the new file" /usr/sbin/models-api "$(cat "$T/e/exe")"
+	expect_eq "e: upgrade under load: only 200s" 0 "$(bad e)"
+fi
 
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" = 0 ]
