@@ -44,7 +44,14 @@ lighttpd)
 	F=$(pick lighttpd/50-models-api.conf)
 	# Each host entry ( "socket" => ..., ... ) is repeated per instance.
 	awk -v names="$*" -v sock="$SOCK" '
-	function emit(   i, j, line) {
+	BEGIN { nn = split(names, name, " ") }
+	inhost == 0 && /=> \( \($/ {
+		sub(/\( \($/, "(")
+		print
+		inhost = 1; nb = 0
+		next
+	}
+	inhost == 1 && /^[ \t]*\) \)/ {
 		for (i = 1; i <= nn; i++) {
 			print "\t\t("
 			for (j = 1; j <= nb; j++) {
@@ -54,16 +61,6 @@ lighttpd)
 			}
 			print "\t\t)" (i < nn ? "," : "")
 		}
-	}
-	BEGIN { nn = split(names, name, " ") }
-	inhost == 0 && /=> \( \($/ {
-		sub(/\( \($/, "(")
-		print
-		inhost = 1; nb = 0
-		next
-	}
-	inhost == 1 && /^[ \t]*\) \)/ {
-		emit()
 		sub(/\) \)/, ")")
 		print
 		inhost = 0
