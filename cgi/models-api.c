@@ -603,9 +603,13 @@ reexec(void)
 		return;
 	}
 	/* --listen's socket becomes fd 0: the new program finds it there. */
-	if (listen_fd != 0 && dup2(listen_fd, 0) != 0) {
-		log_error("re-exec: dup2: %s", strerror(errno));
-		return;
+	if (listen_fd != 0) {
+		if (dup2(listen_fd, 0) != 0) {
+			log_error("re-exec: dup2: %s", strerror(errno));
+			return;
+		}
+		/* Its old number is not inherited: fd 0 is the one. */
+		fcntl(listen_fd, F_SETFD, FD_CLOEXEC);
 	}
 	if ((fl = fcntl(0, F_GETFD)) < 0 ||
 	    ((fl & FD_CLOEXEC) && fcntl(0, F_SETFD, fl & ~FD_CLOEXEC) < 0)) {
