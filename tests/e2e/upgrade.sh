@@ -195,21 +195,22 @@ done
 info "a: old binary '$OLDV', new '$NEWV'"
 
 # --- a. --listen: the socket it opened becomes fd 0 of the re-exec'd program ------
-runuser -u nobody -- "$APP" --listen "unix:$T/l.sock" 2>>"$T/l.log" &
+mkdir -p "$T/l" && chown nobody "$T/l"
+setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$APP" --listen "unix:$T/l/l.sock" 2>>"$T/l.log" &
 L=$!
 echo "$L" >"$T/l.pid"
 PIDS="$PIDS $T/l.pid"
-wait_until 5 test -S "$T/l.sock"
+wait_until 5 test -S "$T/l/l.sock"
 health_fcgi() {
 	SCRIPT_NAME=/health REQUEST_URI=/health REQUEST_METHOD=GET \
-	    cgi-fcgi -bind -connect "$T/l.sock" 2>/dev/null | head -n 1 | tr -d '\r'
+	    cgi-fcgi -bind -connect "$T/l/l.sock" 2>/dev/null | head -n 1 | tr -d '\r'
 }
 expect_eq "a (--listen): served" "Status: 200 OK" "$(health_fcgi)"
 kill -USR2 "$L"
 wait_until 10 grep -q 're-exec: requests in flight done' "$T/l.log"
-wait_until 5 eval '[ "$(listening_fd0 "$L")" = "listening $T/l.sock" ]'
+wait_until 5 eval '[ "$(listening_fd0 "$L")" = "listening $T/l/l.sock" ]'
 expect_eq "a (--listen): re-exec'd with the socket as fd 0, its old number closed" \
-    "listening $T/l.sock no fd 3" "$(listening_fd0 "$L") $([ -e "/proc/$L/fd/3" ] || echo no fd 3)"
+    "listening $T/l/l.sock no fd 3" "$(listening_fd0 "$L") $([ -e "/proc/$L/fd/3" ] || echo no fd 3)"
 expect_eq "a (--listen): served after the re-exec" "Status: 200 OK" "$(health_fcgi)"
 stack_stop_pid "$T/l.pid"
 
