@@ -59,7 +59,8 @@ TEST_OBJ = $(patsubst tests/unit/%.c,$(BUILD)/obj/test-%.o,\
 	   $(wildcard tests/unit/*.c))
 MIGRATIONS = $(sort $(wildcard sql/[0-9]*.sql))
 MAN	 = $(BUILD)/models-api.8 $(BUILD)/models-admin.8
-UNITS	 = models-api.socket models-api.service models-api-spawn.service
+UNITS	 = models-api.socket models-api.service models-api-spawn.service \
+	   models-api@.socket models-api@.service
 
 all: $(BUILD)/models-api $(BUILD)/models-admin $(MAN)
 
@@ -139,6 +140,7 @@ install: all
 	    $(DESTDIR)$(DATADIR)/nginx/
 	install -m 0644 deploy/apache/models-api.conf \
 	    $(DESTDIR)$(DATADIR)/apache2/
+	install -m 0755 deploy/front-snippets.sh $(DESTDIR)$(DATADIR)/front-snippets
 
 deps:
 	@tools/install-deps.sh

@@ -76,9 +76,24 @@ static struct pool pool;
 static sem_t heavy_slots;
 static int listen_fd = -1;
 static atomic_int stopping;
+/* Set for a re-exec: workers leave their kept connections open. */
+static atomic_int handing_over;
+/* Kept front connections handed over by a re-exec, for the workers. */
+static int kept_fds[MAX_CONNECTIONS];
+static int nkept;
+#define KEPT_ENV	"MODELS_API_KEPT_FDS"
 static pthread_mutex_t accept_lock = PTHREAD_MUTEX_INITIALIZER;
-/* The signal mask workers wait under: everything ours blocked but SIGUSR2. */
+/* The signal mask workers wait under: everything ours blocked but WAKE_SIG. */
 static sigset_t wait_mask;
+/* This program's file and arguments, for a re-exec (SIGUSR2). */
+static char self_exe[PATH_MAX];
+static char **self_argv;
+
+/*
+ * Wakes the workers out of ppoll when stopping. A real-time signal, so
+ * SIGUSR2 is free for the graceful re-exec.
+ */
+#define WAKE_SIG	SIGRTMIN
 
 #ifndef MODELS_API_VERSION
 #define MODELS_API_VERSION "unknown"
@@ -111,6 +126,8 @@ help(void)
 	    "                                   off or all\n"
 	    "\n"
 	    "SIGTERM, SIGINT, SIGUSR1, SIGHUP: finish requests in flight, exit 0.\n"
+	    "SIGUSR2: finish requests in flight, then run the program's file again\n"
+	    "(an upgraded binary) in the same process, keeping the socket open.\n"
 	    "See models-api(8).\n");
 }
 
@@ -568,7 +585,7 @@ serve(struct worker *w)
 
 /*
  * Waits until one of fds[0..n) is readable and returns its index, or -1
- * when stopping. Signals reach a worker only inside ppoll, so the SIGUSR2
+ * when stopping. Signals reach a worker only inside ppoll, so the WAKE_SIG
  * that announces a stop either interrupts this wait or is pending until
  * the next one: it can never cut into request I/O, and is never lost.
  * timeout_ms < 0 waits indefinitely; a timeout returns n.
@@ -689,13 +706,14 @@ worker_main(void *arg)
 		}
 		rc = wait_readable(&lfd, 1, -1) == 0 ? FCGX_Accept_r(&w->req) : -1;
 		pthread_mutex_unlock(&accept_lock);
-		if (atomic_load(&stopping))
-			break;
+		/* A connection accepted before the stop is served, not dropped. */
 		if (rc == 0) {
 			connection_limits(w->req.ipcFd);
 			serve(w);
 			continue;
 		}
+		if (atomic_load(&stopping))
+			break;
 		/* Another process won the connection (EAGAIN), or it failed. */
 		if (rc != -EAGAIN && rc != -EWOULDBLOCK && rc != -EINTR) {
 			log_error("accept failed: %s", rc < 0 && rc > -4096 ?
@@ -704,7 +722,11 @@ worker_main(void *arg)
 		}
 	}
 	FCGX_Finish_r(&w->req);
-	close_now(w);
+	/* A re-exec hands an idle kept connection on (see keep_for_exec). */
+	if (atomic_load(&handing_over))
+		FCGX_Free(&w->req, 0);
+	else
+		close_now(w);
 	return NULL;
 }
 
@@ -776,6 +798,151 @@ start_pool(struct db **dbs)
 	return 0;
 }
 
+/*
+ * Remembers this program's file for a re-exec: /proc/self/exe names the
+ * file running now; after an upgrade has replaced it (the old one is then
+ * "PATH (deleted)"), the same path is the new binary.
+ */
+static void
+remember_self(char **argv)
+{
+	static const char deleted[] = " (deleted)";
+	ssize_t n = readlink("/proc/self/exe", self_exe, sizeof(self_exe) - 1);
+	size_t len;
+
+	self_argv = argv;
+	if (n <= 0) {
+		self_exe[0] = '\0';
+		return;
+	}
+	self_exe[n] = '\0';
+	len = (size_t)n;
+	if (len > sizeof(deleted) - 1 &&
+	    strcmp(self_exe + len - (sizeof(deleted) - 1), deleted) == 0)
+		self_exe[len - (sizeof(deleted) - 1)] = '\0';
+}
+
+/*
+ * Takes the kept front connections a re-exec handed over (their
+ * descriptors in KEPT_ENV): nginx keeps FastCGI connections open and may
+ * be writing the next request on one at this very moment, so closing them
+ * at a re-exec would fail that request; the new program's workers wait on
+ * them instead, as on any kept connection. Anything that is not a socket
+ * is ignored; connections beyond the worker count are closed.
+ */
+static void
+adopt_kept(void)
+{
+	const char *s = getenv(KEPT_ENV);
+	char *end;
+	struct stat sb;
+
+	nkept = 0;
+	while (s != NULL && *s != '\0') {
+		long fd = strtol(s, &end, 10);
+
+		if (end == s)
+			break;
+		s = *end == ',' ? end + 1 : end;
+		if (fd <= 2 || fd > INT_MAX || fd == listen_fd ||
+		    fstat((int)fd, &sb) != 0 || !S_ISSOCK(sb.st_mode))
+			continue;
+		if (nkept < cfg.connections && nkept < MAX_CONNECTIONS)
+			kept_fds[nkept++] = (int)fd;
+		else
+			close((int)fd);
+	}
+	unsetenv(KEPT_ENV);
+}
+
+/*
+ * Collects the workers' idle kept connections (left open because
+ * handing_over was set) into kept_fds and KEPT_ENV, inherited by the exec.
+ */
+static void
+keep_for_exec(const struct worker *workers)
+{
+	static char buf[MAX_CONNECTIONS * 12 + 1];
+	size_t len = 0;
+	int fl;
+
+	nkept = 0;
+	buf[0] = '\0';
+	for (int i = 0; i < cfg.connections; i++) {
+		int fd = workers[i].req.ipcFd;
+
+		if (fd < 0)
+			continue;
+		if ((fl = fcntl(fd, F_GETFD)) >= 0 && (fl & FD_CLOEXEC))
+			fcntl(fd, F_SETFD, fl & ~FD_CLOEXEC);
+		kept_fds[nkept++] = fd;
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%d",
+		    len > 0 ? "," : "", fd);
+	}
+	if (nkept > 0)
+		setenv(KEPT_ENV, buf, 1);
+}
+
+/*
+ * The graceful re-exec of SIGUSR2, called once every worker has finished
+ * its request and ended: the program starts again from its file (the new
+ * binary after an upgrade) in this same process, so the pid that systemd
+ * or spawn-fcgi supervises stays, with the listening socket as fd 0. The
+ * socket is never closed, so connections that arrive meanwhile wait in its
+ * backlog. Signals stay blocked across exec: a SIGTERM sent meanwhile is
+ * pending for the new program's sigwait, not lost. Returns only when the
+ * exec failed; the caller then serves on with the running binary.
+ */
+static void
+reexec(void)
+{
+	char *args[2] = { self_argv[0], NULL };
+	int fl;
+
+	if (self_exe[0] == '\0') {
+		log_error("re-exec: cannot tell this program's path; "
+		    "serving on with the running binary");
+		return;
+	}
+	/* --listen's socket becomes fd 0: the new program finds it there. */
+	if (listen_fd != 0) {
+		if (dup2(listen_fd, 0) != 0) {
+			log_error("re-exec: dup2: %s", strerror(errno));
+			return;
+		}
+		/* Its old number is not inherited: fd 0 is the one. */
+		fcntl(listen_fd, F_SETFD, FD_CLOEXEC);
+	}
+	if ((fl = fcntl(0, F_GETFD)) < 0 ||
+	    ((fl & FD_CLOEXEC) && fcntl(0, F_SETFD, fl & ~FD_CLOEXEC) < 0)) {
+		log_error("re-exec: fcntl: %s", strerror(errno));
+		return;
+	}
+	log_error("re-exec: requests in flight done, starting %s in place "
+	    "(pid %ld, the socket stays open)", self_exe, (long)getpid());
+	execv(self_exe, args);
+	log_error("re-exec of %s failed: %s; serving on with the running "
+	    "binary", self_exe, strerror(errno));
+	unsetenv(KEPT_ENV);
+}
+
+/*
+ * Waits for a signal of stop_set; returns it. SIGTERM, SIGINT, SIGUSR1 and
+ * SIGHUP stop, SIGUSR2 re-execs.
+ */
+static int
+wait_signal(const sigset_t *stop_set)
+{
+	int sig;
+
+	do {
+		if (sigwait(stop_set, &sig) != 0)
+			sig = 0;
+	} while (sig != SIGTERM && sig != SIGINT && sig != SIGUSR1 &&
+	    sig != SIGHUP && sig != SIGUSR2);
+	return sig;
+}
+
 static int
 run_fastcgi(void)
 {
@@ -804,7 +971,7 @@ run_fastcgi(void)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_wake;	/* no SA_RESTART: ppoll must return */
 	sigemptyset(&sa.sa_mask);
-	sigaction(SIGUSR2, &sa, NULL);
+	sigaction(WAKE_SIG, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	/* Every thread blocks these; main takes the stop signals by sigwait. */
@@ -820,16 +987,18 @@ run_fastcgi(void)
 	 * exit. Dying on it, the default, would cut requests in flight.
 	 */
 	sigaddset(&stop_set, SIGHUP);
+	/* SIGUSR2: the graceful re-exec, as nginx's binary upgrade. */
 	sigaddset(&stop_set, SIGUSR2);
+	sigaddset(&stop_set, WAKE_SIG);
 	/*
-	 * wait_mask is the mask with all of them blocked but SIGUSR2: a worker
-	 * in ppoll must never take a stop signal meant for main's sigwait
-	 * (libfcgi's own handler would run, and stopping never be set).
+	 * wait_mask is the mask with all of them blocked but WAKE_SIG: a
+	 * worker in ppoll must never take a stop signal meant for main's
+	 * sigwait (libfcgi's own handler would run, and stopping never be set).
 	 */
 	pthread_sigmask(SIG_BLOCK, &stop_set, NULL);
 	pthread_sigmask(SIG_SETMASK, NULL, &wait_mask);
-	sigdelset(&wait_mask, SIGUSR2);
-	sigdelset(&stop_set, SIGUSR2);
+	sigdelset(&wait_mask, WAKE_SIG);
+	sigdelset(&stop_set, WAKE_SIG);
 
 	if (start_pool(&dbs) != 0)
 		return 1;
@@ -839,29 +1008,51 @@ run_fastcgi(void)
 		log_startup("out of memory");
 		return 1;
 	}
-	for (int i = 0; i < cfg.connections; i++) {
-		if (FCGX_InitRequest(&workers[i].req, listen_fd, 0) != 0 ||
-		    pthread_create(&workers[i].tid, &attr, worker_main,
-		    &workers[i]) != 0) {
-			log_startup("cannot start thread %d", i);
-			return 1;
+	adopt_kept();
+	for (;;) {
+		atomic_store(&stopping, 0);
+		atomic_store(&handing_over, 0);
+		for (int i = 0; i < cfg.connections; i++) {
+			if (FCGX_InitRequest(&workers[i].req, listen_fd, 0) != 0) {
+				log_startup("cannot start thread %d", i);
+				return 1;
+			}
+			/* A handed-over connection: its next request comes here. */
+			if (i < nkept) {
+				workers[i].req.ipcFd = kept_fds[i];
+				workers[i].req.keepConnection = 1;
+			}
+			if (pthread_create(&workers[i].tid, &attr, worker_main,
+			    &workers[i]) != 0) {
+				log_startup("cannot start thread %d", i);
+				return 1;
+			}
 		}
+		nkept = 0;
+		sig = wait_signal(&stop_set);
+
+		/* Stop accepting; requests in flight finish, each thread ends. */
+		atomic_store(&handing_over, sig == SIGUSR2);
+		atomic_store(&stopping, 1);
+		/*
+		 * Not for a re-exec: libfcgi cannot take it back, and a failed
+		 * exec goes on serving with these workers' successors.
+		 */
+		if (sig != SIGUSR2)
+			FCGX_ShutdownPending();
+		for (int i = 0; i < cfg.connections; i++)
+			pthread_kill(workers[i].tid, WAKE_SIG);
+		for (int i = 0; i < cfg.connections; i++)
+			pthread_join(workers[i].tid, NULL);
+		if (sig != SIGUSR2)
+			break;
+		keep_for_exec(workers);
+		/* The new program opens its own; these would only linger. */
+		for (int i = 0; i < cfg.threads; i++)
+			db_close(&dbs[i]);
+		reexec();
 	}
 	pthread_attr_destroy(&attr);
-
-	do {
-		if (sigwait(&stop_set, &sig) != 0)
-			sig = 0;
-	} while (sig != SIGTERM && sig != SIGINT && sig != SIGUSR1 &&
-	    sig != SIGHUP);
-
-	/* Stop accepting; requests in flight finish, then each thread ends. */
-	atomic_store(&stopping, 1);
-	FCGX_ShutdownPending();
-	for (int i = 0; i < cfg.connections; i++)
-		pthread_kill(workers[i].tid, SIGUSR2);
-	for (int i = 0; i < cfg.connections; i++)
-		pthread_join(workers[i].tid, NULL);
 	free(workers);
 	for (int i = 0; i < cfg.threads; i++)
 		db_close(&dbs[i]);
@@ -895,7 +1086,6 @@ run_cgi(void)
 		.request_id = getenv("HTTP_X_REQUEST_ID"),
 		.content_type = getenv("CONTENT_TYPE"),
 		.remote_addr = getenv("REMOTE_ADDR"),
-
 	};
 	struct body b;
 	struct db d;
@@ -960,6 +1150,7 @@ main(int argc, char **argv)
 	 * keep them.
 	 */
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	remember_self(argv);
 	load_config(argc, argv);
 	{	/* metrics: build info and start time */
 		struct timespec ts;
@@ -979,7 +1170,13 @@ main(int argc, char **argv)
 		log_startup("FCGX_Init failed");
 		return 1;
 	}
-	rc = (cfg.listen != NULL || !FCGX_IsCGI()) ? run_fastcgi() : run_cgi();
+	if (cfg.listen != NULL || !FCGX_IsCGI())
+		rc = run_fastcgi();
+	else {
+		/* A re-exec is for a server; one CGI request just ends. */
+		signal(SIGUSR2, SIG_IGN);
+		rc = run_cgi();
+	}
 	free(cfg.prefix);
 	return rc;
 }

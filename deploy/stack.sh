@@ -218,6 +218,8 @@ exec valgrind -q --leak-check=full --errors-for-leak-kinds=definite --log-file=%
 # copy (listening port and address, pid, log, temp and document paths, the
 # app's socket path); Debian's lighty-enable-mod, a2enmod and a2enconf do
 # the enabling (pointed at the copy). The config test must pass first.
+# STACK_LIGHTTPD_SNIPPET names another lighttpd snippet to enable (the
+# output of deploy/front-snippets.sh, for instance).
 stack_stock_front_start() {
 	local front=$1 dir=$2 port=$3 sock=$4 etc rc=0
 	mkdir -p "$dir/etc" "$dir/www" "$dir/tmp" "$dir/log" "$dir/run"
@@ -227,7 +229,7 @@ stack_stock_front_start() {
 		etc=$dir/etc/lighttpd
 		cp -a /etc/lighttpd "$dir/etc/"
 		sed "s|/run/models-api/models-api.sock|$(sed_value "$sock")|" \
-		    "$ROOT/deploy/lighttpd/50-models-api.conf" \
+		    "${STACK_LIGHTTPD_SNIPPET:-$ROOT/deploy/lighttpd/50-models-api.conf}" \
 		    >"$etc/conf-available/50-models-api.conf"
 		sed "s|\"/etc/lighttpd/\"|\"$etc/\"|" /usr/sbin/lighty-enable-mod \
 		    >"$dir/lighty-enable-mod"

@@ -665,7 +665,8 @@ api_request(const struct route *rt, const char *method, const char *qs,
 		if (refs_check(qs, qlen, &q, r.body, r.body_len, errors,
 		    &refs) != 0)
 			goto done;
-	} else if (rt->kind == ROUTE_MODELS && !post) {		if (query_parse_key(qs, qlen, "limit", &lim) != 0 ||
+	} else if (rt->kind == ROUTE_MODELS && !post) {
+		if (query_parse_key(qs, qlen, "limit", &lim) != 0 ||
 		    query_parse_key(qs, qlen, "offset", &off) != 0 ||
 		    valid_paging(&lim, &off, errors, &limit, &offset) != 0)
 			goto done;

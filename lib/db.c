@@ -11,7 +11,7 @@
 #include "db.h"
 #include "log.h"
 #include "metrics.h"
-
+#include "schema.h"
 /* A statement at least this large leaves its connection closed after it. */
 #define DB_LARGE_STATEMENT (1 << 20)
 /* Retries of a statement that lost a serialization or deadlock check. */
@@ -137,6 +137,11 @@ ensure_connected(struct db *d)
 	PQsetNoticeProcessor(d->conn, log_notice, NULL);
 	if (d->opened++ > 0)
 		metrics_db(METRICS_DB_RECONNECT);
+	/* Once per connection: a schema this binary was not built for 503s. */
+	if (schema_check(d->conn, d->timeout_ms) != 0) {
+		db_close(d);
+		return -1;
+	}
 	return 0;
 }
 

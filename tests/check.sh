@@ -80,6 +80,9 @@ stage "end-to-end (cgi, valgrind memcheck)" env BUILD="$ROOT/build" FRONT=cgi \
     VALGRIND=1 tests/e2e/run.sh
 stage "Debian package (make deb, lintian, hardening, unpacked binaries through lighttpd)" \
     tests/e2e/package.sh
+# After the package stage: it installs and upgrades the .deb that built.
+stage "restarts and upgrades under load (re-exec, every front, the .deb), schema check, instances, backup" \
+    env BUILD="$ROOT/build" tests/e2e/upgrade.sh
 stage "dev stack: secrets and PostgreSQL access" tests/e2e/devstack.sh
 stage "install-deps: only what the target needs, no services enabled" \
     tests/e2e/deps.sh

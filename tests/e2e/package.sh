@@ -45,12 +45,15 @@ expect_eq "make install: exit" 0 $?
 expect_eq "make install: files" "/opt/ma/lib/systemd/system/models-api-spawn.service
 /opt/ma/lib/systemd/system/models-api.service
 /opt/ma/lib/systemd/system/models-api.socket
+/opt/ma/lib/systemd/system/models-api@.service
+/opt/ma/lib/systemd/system/models-api@.socket
 /opt/ma/lib/sysusers.d/models-api.conf
 /opt/ma/sbin/models-admin
 /opt/ma/sbin/models-api
 /opt/ma/share/man/man8/models-admin.8
 /opt/ma/share/man/man8/models-api.8
 /opt/ma/share/models-api/apache2/models-api.conf
+/opt/ma/share/models-api/front-snippets
 /opt/ma/share/models-api/lighttpd/50-models-api.conf
 /opt/ma/share/models-api/nginx/models-api-upstream.conf
 /opt/ma/share/models-api/nginx/models-api.conf" \
@@ -77,6 +80,8 @@ dpkg-deb -e "$DEB" "$T/ctrl"
 for f in usr/sbin/models-api usr/sbin/models-admin usr/share/man/man8/models-api.8.gz \
     usr/share/man/man8/models-admin.8.gz lib/systemd/system/models-api.socket \
     lib/systemd/system/models-api.service lib/systemd/system/models-api-spawn.service \
+    lib/systemd/system/models-api@.service lib/systemd/system/models-api@.socket \
+    usr/share/models-api/front-snippets \
     usr/lib/sysusers.d/models-api.conf etc/models-api/env \
     usr/share/models-api/lighttpd/50-models-api.conf \
     usr/share/models-api/nginx/models-api.conf \
@@ -91,8 +96,14 @@ expect_eq "postinst creates the user (sysusers)" 1 \
     "$(grep -c 'systemd-sysusers .*models-api.conf' "$T/ctrl/postinst")"
 expect_eq "postinst enables the socket" yes \
     "$(grep -q "deb-systemd-helper enable 'models-api.socket'" "$T/ctrl/postinst" && echo yes)"
-expect_eq "postinst starts the socket" 1 \
-    "$(grep -cF "deb-systemd-invoke \$_dh_action 'models-api.socket'" "$T/ctrl/postinst")"
+expect_eq "postinst starts the socket on a first install" 1 \
+    "$(grep -cF "deb-systemd-invoke start models-api.socket" "$T/ctrl/postinst")"
+# A restart of the socket would drop the connections queued on it; an
+# upgrade reloads (re-execs) what runs instead.
+expect_eq "no maintainer script restarts or stops the socket on upgrade" 0 \
+    "$(cat "$T/ctrl/postinst" "$T/ctrl/prerm" | grep -c 'deb-systemd-invoke .*\(restart\|stop\).*models-api.socket')"
+expect_eq "postinst on upgrade: migrate, then reload what runs" "yes yes" \
+    "$(grep -q 'models-admin migrate' "$T/ctrl/postinst" && echo yes) $(grep -q 'kill -USR2' "$T/ctrl/postinst" && echo yes)"
 expect_eq "postinst never starts the spawn-fcgi variant" 0 \
     "$(grep -c "deb-systemd-invoke .*models-api-spawn" "$T/ctrl/postinst")"
 expect_eq "version" "models-api $VERSION" "$("$T/root/usr/sbin/models-api" --version)"
@@ -100,8 +111,10 @@ hardened "$T/root/usr/sbin/models-api"
 hardened "$T/root/usr/sbin/models-admin"
 if command -v systemd-analyze >/dev/null 2>&1; then
 	mkdir -p "$T/units"
+	# A template is verified as an instance of it (models-api@one).
 	for f in "$T"/root/lib/systemd/system/*; do
-		sed "s|/usr/sbin/models-api|$T/root/usr/sbin/models-api|g" "$f" >"$T/units/${f##*/}"
+		u=${f##*/}
+		sed "s|/usr/sbin/models-api|$T/root/usr/sbin/models-api|g" "$f" >"$T/units/${u/@./@one.}"
 	done
 	# Documentation= is checked too: the package's man pages first.
 	OUT=$(cd "$T/units" && MANPATH="$T/root/usr/share/man:" systemd-analyze verify ./* 2>&1)

@@ -332,8 +332,10 @@ APPX=$(readlink -f "$APP")
 # counts as a failure.
 if command -v systemd-analyze >/dev/null 2>&1; then
 	mkdir -p "$T/units"
+	# A template is verified as an instance of it (models-api@one).
 	for f in "$ROOT"/deploy/systemd/*.socket "$ROOT"/deploy/systemd/*.service; do
-		sed "s|/usr/sbin/models-api|$APP|g" "$f" >"$T/units/${f##*/}"
+		u=${f##*/}
+		sed "s|/usr/sbin/models-api|$APP|g" "$f" >"$T/units/${u/@./@one.}"
 	done
 	# Documentation=man:models-api(8) must resolve: the page make built.
 	mkdir -p "$T/man/man8"
@@ -341,7 +343,7 @@ if command -v systemd-analyze >/dev/null 2>&1; then
 	OUT=$(cd "$T/units" && MANPATH="$T/man:$(manpath 2>/dev/null)" \
 	    systemd-analyze verify ./*.socket ./*.service 2>&1)
 	expect_eq "0: systemd-analyze verify (status 0, no complaint)" "0:" "$?:$OUT"
-	expect_eq "0: units" "models-api-spawn.service models-api.service models-api.socket" \
+	expect_eq "0: units" "models-api-spawn.service models-api.service models-api.socket models-api@one.service models-api@one.socket" \
 	    "$(cd "$T/units" && echo *)"
 	grep -q '^StandardInput=socket$' "$ROOT/deploy/systemd/models-api.service" &&
 	    grep -q '^SocketMode=0660$' "$ROOT/deploy/systemd/models-api.socket"

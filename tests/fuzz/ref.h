@@ -300,7 +300,8 @@ ref_allow(enum ref_kind k)
 		return "GET";
 	case REF_HEALTH:
 	case REF_OPENAPI:
-	case REF_METRICS:		return "GET, HEAD";
+	case REF_METRICS:
+		return "GET, HEAD";
 	default:
 		return NULL;
 	}

@@ -57,12 +57,16 @@ CFLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
 -fsanitize=address,undefined -fno-sanitize-recover=all -Ilib \
 $(pkg-config --cflags $PKGS)"
 LIBS="$(pkg-config --libs $PKGS) -lfcgi -lpthread"
-# lib/ minus nothing: db.c and log.c link against libpq; migrations.c (made
-# by `make`) is left out, as no harness needs models-admin. app.c serves the
-# OpenAPI document: embedded below as `make` does it.
-LIB_SRC="$(ls lib/*.c) $OUT/obj/openapi-doc.c"
-
 mkdir -p "$OUT/obj" "$OUT/artifacts" "$OUT/logs" || exit 1
+# lib/ minus nothing: db.c and log.c link against libpq; the migrations
+# built in (lib/schema.c compares a database's with them) are generated as
+# make does, rewritten only when they change; app.c serves the OpenAPI
+# document, embedded below as make does it.
+tools/embed-sql.sh $(ls sql/[0-9]*.sql) >"$OUT/migrations.c.new" &&
+    { cmp -s "$OUT/migrations.c.new" "$OUT/migrations.c" ||
+      mv "$OUT/migrations.c.new" "$OUT/migrations.c"; }
+rm -f "$OUT/migrations.c.new"
+LIB_SRC="$(ls lib/*.c) $OUT/migrations.c $OUT/obj/openapi-doc.c"
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/models-fuzz.XXXXXX") ||
     fail_all "cannot make a scratch directory"
 trap 'rm -rf "$SCRATCH"' EXIT

@@ -25,6 +25,7 @@ main(void)
 	test_version();
 	test_openapi();
 	test_metrics();
+	test_schema();
 
 	/* The last line is what make check reads. */
 	printf("%d passed, %d failed\n", t_passed, t_failed);

@@ -30,6 +30,7 @@ void test_openapi(void);
 void test_jparse(void);
 void test_canon(void);
 void test_metrics(void);
+void test_schema(void);
 void test_timefmt(void);
 
 /* Prints s[0..len) with non-printable bytes as \xNN. */
