@@ -23,6 +23,7 @@
 #include <fcgiapp.h>
 
 #include "app.h"
+#include "config.h"
 #include "db.h"
 #include "log.h"
 
@@ -59,7 +60,7 @@ static sigset_t wait_mask;
 static void
 help(void)
 {
-	printf("usage: models-api [--listen unix:PATH|HOST:PORT]\n"
+	printf("usage: models-api [--config FILE] [--listen unix:PATH|HOST:PORT]\n"
 	    "       models-api --help | --version\n"
 	    "\n"
 	    "W&B Weave's v2 Models resource as a FastCGI service. FastCGI on fd 0\n"
@@ -74,15 +75,20 @@ help(void)
 	    "  MODELS_API_STATEMENT_TIMEOUT_MS  database call limit (default 5000)\n"
 	    "  MODELS_API_MAX_BODY_BYTES        largest request body (default 4194304)\n"
 	    "  MODELS_API_ALLOW_ROOT            1 lets it run as root\n"
+	    "  MODELS_API_CONFIG                a KEY=VALUE file read first, as --config\n"
 	    "\n"
 	    "SIGTERM, SIGINT, SIGUSR1, SIGHUP: finish requests in flight, exit 0.\n"
 	    "See models-api(8).\n");
 }
 
+/* bad: the argument at fault, named first (NULL: none to name). */
 static void
-usage(void)
+usage(const char *bad)
 {
-	fprintf(stderr, "usage: models-api [--listen unix:PATH|HOST:PORT]\n"
+	if (bad != NULL)
+		fprintf(stderr, "models-api: bad argument \"%s\"\n", bad);
+	fprintf(stderr, "usage: models-api [--config FILE] "
+	    "[--listen unix:PATH|HOST:PORT]\n"
 	    "  FastCGI on fd 0 when it is a listening socket, else one CGI "
 	    "request from the environment\n");
 	exit(2);
@@ -120,15 +126,27 @@ env_int(const char *name, int def, int lo, int hi)
 static void
 load_config(int argc, char **argv)
 {
-	const char *prefix = getenv("MODELS_API_PREFIX");
+	const char *prefix;
 	size_t n;
+
+	const char *file = getenv("MODELS_API_CONFIG");
+	char err[512];
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
 			cfg.listen = argv[++i];
+		else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			file = argv[++i];
 		else
-			usage();
+			usage(argv[i]);
 	}
+	/* The settings file, if named; the environment wins over it. */
+	if (file != NULL && *file != '\0' &&
+	    config_load_env(file, 0, err, sizeof(err)) != 0) {
+		log_startup("%s", err);
+		exit(2);
+	}
+	prefix = getenv("MODELS_API_PREFIX");
 	cfg.url = getenv("DATABASE_URL");
 	if (cfg.url != NULL && *cfg.url == '\0')
 		cfg.url = NULL;
@@ -473,7 +491,7 @@ open_listener(void)
 		return fd;
 	}
 	if (strchr(addr, ':') == NULL)
-		usage();
+		usage(addr);
 	return FCGX_OpenSocket(addr, 128);
 }
 
@@ -599,7 +617,7 @@ run_cgi(void)
 	int rc = 0;
 
 	if (r.method == NULL)
-		usage();
+		usage(NULL);
 	if (read_body(&r, content_length(getenv("CONTENT_LENGTH")), stdin_get,
 	    stdin, &body) != 0) {
 		perror("models-api");
@@ -650,11 +668,17 @@ main(int argc, char **argv)
 			printf("models-api %s\n", MODELS_API_VERSION);
 			return fflush(stdout) == 0 ? 0 : 1;
 		}
-		if (strcmp(argv[i], "--listen") == 0)
-			i++;	/* its value is an address, never an option */
+		if (strcmp(argv[i], "--listen") == 0 ||
+		    strcmp(argv[i], "--config") == 0)
+			i++;	/* its value is never an option */
 	}
 	/* stderr may be /dev/null (spawn-fcgi without -n) or the journal. */
-	log_init("models-api");
+	if (log_init("models-api") == LOG_SINK_NONE) {
+		log_startup("stderr is /dev/null or closed and there is no "
+		    "syslog socket (/dev/log): refusing to run with nowhere "
+		    "to log; keep stderr (spawn-fcgi -n) or run a syslog");
+		return 2;
+	}
 	load_config(argc, argv);
 	/* A bug in a network-facing parser should not come with root. */
 	if (geteuid() == 0 && (getenv("MODELS_API_ALLOW_ROOT") == NULL ||

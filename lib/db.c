@@ -740,6 +740,22 @@ db_health(void *ctx)
 	return s;
 }
 
+static enum store_status
+db_touch_key(void *ctx, long long key_id)
+{
+	struct db *d = ctx;
+	char id[24];
+	const char *vals[1] = { id };
+	PGresult *res;
+	enum store_status s;
+
+	snprintf(id, sizeof(id), "%lld", key_id);
+	s = query(d, "SELECT key_touch($1)", 1, vals, NULL, NULL, 0, &res);
+	if (s == STORE_OK)
+		PQclear(res);
+	return s;
+}
+
 const struct store_ops db_store_ops = {
 	db_check_key,
 	db_delete_model,
@@ -747,4 +763,5 @@ const struct store_ops db_store_ops = {
 	db_read_model,
 	db_list_models,
 	db_health,
+	db_touch_key,
 };

@@ -110,6 +110,11 @@ struct store_ops {
 	    void *arg, int *started);
 	/* One database round trip. */
 	enum store_status (*health)(void *ctx);
+	/*
+	 * Records that key_id was used (lib/keyseen.c calls it at most once an
+	 * hour per key); NULL: nothing recorded.
+	 */
+	enum store_status (*touch_key)(void *ctx, long long key_id);
 };
 
 struct store {

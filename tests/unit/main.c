@@ -22,6 +22,8 @@ main(void)
 	test_canon();
 	test_timefmt();
 	test_version();
+	test_config();
+	test_keyseen();
 
 	/* The last line is what make check reads. */
 	printf("%d passed, %d failed\n", t_passed, t_failed);

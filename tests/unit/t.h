@@ -27,6 +27,8 @@ void test_timefmt(void);
 void test_version(void);
 void test_jparse(void);
 void test_canon(void);
+void test_config(void);
+void test_keyseen(void);
 void test_timefmt(void);
 
 /* Prints s[0..len) with non-printable bytes as \xNN. */
