@@ -8,6 +8,8 @@
 #      (facility daemon), caught on a private /dev/log in a mount
 #      namespace (needs root and unshare; skipped otherwise), both in CGI
 #      mode and under a detached spawn-fcgi serving a FastCGI request;
+#      and with no /dev/log either (no syslog daemon, no journald), the app
+#      refuses to start (exit 2) rather than log to nothing;
 #   d. SIGHUP: graceful stop, exit 0.
 # No database: /health against an unreachable one answers 503 and logs an
 # error. Last line: "N passed, N failed".
@@ -76,6 +78,14 @@ env REQUEST_METHOD=GET REQUEST_URI=/spawned SCRIPT_NAME= cgi-fcgi -bind -connect
 sleep 0.3
 kill -TERM "$(cat "$T/c.pid")" 2>/dev/null
 kill "$LISTENER"
+# No syslog socket at all (a container; no rsyslog, no journald): stderr
+# /dev/null would be silently nothing, so the app refuses to start.
+rm -f /dev/log
+env REQUEST_METHOD=GET REQUEST_URI=/nolog "$APP" >/dev/null 2>/dev/null
+echo $? >"$T/nolog.rc"
+env REQUEST_METHOD=GET REQUEST_URI=/nolog "$APP" >/dev/null 2>"$T/nolog.err"
+echo $? >"$T/withlog.rc"
+spawn-fcgi -s "$T/n.sock" -u www-data -g www-data -- "$APP" >"$T/nolog.spawn" 2>&1
 EOC
 	unshare -m sh "$T/c.sh" "$T" "$APP" >"$T/c.log" 2>&1
 	expect_eq "c: namespace set-up" "" "$(cat "$T/c.log")"
@@ -87,6 +97,12 @@ EOC
 	    "$(grep -caE '^<27>.*models-api\[[0-9]+\]: models-api: MODELS_API_THREADS must be an integer from 1 to 256, not "0"$' "$T/syslog" 2>/dev/null || true)"
 	expect_eq "c: spawn-fcgi without -n: access line in syslog" 1 \
 	    "$(grep -caE "^<30>.*models-api\[[0-9]+\]: $TS [0-9a-f]+ GET /spawned 404" "$T/syslog" 2>/dev/null)"
+	expect_eq "c: no /dev/log, stderr /dev/null: refuses to start (exit 2)" 2 \
+	    "$(cat "$T/nolog.rc" 2>/dev/null)"
+	expect_eq "c: no /dev/log, stderr a file: serves as usual" "0 1" \
+	    "$(cat "$T/withlog.rc" 2>/dev/null) $(grep -cE "^$TS [0-9a-f]+ GET /nolog 404" "$T/nolog.err" 2>/dev/null)"
+	expect_eq "c: no /dev/log, detached spawn-fcgi: the exit status is seen" 1 \
+	    "$(grep -c 'child exited with: 2' "$T/nolog.spawn" 2>/dev/null)"
 else
 	echo "c: skipped (needs root, unshare -m, python3, cgi-fcgi)"
 fi
