@@ -7,7 +7,8 @@
 # and the lighttpd suite again on the AddressSanitizer +
 # UndefinedBehaviorSanitizer build. Also: the suite through Debian's stock
 # front configs with the shipped files, request bodies through every front,
-# the command line, log destinations, the Debian package, the dev stack's
+# the command line, log destinations, the Debian package, the install
+# from the .deb along the README, the dev stack's
 # access rules and install-deps. tests/README.md lists what each stage
 # guards. Sums the
 # "N passed, N failed" line of every stage; the last line is the total.
@@ -75,6 +76,8 @@ stage "end-to-end (cgi, valgrind memcheck)" env BUILD="$ROOT/build" FRONT=cgi \
     VALGRIND=1 tests/e2e/run.sh
 stage "Debian package (make deb, lintian, hardening, unpacked binaries through lighttpd)" \
     tests/e2e/package.sh
+stage "install from the .deb: the README's steps to a first curl, man pages, purge" \
+    tests/e2e/install.sh
 stage "dev stack: secrets and PostgreSQL access" tests/e2e/devstack.sh
 stage "install-deps: only what the target needs, no services enabled" \
     tests/e2e/deps.sh
