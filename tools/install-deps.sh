@@ -30,7 +30,7 @@ apache)	RUN_FRONT=apache2 ;;
 esac
 CHECK="$BUILD libfcgi-bin postgresql spawn-fcgi lighttpd nginx-light apache2
 pgbouncer valgrind clang libclang-rt-14-dev multiwatch python3 curl procps
-debhelper dpkg-dev fakeroot lintian devscripts"
+debhelper dpkg-dev fakeroot lintian devscripts iproute2 man-db"
 case $TARGET in
 build)	PKGS=$BUILD ;;
 run)	PKGS="$BUILD postgresql spawn-fcgi curl $RUN_FRONT" ;;
