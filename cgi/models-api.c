@@ -126,11 +126,9 @@ env_int(const char *name, int def, int lo, int hi)
 static void
 load_config(int argc, char **argv)
 {
-	const char *prefix;
-	size_t n;
-
-	const char *file = getenv("MODELS_API_CONFIG");
+	const char *prefix, *file = getenv("MODELS_API_CONFIG");
 	char err[512];
+	size_t n;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)

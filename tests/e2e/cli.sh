@@ -97,11 +97,12 @@ env MODELS_API_THREADS=2 MODELS_API_ALLOW_ROOT=1 REQUEST_METHOD=GET REQUEST_URI=
     "$BUILD/models-api" --config "$T/t0.env" >"$T/out" 2>"$T/err"
 expect_eq "config: the environment wins over the file" "0 1" \
     "$? $(grep -c ' GET /nope 404 ' "$T/err")"
-# The shipped settings file parses (and reads the same to sh).
-"$BUILD/models-admin" --config "$ROOT/deploy/systemd/env.example" model list 'bad name' x \
-    >"$T/out" 2>"$T/err"
-expect_eq "config: the shipped env file parses" \
-    '2 models-admin: ENTITY must be 1-128 of [A-Za-z0-9_.-]: "bad name"' "$? $(cat "$T/err")"
+# The shipped settings files parse (and read the same to sh).
+for f in deploy/systemd/env.example deploy/patroni/env.example; do
+	"$BUILD/models-admin" --config "$ROOT/$f" model list 'bad name' x >"$T/out" 2>"$T/err"
+	expect_eq "config: $f parses" \
+	    '2 models-admin: ENTITY must be 1-128 of [A-Za-z0-9_.-]: "bad name"' "$? $(cat "$T/err")"
+done
 expect_eq "config: the shipped env file, read by sh" "postgresql:///models 4" \
     "$(env -i sh -c "set -a; . '$ROOT/deploy/systemd/env.example'; echo \"\$DATABASE_URL \$MODELS_API_THREADS\"")"
 
