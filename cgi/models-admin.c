@@ -1,15 +1,20 @@
 /*
  * models-admin: schema migrations, API keys and model versions, for
- * operators and for the tests. Reads DATABASE_URL (or libpq's PG*).
+ * operators and for the tests. Reads DATABASE_URL (or libpq's PG*), from
+ * the environment or the settings file (/etc/models-api/env, --config,
+ * MODELS_API_CONFIG; the environment wins).
  * Exit status: 0 done, 1 database error (or unknown key id), 2 bad usage.
  */
 #include <errno.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 #include <libpq-fe.h>
@@ -17,7 +22,9 @@
 #include "auth.h"
 #include "body.h"
 #include "canon.h"
+#include "config.h"
 #include "jparse.h"
+#include "log.h"
 #include "migrations.h"
 #include "utf8.h"
 #include "validate.h"
@@ -25,8 +32,14 @@
 
 static PGconn *conn;
 
+/* The packaged settings file; the service user the package creates. */
+#define DEFAULT_CONFIG	"/etc/models-api/env"
+#define SERVICE_USER	"models-api"
+
 #define USE_MIGRATE	"migrate"
-#define USE_KEY_CREATE	"key create ENTITY [--role read|write|admin]"
+#define USE_SETUP	"setup ENTITY [--role read|write|admin] [--label TEXT]"
+#define USE_KEY_CREATE	"key create ENTITY [--role read|write|admin] " \
+	"[--label TEXT]"
 #define USE_KEY_LIST	"key list [ENTITY]"
 #define USE_KEY_REVOKE	"key revoke KEY_ID"
 #define USE_MODEL_ADD	"model add ENTITY PROJECT OBJECT_ID [--val JSON]"
@@ -44,6 +57,7 @@ static PGconn *conn;
 static const struct {
 	const char	*cmd, *sub, *synopsis;
 } commands[] = {
+	{ "setup", "", USE_SETUP },
 	{ "migrate", "", USE_MIGRATE },
 	{ "key", "create", USE_KEY_CREATE },
 	{ "key", "list", USE_KEY_LIST },
@@ -77,8 +91,9 @@ help(const char *cmd, const char *sub)
 			shown++;
 		}
 	printf("\nReads DATABASE_URL (libpq conninfo or URI; unset: PG* "
-	    "variables).\nExit status: 0 done, 1 database error, 2 bad "
-	    "arguments. See models-admin(8).\n");
+	    "variables)\nfrom the environment, else from " DEFAULT_CONFIG
+	    " (or --config FILE,\nMODELS_API_CONFIG). Exit status: 0 done, 1 "
+	    "database error, 2 bad\narguments. See models-admin(8).\n");
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
@@ -111,9 +126,7 @@ db_fail(const char *what, const char *msg)
 	char line[1024];
 
 	snprintf(line, sizeof(line), "%s", msg ? msg : "");
-	for (char *p = line; *p; p++)
-		if (*p == '\n')
-			*p = (p[1] == '\0') ? '\0' : ' ';
+	log_oneline(line);
 	fprintf(stderr, "models-admin: %s: %s\n", what, line);
 	if (conn != NULL)
 		PQfinish(conn);
@@ -180,11 +193,16 @@ exec_cmd(const char *sql)
 	PQclear(res);
 }
 
-/* Applies the migrations not yet recorded, under a lock, in one transaction. */
-static int
-cmd_migrate(void)
+/*
+ * Applies the migrations not yet recorded, under a lock, in one
+ * transaction; says what it applied on out, or that there was nothing to
+ * do. Returns how many it applied.
+ */
+static unsigned int
+migrate_apply(FILE *out)
 {
-	connect_db();
+	unsigned int applied = 0;
+
 	exec_cmd("BEGIN");
 	exec_cmd("SELECT pg_advisory_xact_lock(7277016430519141)");
 	exec_cmd("CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -202,11 +220,23 @@ cmd_migrate(void)
 		exec_cmd(migrations[i].sql);
 		PQclear(exec_params(PGRES_COMMAND_OK,
 		    "INSERT INTO schema_migrations (name) VALUES ($1)", 1, v));
-		printf("applied %s\n", migrations[i].name);
+		fprintf(out, "applied %s\n", migrations[i].name);
+		applied++;
 	}
 	exec_cmd("COMMIT");
+	if (applied == 0)
+		fprintf(out, "nothing to do: all %u migrations were applied "
+		    "already\n", migration_count);
+	return applied;
+}
+
+static int
+cmd_migrate(void)
+{
+	connect_db();
+	migrate_apply(stdout);
 	PQfinish(conn);
-	return 0;
+	return fflush(stdout) == 0 ? 0 : 1;
 }
 
 static void
@@ -216,56 +246,332 @@ check_name(const char *what, const char *s)
 		bad_args("%s must be 1-128 of [A-Za-z0-9_.-]: \"%s\"", what, s);
 }
 
-static int
-cmd_key_create(int argc, char **argv)
+static void
+check_role(const char *role)
 {
-	const char *entity = NULL, *role = "write";
-	unsigned char raw[AUTH_KEY_LEN / 2], hash[AUTH_HASH_LEN];
-	char key[AUTH_KEY_LEN + 1];
-	PGresult *res;
-
-	for (int i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "--role") == 0 && i + 1 < argc)
-			role = argv[++i];
-		else if (entity == NULL && argv[i][0] != '-')
-			entity = argv[i];
-		else
-			usage(USE_KEY_CREATE);
-	}
-	if (entity == NULL)
-		usage(USE_KEY_CREATE);
-	check_name("ENTITY", entity);
 	if (strcmp(role, "read") != 0 && strcmp(role, "write") != 0 &&
 	    strcmp(role, "admin") != 0)
 		bad_args("role must be read, write or admin, not \"%s\"", role);
+}
+
+/* A label is one line of text for `key list`: UTF-8, no control bytes. */
+static void
+check_label(const char *label)
+{
+	size_t n = strlen(label);
+
+	if (n > 200 || utf8_count(label, n) < 0)
+		bad_args("--label must be UTF-8 text of at most 200 bytes");
+	for (const char *p = label; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			bad_args("--label must be one line without control "
+			    "characters");
+}
+
+/*
+ * Creates a key on the open connection: the key alone on stdout (the only
+ * time it is ever shown), "key id N" on stderr. Returns 0, exits on error.
+ */
+static int
+key_create(const char *entity, const char *role, const char *label)
+{
+	unsigned char raw[AUTH_KEY_LEN / 2], hash[AUTH_HASH_LEN];
+	char key[AUTH_KEY_LEN + 1], id[24];
+	PGresult *res;
+
 	if (getrandom(raw, sizeof(raw), 0) != (ssize_t)sizeof(raw))
 		bad_args("no randomness: %s", strerror(errno));
 	for (size_t i = 0; i < sizeof(raw); i++)
 		snprintf(key + 2 * i, 3, "%02x", raw[i]);
 	auth_hash_key(key, AUTH_KEY_LEN, hash);
-
-	connect_db();
 	{
-		const char *vals[3] = { entity, role, (const char *)hash };
-		const int lens[3] = { 0, 0, AUTH_HASH_LEN };
-		const int fmts[3] = { 0, 0, 1 };
+		const char *vals[4] = { entity, role, (const char *)hash, label };
+		const int lens[4] = { 0, 0, AUTH_HASH_LEN, 0 };
+		const int fmts[4] = { 0, 0, 1, 0 };
 
 		res = PQexecParams(conn,
 		    "WITH e AS (INSERT INTO entities (name) VALUES ($1) "
 		    "ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name "
 		    "RETURNING id) "
-		    "INSERT INTO api_keys (entity_id, role, key_hash) "
-		    "SELECT id, $2, $3 FROM e RETURNING id",
-		    3, NULL, vals, lens, fmts, 0);
+		    "INSERT INTO api_keys (entity_id, role, key_hash, label) "
+		    "SELECT id, $2, $3, $4 FROM e RETURNING id",
+		    4, NULL, vals, lens, fmts, 0);
 		if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
 			db_fail("key create", res ? PQresultErrorMessage(res) :
 			    PQerrorMessage(conn));
+		snprintf(id, sizeof(id), "%s", PQgetvalue(res, 0, 0));
 		PQclear(res);
 	}
-	/* The only time the key is ever shown. */
+	/* stdout: the key alone, for KEY=$(models-admin key create ...). */
 	printf("%s\n", key);
-	PQfinish(conn);
+	memset(key, 0, sizeof(key));
+	if (fflush(stdout) != 0)
+		return 1;
+	fprintf(stderr, "key id %s\n", id);
 	return 0;
+}
+
+/* Options shared by key create and setup: ENTITY [--role R] [--label T]. */
+struct key_args {
+	const char	*entity, *role, *label;
+};
+
+static void
+key_args(int argc, char **argv, const char *use, struct key_args *k)
+{
+	k->entity = NULL;
+	k->role = "write";
+	k->label = "";
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--role") == 0 && i + 1 < argc)
+			k->role = argv[++i];
+		else if (strcmp(argv[i], "--label") == 0 && i + 1 < argc)
+			k->label = argv[++i];
+		else if (k->entity == NULL && argv[i][0] != '-')
+			k->entity = argv[i];
+		else
+			usage(use);
+	}
+	if (k->entity == NULL)
+		usage(use);
+	check_name("ENTITY", k->entity);
+	check_role(k->role);
+	check_label(k->label);
+}
+
+static int
+cmd_key_create(int argc, char **argv)
+{
+	struct key_args k;
+	int rc;
+
+	key_args(argc, argv, USE_KEY_CREATE, &k);
+	connect_db();
+	rc = key_create(k.entity, k.role, k.label);
+	PQfinish(conn);
+	return rc;
+}
+
+/*
+ * Runs argv and waits for it; its stdout goes to our stderr (so that our
+ * stdout holds only a new key), input, if any, is its stdin. Returns its
+ * exit status, 127 when it could not be run.
+ */
+static int
+run_wait(char *const argv[], const char *input, int out_to_err)
+{
+	int fds[2] = { -1, -1 }, status;
+	pid_t pid;
+
+	fflush(stdout);
+	fflush(stderr);
+	if (input != NULL && pipe(fds) != 0)
+		return 127;
+	if ((pid = fork()) < 0)
+		return 127;
+	if (pid == 0) {
+		if (input != NULL) {
+			dup2(fds[0], 0);
+			close(fds[0]);
+			close(fds[1]);
+		}
+		if (out_to_err)
+			dup2(2, 1);
+		execvp(argv[0], argv);
+		fprintf(stderr, "models-admin: cannot run %s: %s\n", argv[0],
+		    strerror(errno));
+		_exit(127);
+	}
+	if (input != NULL) {
+		size_t len = strlen(input), off = 0;
+
+		close(fds[0]);
+		while (off < len) {
+			ssize_t n = write(fds[1], input + off, len - off);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				break;
+			off += (size_t)n;
+		}
+		close(fds[1]);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return 127;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+/*
+ * The role and database in DATABASE_URL (role: its user, else the
+ * service user; database: its dbname, else the role's name), created on
+ * the local cluster as postgres with psql, when missing. Each says
+ * whether it was created or found.
+ */
+static void
+setup_database(void)
+{
+	static const char sql[] =
+	    "SELECT format('models-admin: role %s: %s', :'role', "
+	    "CASE WHEN EXISTS (SELECT FROM pg_roles WHERE rolname = :'role') "
+	    "THEN 'exists' ELSE 'created' END);\n"
+	    "SELECT format('CREATE ROLE %I LOGIN', :'role') WHERE NOT EXISTS "
+	    "(SELECT FROM pg_roles WHERE rolname = :'role')\n\\gexec\n"
+	    "SELECT format('models-admin: database %s: %s', :'db', coalesce("
+	    "(SELECT 'exists, owner ' || pg_get_userbyid(datdba) "
+	    "FROM pg_database WHERE datname = :'db'), "
+	    "'created, owner ' || :'role'));\n"
+	    "SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'role') "
+	    "WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db')"
+	    "\n\\gexec\n";
+	const char *url = getenv("DATABASE_URL");
+	const char *role = NULL, *db = NULL, *host = NULL, *port = NULL;
+	char *err = NULL, rolev[300], dbv[300], hostv[1100], portv[300];
+	char *argv[24];
+	PQconninfoOption *opts;
+	int n = 0, rc;
+
+	if ((opts = PQconninfoParse(url ? url : "", &err)) == NULL) {
+		if (err == NULL)
+			bad_args("out of memory");
+		log_oneline(err);
+		bad_args("DATABASE_URL: %s", err);
+	}
+	for (PQconninfoOption *o = opts; o->keyword != NULL; o++) {
+		if (o->val == NULL || *o->val == '\0')
+			continue;
+		if (strcmp(o->keyword, "user") == 0)
+			role = o->val;
+		else if (strcmp(o->keyword, "dbname") == 0)
+			db = o->val;
+		else if (strcmp(o->keyword, "host") == 0)
+			host = o->val;
+		else if (strcmp(o->keyword, "port") == 0)
+			port = o->val;
+	}
+	if (role == NULL)
+		role = getenv("PGUSER") && *getenv("PGUSER") ? getenv("PGUSER") :
+		    SERVICE_USER;
+	if (db == NULL)
+		db = getenv("PGDATABASE") && *getenv("PGDATABASE") ?
+		    getenv("PGDATABASE") : role;
+	snprintf(rolev, sizeof(rolev), "role=%s", role);
+	snprintf(dbv, sizeof(dbv), "db=%s", db);
+	if (host != NULL && host[0] != '/' && host[0] != '@') {
+		fprintf(stderr, "models-admin: DATABASE_URL names the server "
+		    "%s: create role %s and database %s there yourself; the "
+		    "rest goes on\n", host, role, db);
+		PQconninfoFree(opts);
+		return;
+	}
+	argv[n++] = "runuser";
+	argv[n++] = "-u";
+	argv[n++] = "postgres";
+	argv[n++] = "--";
+	argv[n++] = "psql";
+	argv[n++] = "-X";
+	argv[n++] = "-q";
+	argv[n++] = "-A";
+	argv[n++] = "-t";
+	argv[n++] = "-v";
+	argv[n++] = "ON_ERROR_STOP=1";
+	argv[n++] = "-v";
+	argv[n++] = rolev;
+	argv[n++] = "-v";
+	argv[n++] = dbv;
+	if (host != NULL) {
+		snprintf(hostv, sizeof(hostv), "%s", host);
+		argv[n++] = "-h";
+		argv[n++] = hostv;
+	}
+	if (port != NULL) {
+		snprintf(portv, sizeof(portv), "%s", port);
+		argv[n++] = "-p";
+		argv[n++] = portv;
+	}
+	argv[n++] = "-d";
+	argv[n++] = "postgres";
+	argv[n++] = "-f";
+	argv[n++] = "-";
+	argv[n] = NULL;
+	rc = run_wait(argv, sql, 1);
+	PQconninfoFree(opts);
+	if (rc != 0) {
+		fprintf(stderr, "models-admin: creating the role and database "
+		    "as postgres failed (runuser -u postgres -- psql: exit %d); "
+		    "is PostgreSQL installed and running on this host?\n", rc);
+		exit(1);
+	}
+}
+
+static int
+cmd_setup(int argc, char **argv)
+{
+	struct key_args k;
+	PGresult *res;
+	const char *vals[1];
+	int rc;
+
+	key_args(argc, argv, USE_SETUP, &k);
+	if (geteuid() == 0) {
+		char self[4096];
+		ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		char *cmd[12];
+		int n = 0;
+
+		if (getpwnam(SERVICE_USER) == NULL) {
+			fprintf(stderr, "models-admin: no user %s: the package "
+			    "creates it (by hand: systemd-sysusers, or adduser "
+			    "--system %s)\n", SERVICE_USER, SERVICE_USER);
+			return 1;
+		}
+		if (len <= 0) {
+			fprintf(stderr, "models-admin: /proc/self/exe: %s\n",
+			    strerror(errno));
+			return 1;
+		}
+		self[len] = '\0';
+		setup_database();
+		/*
+		 * The rest as the service user, whom PostgreSQL knows by peer
+		 * authentication; the settings are in the environment now.
+		 */
+		if (setenv("MODELS_API_CONFIG", "", 1) != 0)
+			bad_args("out of memory");
+		cmd[n++] = "runuser";
+		cmd[n++] = "-u";
+		cmd[n++] = SERVICE_USER;
+		cmd[n++] = "--";
+		cmd[n++] = self;
+		cmd[n++] = "setup";
+		cmd[n++] = (char *)k.entity;
+		cmd[n++] = "--role";
+		cmd[n++] = (char *)k.role;
+		cmd[n++] = "--label";
+		cmd[n++] = (char *)k.label;
+		cmd[n] = NULL;
+		rc = run_wait(cmd, NULL, 0);
+		return rc == 127 ? 1 : rc;
+	}
+	connect_db();
+	migrate_apply(stderr);
+	vals[0] = k.entity;
+	res = exec_params(PGRES_TUPLES_OK, "SELECT count(*), "
+	    "coalesce(string_agg(k.id::text, ' ' ORDER BY k.id), '') "
+	    "FROM api_keys k JOIN entities e ON e.id = k.entity_id "
+	    "WHERE e.name = $1 AND k.revoked_at IS NULL", 1, vals);
+	if (strcmp(PQgetvalue(res, 0, 0), "0") != 0) {
+		fprintf(stderr, "models-admin: %s already has a live key (id "
+		    "%s): none created (models-admin key create %s makes "
+		    "another)\n", k.entity, PQgetvalue(res, 0, 1), k.entity);
+		PQclear(res);
+		PQfinish(conn);
+		return 0;
+	}
+	PQclear(res);
+	rc = key_create(k.entity, k.role, k.label);
+	PQfinish(conn);
+	return rc;
 }
 
 static int
@@ -280,19 +586,25 @@ cmd_key_list(int argc, char **argv)
 		check_name("ENTITY", argv[0]);
 	connect_db();
 	res = exec_params(PGRES_TUPLES_OK,
-	    "SELECT k.id, e.name, k.role, " 
+	    "SELECT k.id, e.name, k.role, "
 	    "to_char(k.created_at AT TIME ZONE 'UTC', "
-	    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), k.revoked_at IS NOT NULL "
+	    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+	    "coalesce(to_char(k.last_used_at AT TIME ZONE 'UTC', "
+	    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), '-'), "
+	    "CASE WHEN k.revoked_at IS NULL THEN 'active' ELSE 'revoked' END, "
+	    "k.label "
 	    "FROM api_keys k JOIN entities e ON e.id = k.entity_id "
 	    "WHERE $1::text IS NULL OR e.name = $1 ORDER BY k.id", 1, vals);
+	/* The label last: the rest of the line, spaces and all. */
 	for (int i = 0; i < PQntuples(res); i++)
-		printf("%s %s %s %s%s\n", PQgetvalue(res, i, 0),
+		printf("%s %s %s %s %s %s %s\n", PQgetvalue(res, i, 0),
 		    PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
-		    PQgetvalue(res, i, 3),
-		    strcmp(PQgetvalue(res, i, 4), "t") == 0 ? " revoked" : "");
+		    PQgetvalue(res, i, 3), PQgetvalue(res, i, 4),
+		    PQgetvalue(res, i, 5), *PQgetvalue(res, i, 6) ?
+		    PQgetvalue(res, i, 6) : "-");
 	PQclear(res);
 	PQfinish(conn);
-	return 0;
+	return fflush(stdout) == 0 ? 0 : 1;
 }
 
 static int
@@ -312,16 +624,31 @@ cmd_key_revoke(int argc, char **argv)
 	connect_db();
 	/* Revoking twice keeps the first revocation time. */
 	res = exec_params(PGRES_TUPLES_OK,
-	    "UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) "
-	    "WHERE id = $1 RETURNING id", 1, vals);
+	    "WITH old AS (SELECT id, revoked_at FROM api_keys WHERE id = $1 "
+	    "FOR UPDATE), "
+	    "upd AS (UPDATE api_keys k SET revoked_at = "
+	    "coalesce(k.revoked_at, now()) FROM old WHERE k.id = old.id "
+	    "RETURNING k.id, k.entity_id, k.role, k.label, k.revoked_at) "
+	    "SELECT upd.id, e.name, upd.role, upd.label, "
+	    "to_char(upd.revoked_at AT TIME ZONE 'UTC', "
+	    "'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), old.revoked_at IS NOT NULL "
+	    "FROM upd JOIN old ON old.id = upd.id "
+	    "JOIN entities e ON e.id = upd.entity_id", 1, vals);
 	found = PQntuples(res) == 1;
+	if (found)
+		printf("%s key %s (%s %s%s%s) at %s\n",
+		    strcmp(PQgetvalue(res, 0, 5), "t") == 0 ?
+		    "already revoked:" : "revoked", PQgetvalue(res, 0, 0),
+		    PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2),
+		    *PQgetvalue(res, 0, 3) ? ", " : "", PQgetvalue(res, 0, 3),
+		    PQgetvalue(res, 0, 4));
 	PQclear(res);
 	PQfinish(conn);
 	if (!found) {
 		fprintf(stderr, "models-admin: no key %s\n", argv[0]);
 		return 1;
 	}
-	return 0;
+	return fflush(stdout) == 0 ? 0 : 1;
 }
 
 static int
@@ -645,12 +972,51 @@ cmd_purge(int argc, char **argv)
 	return 0;
 }
 
+/*
+ * The settings file into the environment, which wins: --config FILE, else
+ * MODELS_API_CONFIG (empty: no file), else /etc/models-api/env if it
+ * exists. A file named explicitly must be readable; the default one
+ * unreadable (not root, not in group models-api) is said and skipped.
+ */
+static void
+load_settings(const char *arg)
+{
+	const char *path = arg ? arg : getenv("MODELS_API_CONFIG");
+	int optional = path == NULL;
+	char err[512];
+
+	if (path == NULL)
+		path = DEFAULT_CONFIG;
+	if (*path == '\0')
+		return;
+	if (optional && access(path, F_OK) == 0 && access(path, R_OK) != 0) {
+		fprintf(stderr, "models-admin: cannot read %s (%s): settings "
+		    "from the environment only\n", path, strerror(errno));
+		return;
+	}
+	if (config_load_env(path, optional, err, sizeof(err)) < 0)
+		bad_args("%s", err);
+}
+
 int
 main(int argc, char **argv)
 {
-	const char *cmd = argc > 1 ? argv[1] : "";
-	const char *sub = argc > 2 ? argv[2] : "";
+	const char *cmd, *sub, *config = NULL;
+	int n = 1;
 
+	/* --config FILE, wherever it is: no command has an option of that name. */
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			config = argv[++i];
+		else if (strcmp(argv[i], "--config") == 0)
+			usage("[--config FILE] COMMAND ...");
+		else
+			argv[n++] = argv[i];
+	}
+	argc = n;
+	argv[argc] = NULL;
+	cmd = argc > 1 ? argv[1] : "";
+	sub = argc > 2 ? argv[2] : "";
 	if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
 		printf("models-admin %s\n", MODELS_API_VERSION);
 		return fflush(stdout) == 0 ? 0 : 1;
@@ -658,6 +1024,9 @@ main(int argc, char **argv)
 	for (int i = 1; i < argc; i++)
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
 			return help(i > 1 ? cmd : "", i > 2 ? sub : "");
+	load_settings(config);
+	if (strcmp(cmd, "setup") == 0)
+		return cmd_setup(argc - 2, argv + 2);
 	if (strcmp(cmd, "migrate") == 0) {
 		if (argc != 2)
 			usage(USE_MIGRATE);
@@ -685,6 +1054,6 @@ main(int argc, char **argv)
 	}
 	if (strcmp(cmd, "purge") == 0)
 		return cmd_purge(argc - 2, argv + 2);
-	usage("migrate | key create|list|revoke ... | "
+	usage("setup ... | migrate | key create|list|revoke ... | "
 	    "model add|create|list|restore ... | purge ...");
 }

@@ -26,6 +26,7 @@
 #include <fcgiapp.h>
 
 #include "app.h"
+#include "config.h"
 #include "db.h"
 #include "log.h"
 #include "metrics.h"
@@ -103,7 +104,7 @@ static char **self_argv;
 static void
 help(void)
 {
-	printf("usage: models-api [--listen unix:PATH|HOST:PORT]\n"
+	printf("usage: models-api [--config FILE] [--listen unix:PATH|HOST:PORT]\n"
 	    "       models-api --help | --version\n"
 	    "\n"
 	    "W&B Weave's v2 Models resource as a FastCGI service. FastCGI on fd 0\n"
@@ -124,6 +125,7 @@ help(void)
 	    "  MODELS_API_ALLOW_ROOT            1 lets it run as root\n"
 	    "  MODELS_API_METRICS               who may GET /metrics: local (default),\n"
 	    "                                   off or all\n"
+	    "  MODELS_API_CONFIG                a KEY=VALUE file read first, as --config\n"
 	    "\n"
 	    "SIGTERM, SIGINT, SIGUSR1, SIGHUP: finish requests in flight, exit 0.\n"
 	    "SIGUSR2: finish requests in flight, then run the program's file again\n"
@@ -131,10 +133,14 @@ help(void)
 	    "See models-api(8).\n");
 }
 
+/* bad: the argument at fault, named first (NULL: none to name). */
 static void
-usage(void)
+usage(const char *bad)
 {
-	fprintf(stderr, "usage: models-api [--listen unix:PATH|HOST:PORT]\n"
+	if (bad != NULL)
+		fprintf(stderr, "models-api: bad argument \"%s\"\n", bad);
+	fprintf(stderr, "usage: models-api [--config FILE] "
+	    "[--listen unix:PATH|HOST:PORT]\n"
 	    "  FastCGI on fd 0 when it is a listening socket, else one CGI "
 	    "request from the environment\n");
 	exit(2);
@@ -172,15 +178,25 @@ env_int(const char *name, int def, int lo, int hi)
 static void
 load_config(int argc, char **argv)
 {
-	const char *prefix = getenv("MODELS_API_PREFIX");
+	const char *prefix, *file = getenv("MODELS_API_CONFIG");
+	char err[512];
 	size_t n;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
 			cfg.listen = argv[++i];
+		else if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
+			file = argv[++i];
 		else
-			usage();
+			usage(argv[i]);
 	}
+	/* The settings file, if named; the environment wins over it. */
+	if (file != NULL && *file != '\0' &&
+	    config_load_env(file, 0, err, sizeof(err)) != 0) {
+		log_startup("%s", err);
+		exit(2);
+	}
+	prefix = getenv("MODELS_API_PREFIX");
 	cfg.url = getenv("DATABASE_URL");
 	if (cfg.url != NULL && *cfg.url == '\0')
 		cfg.url = NULL;
@@ -763,7 +779,7 @@ open_listener(void)
 		return fd;
 	}
 	if (strchr(addr, ':') == NULL)
-		usage();
+		usage(addr);
 	return FCGX_OpenSocket(addr, 128);
 }
 
@@ -1096,7 +1112,7 @@ run_cgi(void)
 	int rc = 0;
 
 	if (r.method == NULL)
-		usage();
+		usage(NULL);
 	if (sem_init(&heavy_slots, 0, 1) != 0) {
 		log_startup("sem_init: %s", strerror(errno));
 		return 1;
@@ -1138,11 +1154,17 @@ main(int argc, char **argv)
 			printf("models-api %s\n", MODELS_API_VERSION);
 			return fflush(stdout) == 0 ? 0 : 1;
 		}
-		if (strcmp(argv[i], "--listen") == 0)
-			i++;	/* its value is an address, never an option */
+		if (strcmp(argv[i], "--listen") == 0 ||
+		    strcmp(argv[i], "--config") == 0)
+			i++;	/* its value is never an option */
 	}
 	/* stderr may be /dev/null (spawn-fcgi without -n) or the journal. */
-	log_init("models-api");
+	if (log_init("models-api") == LOG_SINK_NONE) {
+		log_startup("stderr is /dev/null or closed and there is no "
+		    "syslog socket (/dev/log): refusing to run with nowhere "
+		    "to log; keep stderr (spawn-fcgi -n) or run a syslog");
+		return 2;
+	}
 	/*
 	 * Large blocks (bodies, parse buffers) are mapped and unmapped on
 	 * their own: glibc would otherwise raise the threshold after the

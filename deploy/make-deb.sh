@@ -3,13 +3,19 @@
 # is copied to build/deb/src with deploy/debian as its debian/, where
 # dpkg-buildpackage wants it, and built there, unsigned: the native
 # source package (.dsc, .tar.xz) and the binary package (.deb) land in
-# build/deb/. The build's log is build/deb/build.log.
+# build/deb/, beside the .deb files of earlier versions. The build's log
+# is build/deb/build.log.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=$ROOT/build/deb
 VERSION=$(sed -n '1s/^[^(]*(\([^)]*\)).*/\1/p' "$ROOT/deploy/debian/changelog")
 
-rm -rf "$OUT"
+# Only this version's build is replaced: the .deb files of earlier builds
+# stay (an upgrade is tried with the old and the new one side by side).
+rm -rf "$OUT/src"
+rm -f "$OUT/build.log" "$OUT/models-api_$VERSION.dsc" \
+    "$OUT/models-api_$VERSION.tar.xz" "$OUT"/models-api_"$VERSION"_*.buildinfo \
+    "$OUT"/models-api_"$VERSION"_*.changes
 mkdir -p "$OUT/src"
 (cd "$ROOT" && tar -cf - --exclude=./build --exclude=./.run --exclude=./.git \
     --exclude='./tests/fuzz/corpus/*/*-scratch*' .) | tar -xf - -C "$OUT/src"

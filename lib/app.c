@@ -7,6 +7,7 @@
 
 #include "app.h"
 #include "auth.h"
+#include "keyseen.h"
 #include "body.h"
 #include "jparse.h"
 #include "log.h"
@@ -701,6 +702,7 @@ api_request(const struct route *rt, const char *method, const char *qs,
 		break;
 	}
 done:
+	keyseen_touch(st, resp->key_id);
 	json_object_put(errors);
 	json_object_put(parsed);
 	body_model_free(&m);

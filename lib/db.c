@@ -798,6 +798,22 @@ db_authorize(void *ctx, const unsigned char *hash, const char *entity,
 	return s;
 }
 
+static enum store_status
+db_touch_key(void *ctx, long long key_id)
+{
+	struct db *d = ctx;
+	char id[24];
+	const char *vals[1] = { id };
+	PGresult *res;
+	enum store_status s;
+
+	snprintf(id, sizeof(id), "%lld", key_id);
+	s = query(d, "SELECT key_touch($1)", 1, vals, NULL, NULL, 0, &res);
+	if (s == STORE_OK)
+		PQclear(res);
+	return s;
+}
+
 const struct store_ops db_store_ops = {
 	.check_key = db_check_key,
 	.delete_model = db_delete_model,
@@ -806,4 +822,5 @@ const struct store_ops db_store_ops = {
 	.list_models = db_list_models,
 	.health = db_health,
 	.authorize = db_authorize,
+	.touch_key = db_touch_key,
 };

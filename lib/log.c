@@ -13,6 +13,11 @@
 #include "log.h"
 #include "pct.h"
 
+/* syslog(3)'s socket (glibc's _PATH_LOG); a test may point elsewhere. */
+#ifndef LOG_SOCKET
+#define LOG_SOCKET "/dev/log"
+#endif
+
 /* Longest path logged in full; the rest is cut, the line stays one line. */
 #define LOG_PATH_MAX 2048
 
@@ -37,6 +42,30 @@ now_utc(char *buf, size_t cap)
 	memcpy(buf, cached, cached_len);
 	snprintf(buf + cached_len, cap - cached_len, ".%06dZ",
 	    (int)(ts.tv_nsec / 1000) % 1000000);
+}
+
+size_t
+log_oneline(char *s)
+{
+	char *o = s;
+
+	/*
+	 * libpq's messages hold "ERROR:  x", "\n\tIs the server running...",
+	 * and end in "\n" or " ": blanks of any kind become one space, none
+	 * at either end, so a log line is one line of single-spaced words.
+	 */
+	for (char *p = s; *p; p++) {
+		int blank = *p == ' ' || *p == '\t' || *p == '\n' || *p == '\r' ||
+		    *p == '\v' || *p == '\f';
+		if (!blank)
+			*o++ = *p;
+		else if (o > s && o[-1] != ' ')
+			*o++ = ' ';
+	}
+	if (o > s && o[-1] == ' ')
+		o--;
+	*o = '\0';
+	return (size_t)(o - s);
 }
 
 /* Set once by log_init before any thread starts; read-only afterwards. */
@@ -70,6 +99,14 @@ log_init(const char *ident)
 	struct stat sb;
 
 	if (fstat(2, &sb) != 0 || stderr_is_null(&sb)) {
+		struct stat lb;
+
+		/*
+		 * No syslog socket (a container, a host without rsyslog or
+		 * journald): syslog(3) would drop every line without a word.
+		 */
+		if (stat(LOG_SOCKET, &lb) != 0 || !S_ISSOCK(lb.st_mode))
+			return sink = LOG_SINK_NONE;
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 		sink = LOG_SINK_SYSLOG;
 	} else if (stderr_is_journal(&sb))
@@ -170,10 +207,7 @@ log_error(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	/* One line per message: libpq errors end in newlines. */
-	for (char *p = msg; *p; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
+	log_oneline(msg);
 	n = snprintf(line, sizeof(line), "%s models-api: %s %s\n", when,
 	    current_request ? current_request : "-", msg);
 	if (n > 0)

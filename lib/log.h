@@ -15,8 +15,24 @@
  * - otherwise plain lines on fd 2 (also without log_init).
  * Returns the choice, for the caller to mention.
  */
-enum log_sink { LOG_SINK_STDERR, LOG_SINK_JOURNAL, LOG_SINK_SYSLOG };
+enum log_sink { LOG_SINK_STDERR, LOG_SINK_JOURNAL, LOG_SINK_SYSLOG,
+	LOG_SINK_NONE };
 enum log_sink log_init(const char *ident);
+
+/*
+ * LOG_SINK_NONE: fd 2 is closed or /dev/null and there is no syslog socket
+ * (/dev/log), so no line could be seen anywhere. models-api then refuses
+ * to start (exit 2) rather than run blind; lines written meanwhile go to
+ * fd 2 as plain lines (log_startup's one complaint included), which
+ * reaches whoever made fd 2 /dev/null only if they look at it.
+ */
+
+/*
+ * Makes s one line of single-spaced words in place: tabs, newlines and
+ * runs of blanks become one space, none at either end (libpq's messages
+ * carry all three). Returns the new length.
+ */
+size_t log_oneline(char *s);
 
 /*
  * Writes one access-log line to fd 2 in a single write(2), so lines from

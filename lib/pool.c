@@ -237,6 +237,22 @@ pool_health(void *ctx)
 	return s;
 }
 
+static enum store_status
+pool_touch_key(void *ctx, long long key_id)
+{
+	struct pool *p = ctx;
+	void *c;
+	enum store_status s;
+
+	if (p->inner->touch_key == NULL)
+		return STORE_OK;
+	if ((c = take(p)) == NULL)
+		return STORE_UNAVAILABLE;
+	s = p->inner->touch_key(c, key_id);
+	give(p, c);
+	return s;
+}
+
 const struct store_ops pool_store_ops = {
 	.check_key = pool_check_key,
 	.delete_model = pool_delete_model,
@@ -245,4 +261,5 @@ const struct store_ops pool_store_ops = {
 	.list_models = pool_list_models,
 	.health = pool_health,
 	.authorize = pool_authorize,
+	.touch_key = pool_touch_key,
 };

@@ -122,6 +122,11 @@ struct store_ops {
 	 */
 	enum store_status (*authorize)(void *ctx, const unsigned char *hash,
 	    const char *entity, int need_write, long long *key_id);
+	/*
+	 * Records that key_id was used (lib/keyseen.c calls it at most once an
+	 * hour per key); NULL: nothing recorded.
+	 */
+	enum store_status (*touch_key)(void *ctx, long long key_id);
 };
 
 struct store {

@@ -8,7 +8,8 @@
 # UndefinedBehaviorSanitizer build. Also: the suite through Debian's stock
 # front configs with the shipped files, the OpenAPI document through a
 # generated client, request bodies through every front,
-# the command line, log destinations, the Debian package, the dev stack's
+# the command line, log destinations, the Debian package, the install
+# from the .deb along the README, the dev stack's
 # access rules and install-deps. tests/README.md lists what each stage
 # guards. Sums the
 # "N passed, N failed" line of every stage; the last line is the total.
@@ -83,6 +84,8 @@ stage "Debian package (make deb, lintian, hardening, unpacked binaries through l
 # After the package stage: it installs and upgrades the .deb that built.
 stage "restarts and upgrades under load (re-exec, every front, the .deb), schema check, instances, backup" \
     env BUILD="$ROOT/build" tests/e2e/upgrade.sh
+stage "install from the .deb: the README's steps to a first curl, man pages, purge" \
+    tests/e2e/install.sh
 stage "dev stack: secrets and PostgreSQL access" tests/e2e/devstack.sh
 stage "install-deps: only what the target needs, no services enabled" \
     tests/e2e/deps.sh

@@ -31,7 +31,7 @@ esac
 CHECK="$BUILD libfcgi-bin postgresql spawn-fcgi lighttpd nginx-light apache2
 pgbouncer valgrind clang libclang-rt-14-dev multiwatch python3 curl procps
 debhelper dpkg-dev fakeroot lintian devscripts nodejs npm prometheus
-python3-prometheus-client"
+python3-prometheus-client iproute2 man-db"
 case $TARGET in
 build)	PKGS=$BUILD ;;
 run)	PKGS="$BUILD postgresql spawn-fcgi curl $RUN_FRONT" ;;

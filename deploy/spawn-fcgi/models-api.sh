@@ -32,8 +32,8 @@
 #                            MODELS_API_ALLOW_ROOT=1)
 #   MODELS_API_SOCKET_OWNER  www-data, owner and group of the socket when
 #                            started as root: the front server's user
-#   MODELS_API_ENV_FILE      /etc/models-api/env, KEY=VALUE lines (as for
-#                            systemd's EnvironmentFile=), read if present
+#   MODELS_API_ENV_FILE      /etc/models-api/env, the settings file (see
+#                            models-api(8)), read by the app if present
 set -eu
 
 SOCK=${MODELS_API_SOCKET:-/run/models-api/models-api.sock}
@@ -44,25 +44,12 @@ RUN_GROUP=${MODELS_API_GROUP-models-api}
 OWNER=${MODELS_API_SOCKET_OWNER:-www-data}
 ENV_FILE=${MODELS_API_ENV_FILE:-/etc/models-api/env}
 
-# KEY=VALUE lines, taken literally: a URL's "&" or "?" is not shell syntax
-# here. Comments and blank lines are skipped.
-if [ -r "$ENV_FILE" ]; then
-	while IFS= read -r line || [ -n "$line" ]; do
-		case $line in
-		''|'#'*) continue ;;
-		[A-Za-z_]*=*)
-			key=${line%%=*}
-			case $key in
-			*[!A-Za-z0-9_]*)
-				echo "models-api.sh: bad line in $ENV_FILE: $key" >&2
-				exit 2 ;;
-			esac
-			# shellcheck disable=SC2163 # exports KEY=VALUE as written
-			export "$line" ;;
-		*)	echo "models-api.sh: bad line in $ENV_FILE" >&2
-			exit 2 ;;
-		esac
-	done <"$ENV_FILE"
+# The settings file is read by each models-api itself (MODELS_API_CONFIG),
+# with the parser models-admin uses: KEY=VALUE, '#' comments, '...' or
+# "..." quotes, never a shell (a URL's '&' is just a character); a bad line
+# stops it with FILE:LINE in its log. Variables already set here win.
+if [ -e "$ENV_FILE" ]; then
+	export MODELS_API_CONFIG="$ENV_FILE"
 fi
 
 mkdir -p "$(dirname "$SOCK")"

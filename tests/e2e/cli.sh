@@ -44,8 +44,9 @@ while IFS='|' read -r words synopsis; do
 	expect_eq "models-admin $words --help: synopsis" \
 	    "usage: models-admin $synopsis" "$(head -n 1 "$T/out")"
 done <<'EOF2'
+setup|setup ENTITY [--role read|write|admin] [--label TEXT]
 migrate|migrate
-key create|key create ENTITY [--role read|write|admin]
+key create|key create ENTITY [--role read|write|admin] [--label TEXT]
 key list|key list [ENTITY]
 key list acme|key list [ENTITY]
 key revoke|key revoke KEY_ID
@@ -56,7 +57,7 @@ model restore|model restore ENTITY PROJECT OBJECT_ID DIGEST|vN
 purge|purge [--older-than DURATION]
 purge --older-than 1d|purge [--older-than DURATION]
 model restore demo models m v1|model restore ENTITY PROJECT OBJECT_ID DIGEST|vN
-key|key create ENTITY [--role read|write|admin]
+key|key create ENTITY [--role read|write|admin] [--label TEXT]
 model|model add ENTITY PROJECT OBJECT_ID [--val JSON]
 EOF2
 # Without --help the same command does connect, and fails: the check above
@@ -65,6 +66,45 @@ EOF2
 expect_eq "key list without --help connects (and fails here)" 1 $?
 "$BUILD/models-admin" frobnicate >/dev/null 2>&1
 expect_eq "bad command still exits 2" 2 $?
+
+# A bad argument is named (exit 2), before the usage.
+"$BUILD/models-api" --bogus >"$T/out" 2>"$T/err"
+expect_eq "models-api --bogus: exit 2, named" "2 models-api: bad argument \"--bogus\"" \
+    "$? $(head -n 1 "$T/err")"
+
+# The settings file (lib/config.c): errors name file and line (exit 2);
+# the environment wins over the file; models-api reads it with --config or
+# MODELS_API_CONFIG, models-admin always (here an explicit one).
+printf '# settings\nDATABASE_URL=postgresql:///x?host=/a&b=c\n' >"$T/amp.env"
+"$BUILD/models-admin" --config "$T/amp.env" key list >"$T/out" 2>"$T/err"
+expect_eq "config: an unquoted & is refused, file:line" \
+    "2 models-admin: $T/amp.env:2: quote the value ('...'): a shell reads blanks, quotes and & ; | < > ( ) \$ \` \\ differently" \
+    "$? $(cat "$T/err")"
+env MODELS_API_ALLOW_ROOT=1 REQUEST_METHOD=GET REQUEST_URI=/health "$BUILD/models-api" \
+    --config "$T/amp.env" >"$T/out" 2>"$T/err"
+expect_eq "config: models-api --config, the same error, exit 2" \
+    "2 models-api: $T/amp.env:2: quote the value" "$? $(sed 's/ (.*//' "$T/err")"
+env MODELS_API_CONFIG="$T/none.env" MODELS_API_ALLOW_ROOT=1 REQUEST_METHOD=GET \
+    REQUEST_URI=/health "$BUILD/models-api" >"$T/out" 2>"$T/err"
+expect_eq "config: MODELS_API_CONFIG missing: exit 2, named" \
+    "2 models-api: $T/none.env: No such file or directory" "$? $(cat "$T/err")"
+printf "MODELS_API_THREADS='0'\n" >"$T/t0.env"
+env MODELS_API_ALLOW_ROOT=1 REQUEST_METHOD=GET REQUEST_URI=/health "$BUILD/models-api" \
+    --config "$T/t0.env" >"$T/out" 2>"$T/err"
+expect_eq "config: the file's setting applies" \
+    '2 models-api: MODELS_API_THREADS must be an integer from 1 to 256, not "0"' "$? $(cat "$T/err")"
+env MODELS_API_THREADS=2 MODELS_API_ALLOW_ROOT=1 REQUEST_METHOD=GET REQUEST_URI=/nope \
+    "$BUILD/models-api" --config "$T/t0.env" >"$T/out" 2>"$T/err"
+expect_eq "config: the environment wins over the file" "0 1" \
+    "$? $(grep -c ' GET /nope 404 ' "$T/err")"
+# The shipped settings files parse (and read the same to sh).
+for f in deploy/systemd/env.example deploy/patroni/env.example; do
+	"$BUILD/models-admin" --config "$ROOT/$f" model list 'bad name' x >"$T/out" 2>"$T/err"
+	expect_eq "config: $f parses" \
+	    '2 models-admin: ENTITY must be 1-128 of [A-Za-z0-9_.-]: "bad name"' "$? $(cat "$T/err")"
+done
+expect_eq "config: the shipped env file, read by sh" "postgresql:///models 4" \
+    "$(env -i sh -c "set -a; . '$ROOT/deploy/systemd/env.example'; echo \"\$DATABASE_URL \$MODELS_API_THREADS\"")"
 
 # Man pages, built by make from deploy/man/*.scd.
 for page in models-api models-admin; do

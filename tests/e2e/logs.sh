@@ -8,6 +8,8 @@
 #      (facility daemon), caught on a private /dev/log in a mount
 #      namespace (needs root and unshare; skipped otherwise), both in CGI
 #      mode and under a detached spawn-fcgi serving a FastCGI request;
+#      and with no /dev/log either (no syslog daemon, no journald), the app
+#      refuses to start (exit 2) rather than log to nothing;
 #   d. SIGHUP: graceful stop, exit 0.
 # No database: /health against an unreachable one answers 503 and logs an
 # error. Last line: "N passed, N failed".
@@ -76,6 +78,18 @@ env REQUEST_METHOD=GET REQUEST_URI=/spawned SCRIPT_NAME= cgi-fcgi -bind -connect
 sleep 0.3
 kill -TERM "$(cat "$T/c.pid")" 2>/dev/null
 kill "$LISTENER"
+# No syslog socket at all (a container; no rsyslog, no journald): stderr
+# /dev/null would be silently nothing, so the app refuses to start.
+rm -f /dev/log
+env REQUEST_METHOD=GET REQUEST_URI=/nolog "$APP" >/dev/null 2>/dev/null
+echo $? >"$T/nolog.rc"
+env REQUEST_METHOD=GET REQUEST_URI=/nolog "$APP" >/dev/null 2>"$T/nolog.err"
+echo $? >"$T/withlog.rc"
+spawn-fcgi -s "$T/n.sock" -P "$T/n.pid" -u www-data -g www-data -- "$APP" >"$T/nolog.spawn" 2>&1
+# spawn-fcgi reports the exit status only if the child died within its
+# short wait; either way the child must be gone, not serving blind.
+for _ in $(seq 1 100); do kill -0 "$(cat "$T/n.pid" 2>/dev/null)" 2>/dev/null || break; sleep 0.05; done
+kill -0 "$(cat "$T/n.pid" 2>/dev/null)" 2>/dev/null && echo alive >"$T/nolog.state" || echo gone >"$T/nolog.state"
 EOC
 	unshare -m sh "$T/c.sh" "$T" "$APP" >"$T/c.log" 2>&1
 	expect_eq "c: namespace set-up" "" "$(cat "$T/c.log")"
@@ -87,6 +101,14 @@ EOC
 	    "$(grep -caE '^<27>.*models-api\[[0-9]+\]: models-api: MODELS_API_THREADS must be an integer from 1 to 256, not "0"$' "$T/syslog" 2>/dev/null || true)"
 	expect_eq "c: spawn-fcgi without -n: access line in syslog" 1 \
 	    "$(grep -caE "^<30>.*models-api\[[0-9]+\]: $TS [0-9a-f]+ GET /spawned 404" "$T/syslog" 2>/dev/null)"
+	expect_eq "c: no /dev/log, stderr /dev/null: refuses to start (exit 2)" 2 \
+	    "$(cat "$T/nolog.rc" 2>/dev/null)"
+	expect_eq "c: no /dev/log, stderr a file: serves as usual" "0 1" \
+	    "$(cat "$T/withlog.rc" 2>/dev/null) $(grep -cE "^$TS [0-9a-f]+ GET /nolog 404" "$T/nolog.err" 2>/dev/null)"
+	expect_eq "c: no /dev/log, detached spawn-fcgi: the app is gone, not serving blind" gone \
+	    "$(cat "$T/nolog.state" 2>/dev/null)"
+	expect_eq "c: no /dev/log, detached spawn-fcgi: exit 2 said, or spawned and gone" 1 \
+	    "$(grep -cE 'child exited with: 2|child spawned successfully' "$T/nolog.spawn" 2>/dev/null)"
 else
 	echo "c: skipped (needs root, unshare -m, python3, cgi-fcgi)"
 fi
@@ -94,6 +116,11 @@ fi
 # --- d. SIGHUP --------------------------------------------------------------------
 stack_app_start "$T/hup.sock" "$T/hup.log" "$T/hup.pid" || { echo "0 passed, 1 failed"; exit 1; }
 PID=$(cat "$T/hup.pid")
+# The socket exists before the app runs (spawn-fcgi makes it): wait until
+# the app catches SIGHUP (bit 1 of SigCgt), or a loaded machine sees the
+# default action instead.
+hup_caught() { [ $(( 0x$(sed -n 's/^SigCgt:\t//p' "/proc/$PID/status" 2>/dev/null || echo 0) & 1 )) = 1 ]; }
+for _ in $(seq 1 100); do hup_caught && break; sleep 0.05; done
 # Before the change SIGHUP killed it (status 129); now it stops as on
 # SIGTERM (the same path; procs.sh covers requests in flight there).
 kill -HUP "$PID"

@@ -86,10 +86,13 @@ for f in usr/sbin/models-api usr/sbin/models-admin usr/share/man/man8/models-api
     usr/share/models-api/lighttpd/50-models-api.conf \
     usr/share/models-api/nginx/models-api.conf \
     usr/share/models-api/nginx/models-api-upstream.conf \
-    usr/share/models-api/apache2/models-api.conf; do
+    usr/share/models-api/apache2/models-api.conf \
+    usr/share/doc/models-api/README.md.gz; do
 	expect_eq "package holds /$f" yes "$([ -f "$T/root/$f" ] && echo yes)"
 done
 expect_eq "conffiles" "/etc/models-api/env" "$(cat "$T/ctrl/conffiles")"
+expect_eq "spawn-fcgi recommended (the spawn unit needs it)" 1 \
+    "$(dpkg-deb -f "$DEB" Recommends | grep -c 'spawn-fcgi')"
 expect_eq "units read EnvironmentFile=- (a fresh install starts)" 2 \
     "$(grep -l '^EnvironmentFile=-/etc/models-api/env$' "$T"/root/lib/systemd/system/*.service | wc -l)"
 expect_eq "postinst creates the user (sysusers)" 1 \

@@ -483,7 +483,9 @@ rm -f "$T/sa.pid"
 # --- b. multiwatch: a worker SIGKILLed under load ----------------------------
 # deploy/spawn-fcgi/models-api.sh as shipped: sh -> spawn-fcgi -n ->
 # multiwatch (same pid), 2 workers as nobody, variables from the env file.
-printf 'DATABASE_URL=%s\nMODELS_API_THREADS=%s\n' "$DATABASE_URL" "$THREADS" >"$T/mw.env"
+# Quoted: a conninfo string holds blanks (the file is read by models-api's
+# own parser, which refuses what a shell would read otherwise).
+printf "DATABASE_URL='%s'\nMODELS_API_THREADS=%s\n" "$DATABASE_URL" "$THREADS" >"$T/mw.env"
 env -u DATABASE_URL MODELS_API_SOCKET="$T/mw.sock" MODELS_API_BIN="$APP" \
     MODELS_API_FORKS=2 MODELS_API_USER=nobody MODELS_API_GROUP=nogroup \
     MODELS_API_ENV_FILE="$T/mw.env" \

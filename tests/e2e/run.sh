@@ -47,13 +47,14 @@ DATABASE_URL=$APP_URL stack_front_start "$FRONT" "$T/front" "$PORT" \
 BASE="http://127.0.0.1:$PORT"
 
 # --- data -----------------------------------------------------------------
-W=$("$ADMIN" key create acme)
-A=$("$ADMIN" key create acme --role admin)
-R=$("$ADMIN" key create acme --role read)
-O=$("$ADMIN" key create other)
-X=$("$ADMIN" key create acme)
+# key create: the key on stdout, "key id N" on stderr (kept out of the log).
+W=$("$ADMIN" key create acme 2>/dev/null)
+A=$("$ADMIN" key create acme --role admin 2>/dev/null)
+R=$("$ADMIN" key create acme --role read 2>/dev/null)
+O=$("$ADMIN" key create other 2>/dev/null)
+X=$("$ADMIN" key create acme 2>/dev/null)
 XID=$("$ADMIN" key list acme | tail -n 1 | cut -d' ' -f1)
-"$ADMIN" key revoke "$XID"
+"$ADMIN" key revoke "$XID" >/dev/null
 KEYS="$W $A $R $O $X"
 
 add() { "$ADMIN" model add acme proj "$1" --val "$2" | cut -d' ' -f1; }
@@ -245,14 +246,14 @@ expect_eq "nothing deleted by refusals" 3 "$("$ADMIN" model list acme proj m1 | 
 # path. Only a live write or admin key of acme passes (here to a 404).
 for ent in acme other; do
 	for role in read write admin; do
-		K=$("$ADMIN" key create "$ent" --role "$role")
+		K=$("$ADMIN" key create "$ent" --role "$role" 2>/dev/null)
 		req DELETE /v2/acme/proj/models/nosuch -H "Authorization: Bearer $K"
 		if [ "$ent" = acme ] && [ "$role" != read ]; then
 			expect "matrix $ent/$role" 404 "$NOSUCH"
 		else
 			expect "matrix $ent/$role" 403 "$FORB"
 		fi
-		"$ADMIN" key revoke "$("$ADMIN" key list "$ent" | tail -n 1 | cut -d' ' -f1)"
+		"$ADMIN" key revoke "$("$ADMIN" key list "$ent" | tail -n 1 | cut -d' ' -f1)" >/dev/null
 		req DELETE /v2/acme/proj/models/nosuch -H "Authorization: Bearer $K"
 		expect "matrix $ent/$role revoked" 401 "$BAD"
 		KEYS="$KEYS $K"
@@ -520,10 +521,26 @@ expect_eq "key order, spacing, 0.70: same digest" "l3HLLkFSyN9ebFW8vMh5zS1oyXtTP
 expect_eq "usage is one line" 1 "$(wc -l <"$T/err")"
 DATABASE_URL="postgresql:///models?host=$T/nowhere" "$ADMIN" key list 2>/dev/null
 expect_eq "database error" 1 $?
-expect_eq "key list format" 1 "$("$ADMIN" key list acme | grep -cE '^[0-9]+ acme read [0-9-]{10}T[0-9:]{8}Z$')"
+# KEY_ID ENTITY ROLE CREATED_AT LAST_USED|- active|revoked LABEL|-
+TSZ='[0-9-]{10}T[0-9:]{8}Z'
+expect_eq "key list format" 1 "$("$ADMIN" key list acme | grep -cE "^[0-9]+ acme read $TSZ ($TSZ|-) active -$")"
 # X and the three acme keys of the matrix.
-expect_eq "revoked marked" 4 "$("$ADMIN" key list acme | grep -c ' revoked$')"
-expect_eq "migrate idempotent" "" "$("$ADMIN" migrate)"
+expect_eq "revoked marked" 4 "$("$ADMIN" key list acme | grep -c ' revoked -$')"
+# W served requests: its last use is set (at most once an hour per process).
+expect_eq "last use recorded" 1 "$("$ADMIN" key list acme | head -n 1 | grep -cE "^[0-9]+ acme write $TSZ $TSZ active -$")"
+expect_eq "never used: -" 1 "$("$ADMIN" key list acme | grep -cE "^$XID acme write $TSZ - revoked -$")"
+L=$("$ADMIN" key create acme --label 'ci deploy key' 2>"$T/err")
+LID=$(sed -n 's/^key id \([0-9]*\)$/\1/p' "$T/err")
+expect_eq "key create: stdout the key alone" 1 "$(echo "$L" | grep -cxE '[0-9a-f]{40}')"
+expect_eq "key create: stderr one line, the id" "key id $LID" "$(cat "$T/err")"
+expect_eq "key create: the id is the new key's" "$LID acme write" \
+    "$("$ADMIN" key list acme | tail -n 1 | cut -d' ' -f1-3)"
+expect_eq "key list: the label, spaces and all" 1 "$("$ADMIN" key list acme | grep -cE "^$LID acme write $TSZ - active ci deploy key$")"
+expect_eq "key revoke confirms" 1 "$("$ADMIN" key revoke "$LID" | grep -cE "^revoked key $LID \(acme write, ci deploy key\) at $TSZ$")"
+expect_eq "key revoke again: says so, exit 0" "1 0" "$("$ADMIN" key revoke "$LID" | grep -cE "^already revoked: key $LID \(acme write, ci deploy key\) at $TSZ$") $?"
+"$ADMIN" key create acme --label "$(printf 'a\nb')" 2>/dev/null; expect_eq "label with a newline" 2 $?
+expect_eq "migrate again: nothing to do" "nothing to do: all $(ls "$ROOT"/sql/[0-9]*.sql | wc -l) migrations were applied already" \
+    "$("$ADMIN" migrate)"
 
 # --- valgrind reports (VALGRIND=1 with FRONT=cgi) -------------------------
 if [ -n "${VALGRIND_LOG:-}" ]; then

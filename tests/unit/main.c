@@ -26,6 +26,8 @@ main(void)
 	test_openapi();
 	test_metrics();
 	test_schema();
+	test_config();
+	test_keyseen();
 
 	/* The last line is what make check reads. */
 	printf("%d passed, %d failed\n", t_passed, t_failed);

@@ -31,6 +31,8 @@ void test_jparse(void);
 void test_canon(void);
 void test_metrics(void);
 void test_schema(void);
+void test_config(void);
+void test_keyseen(void);
 void test_timefmt(void);
 
 /* Prints s[0..len) with non-printable bytes as \xNN. */
