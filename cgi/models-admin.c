@@ -40,7 +40,7 @@ static PGconn *conn;
 #define USE_SETUP	"setup ENTITY [--role read|write|admin] [--label TEXT]"
 #define USE_KEY_CREATE	"key create ENTITY [--role read|write|admin] " \
 	"[--label TEXT]"
-#define USE_KEY_LIST	"key list [ENTITY]"
+#define USE_KEY_LIST	"key list [ENTITY] [--long]"
 #define USE_KEY_REVOKE	"key revoke KEY_ID"
 #define USE_MODEL_ADD	"model add ENTITY PROJECT OBJECT_ID [--val JSON]"
 #define USE_MODEL_LIST	"model list ENTITY PROJECT [OBJECT_ID] [--deleted]"
@@ -574,16 +574,29 @@ cmd_setup(int argc, char **argv)
 	return rc;
 }
 
+/*
+ * The plain form is one line per key, "KEY_ID ENTITY ROLE CREATED_AT
+ * [revoked]", which scripts read; --long adds the last use, the state and
+ * the label ("KEY_ID ENTITY ROLE CREATED_AT LAST_USED|- active|revoked
+ * LABEL|-", the label last: the rest of the line, spaces and all).
+ */
 static int
 cmd_key_list(int argc, char **argv)
 {
-	const char *vals[1] = { argc > 0 ? argv[0] : NULL };
+	const char *vals[1] = { NULL };
+	int lng = 0;
 	PGresult *res;
 
-	if (argc > 1)
-		usage(USE_KEY_LIST);
-	if (argc == 1)
-		check_name("ENTITY", argv[0]);
+	for (int i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--long") == 0)
+			lng = 1;
+		else if (vals[0] == NULL && argv[i][0] != '-')
+			vals[0] = argv[i];
+		else
+			usage(USE_KEY_LIST);
+	}
+	if (vals[0] != NULL)
+		check_name("ENTITY", vals[0]);
 	connect_db();
 	res = exec_params(PGRES_TUPLES_OK,
 	    "SELECT k.id, e.name, k.role, "
@@ -595,13 +608,21 @@ cmd_key_list(int argc, char **argv)
 	    "k.label "
 	    "FROM api_keys k JOIN entities e ON e.id = k.entity_id "
 	    "WHERE $1::text IS NULL OR e.name = $1 ORDER BY k.id", 1, vals);
-	/* The label last: the rest of the line, spaces and all. */
-	for (int i = 0; i < PQntuples(res); i++)
-		printf("%s %s %s %s %s %s %s\n", PQgetvalue(res, i, 0),
-		    PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
-		    PQgetvalue(res, i, 3), PQgetvalue(res, i, 4),
-		    PQgetvalue(res, i, 5), *PQgetvalue(res, i, 6) ?
-		    PQgetvalue(res, i, 6) : "-");
+	for (int i = 0; i < PQntuples(res); i++) {
+		const char *state = PQgetvalue(res, i, 5);
+
+		if (lng)
+			printf("%s %s %s %s %s %s %s\n", PQgetvalue(res, i, 0),
+			    PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
+			    PQgetvalue(res, i, 3), PQgetvalue(res, i, 4), state,
+			    *PQgetvalue(res, i, 6) ? PQgetvalue(res, i, 6) :
+			    "-");
+		else
+			printf("%s %s %s %s%s\n", PQgetvalue(res, i, 0),
+			    PQgetvalue(res, i, 1), PQgetvalue(res, i, 2),
+			    PQgetvalue(res, i, 3), strcmp(state, "revoked") == 0 ?
+			    " revoked" : "");
+	}
 	PQclear(res);
 	PQfinish(conn);
 	return fflush(stdout) == 0 ? 0 : 1;

@@ -47,8 +47,8 @@ done <<'EOF2'
 setup|setup ENTITY [--role read|write|admin] [--label TEXT]
 migrate|migrate
 key create|key create ENTITY [--role read|write|admin] [--label TEXT]
-key list|key list [ENTITY]
-key list acme|key list [ENTITY]
+key list|key list [ENTITY] [--long]
+key list acme|key list [ENTITY] [--long]
 key revoke|key revoke KEY_ID
 model add|model add ENTITY PROJECT OBJECT_ID [--val JSON]
 model create|model create ENTITY PROJECT NAME --source FILE|- [--description TEXT] [--attributes JSON]

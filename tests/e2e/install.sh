@@ -256,7 +256,7 @@ models-admin: demo already has a live key (id 1): none created (models-admin key
     "$(cat "$T/again.err")"
 TSZ='[0-9-]{10}T[0-9:]{8}Z'
 expect_eq "key list: label and last use" 1 \
-    "$(runuser -u models-api -- models-admin key list demo | grep -cE "^1 demo write $TSZ $TSZ active first key$")"
+    "$(runuser -u models-api -- models-admin key list demo --long | grep -cE "^1 demo write $TSZ $TSZ active first key$")"
 # The settings file reads the same to models-admin, systemd and sh.
 expect_eq "env file: sh reads it as models-admin does" "postgresql:///models" \
     "$(env -i sh -c 'set -a; . /etc/models-api/env; echo "$DATABASE_URL"')"
