@@ -1,13 +1,13 @@
 /*
  * lib/db.c against a real PostgreSQL: the store interface (check_key,
- * delete_model, health) as the handler sees it, on a throwaway cluster that
- * tests/db/run.sh starts and fills. Faults are real: a test-only trigger
- * (created here, never a migration) raises a chosen SQLSTATE from inside
- * delete_model, a row lock held by this program makes a delete wait past
- * its timeout, pg_terminate_backend kills the store's connection while it
- * is idle or while its statement waits, SIGSTOP freezes its backend (a
- * server that answers nothing; needs root or the cluster's user), and the
- * cluster is stopped and started again.
+ * delete_model, read_model, health) as the handler sees it, on a throwaway
+ * cluster that tests/db/run.sh starts and fills. Faults are real: a
+ * test-only trigger (created here, never a migration) raises a chosen
+ * SQLSTATE from inside delete_model, a row lock held by this program
+ * makes a delete wait past its timeout, pg_terminate_backend kills the
+ * store's connection while it is idle or while its statement waits,
+ * SIGSTOP freezes its backend (a server that answers nothing; needs root
+ * or the cluster's user), and the cluster is stopped and started again.
  *
  * What a delete did is read only through interfaces that outlive the
  * schema: `models-admin model list` (the live versions), delete_audit, and
@@ -728,6 +728,19 @@ test_timeout(void)
 	db_close(&d);
 }
 
+/* Waits up to 10 s until backend PID has left pg_stat_activity. */
+static int
+backend_gone(int pid)
+{
+	for (int i = 0; i < 200; i++) {
+		if (sql_num("SELECT count(*) FROM pg_stat_activity WHERE "
+		    "pid = %d", pid) == 0)
+			return 1;
+		sleep_ms(50);
+	}
+	return 0;
+}
+
 /*
  * A server that answers neither the statement nor the cancel (its backend
  * stopped with SIGSTOP): 503 once the timeout and the cancel's grace have
@@ -753,9 +766,101 @@ test_hang(void)
 	    db_store_ops.health(&d));
 	kill(pid, SIGCONT);
 	stopped_pid = 0;
+	/*
+	 * Once running again, that backend must see its client gone and end
+	 * on its own, before the store's next call: a store that kept the
+	 * connection would hold it open (and its late answer with it).
+	 */
+	T_INT("hang: the stopped backend's connection was closed", 1,
+	    backend_gone(pid));
 	t_status("hang: health afterwards", STORE_OK, db_store_ops.health(&d));
 	T_INT("hang: a new backend", 1,
 	    d.conn != NULL && PQbackendPID(d.conn) != pid);
+	T_INT("hang: one models-api backend left", 1, sql_num("SELECT "
+	    "count(*) FROM pg_stat_activity WHERE application_name = "
+	    "'models-api'"));
+	db_close(&d);
+}
+
+/* What a read handed back: the version's index and whether it was deleted. */
+struct seen {
+	long long	index;
+	int		deleted;
+};
+
+static int
+seen_row(void *arg, const struct store_version *v)
+{
+	struct seen *s = arg;
+
+	s->index = v->version_index;
+	s->deleted = v->deleted;
+	return 0;
+}
+
+/* A read of acme/proj/OBJ at REF through the store, with the write key. */
+static enum store_status
+rd(struct db *d, const char *obj, const char *ref, struct seen *seen)
+{
+	unsigned char hash[AUTH_HASH_LEN];
+	struct store_read q = { hash, "acme", "proj", obj, ref };
+	long long id;
+
+	key_hash("DBT_KEY_W", hash);
+	seen->index = -1;
+	seen->deleted = -1;
+	return db_store_ops.read_model(d, &q, &id, seen_row, seen);
+}
+
+/* The index models-admin model add gave acme/proj/OBJ's value {"i":I}. */
+static long long
+add_index(const char *obj, int i)
+{
+	char line[512];
+
+	if (admin_cmd(line, sizeof(line), "model add acme proj %s --val "
+	    "'{\"i\":%d}'", obj, i) != 0)
+		return -1;
+	return strchr(line, ' ') ? atoll(strchr(line, ' ') + 1) : -1;
+}
+
+/*
+ * latest when the highest index is deleted and a lower one live; then a
+ * purge removes the deleted row, and the next version still takes the
+ * highest index ever given + 1, never one the purge freed. The purge
+ * takes every deleted version, so this runs after the tests that read
+ * their own deletions.
+ */
+static void
+test_latest_purge(void)
+{
+	struct db d;
+	struct seen seen;
+	const char *refs[1] = { "v1" };
+	struct store_result res;
+	enum store_status s;
+	char line[512];
+
+	T_INT("latest: v0", 0, add_index("lat", 0));
+	T_INT("latest: v1", 1, add_index("lat", 1));
+	db_init(&d, url, 5000);
+	s = del(&d, "DBT_KEY_W", "acme", "proj", "lat", refs, 1, "dbt-lat",
+	    &res);
+	free(res.message);
+	t_status("latest: delete v1", STORE_OK, s);
+	t_status("latest: read", STORE_OK, rd(&d, "lat", "latest", &seen));
+	T_INT("latest: the live v0, not the deleted v1", 0, seen.index);
+	T_INT("latest: not deleted", 0, seen.deleted);
+	t_status("latest: read v1", STORE_OK, rd(&d, "lat", "v1", &seen));
+	T_INT("latest: v1 reads as deleted", 1, seen.deleted);
+	T_INT("purge: runs", 0, admin_cmd(line, sizeof(line),
+	    "purge --older-than 0s"));
+	t_status("purge: v1 gone", STORE_NOT_FOUND, rd(&d, "lat", "v1",
+	    &seen));
+	T_INT("purge: the next index is 2, not 1", 2, add_index("lat", 2));
+	t_status("purge: read latest", STORE_OK, rd(&d, "lat", "latest",
+	    &seen));
+	T_INT("purge: latest is v2", 2, seen.index);
 	db_close(&d);
 }
 
@@ -968,6 +1073,7 @@ main(void)
 	test_hang();
 	test_lock_wait();
 	test_lost();
+	test_latest_purge();
 	test_reconnect();
 	PQfinish(admin);
 

@@ -161,6 +161,16 @@ req DELETE "$C/my_model" -H "$RB";		expect "delete: all live" 200 '{"num_deleted
 req GET "$C/my_model/versions/latest" -H "$RB"
 expect_eq "read: latest with none live answers for the highest deleted" "404 my_model:v2" \
     "$CODE $(echo "$BODY" | sed 's/.*"reason":"\([^ ]*\) .*/\1/')"
+# The highest index deleted, a lower one live: latest is the live one.
+# Both versions share their source text, so the purge below keeps it.
+L=/v2/acme/lat/models
+post $L '{"name":"lat","source_code":"q","attributes":{"n":0}}' -H "$RB"
+post $L '{"name":"lat","source_code":"q","attributes":{"n":1}}' -H "$RB"
+expect_eq "create: lat v1" '200 "version_index":1' \
+    "$CODE $(echo "$BODY" | grep -o '"version_index":[0-9]*')"
+req DELETE "$L/lat?digests=v1" -H "$RB";	expect "delete: lat v1" 200 '{"num_deleted":1}'
+req GET "$L/lat/versions/latest" -H "$RB"
+expect "read: latest skips a deleted higher index" 200 "{\"object_id\":\"lat\",\"digest\":\"$(psql_q "SELECT digest FROM model_versions v JOIN projects p ON p.id = v.project_id WHERE p.name = 'lat' AND v.version_index = 0")\",\"version_index\":0,\"created_at\":\"$(ts v.created_at lat 0 lat)\",\"name\":\"lat\",\"description\":null,\"source_code\":\"q\",\"attributes\":{\"n\":0}}"
 
 # --- 9.3 list ---------------------------------------------------------------
 req GET "/v2/acme/fresh/models" -H "$RR"
@@ -231,10 +241,47 @@ expect_eq "purge: nothing old enough" "purged 0 versions, 0 sources" "$("$ADMIN"
 NDEL=$(psql_q "SELECT count(*) FROM model_versions WHERE deleted_at IS NOT NULL")
 expect_eq "purge: everything deleted" "purged $NDEL versions, 2 sources" "$("$ADMIN" purge --older-than 0s)"
 expect_eq "purge: audit row" "purge|$NDEL" "$(psql_q "SELECT action, count FROM admin_audit WHERE action = 'purge' ORDER BY id DESC LIMIT 1")"
+# Purged, lat's v1 leaves no row behind; the next index is still 2.
+post $L '{"name":"lat","source_code":"q","attributes":{"n":2}}' -H "$RB"
+expect_eq "create after purge: highest index ever given + 1" '200 "version_index":2' \
+    "$CODE $(echo "$BODY" | grep -o '"version_index":[0-9]*')"
+req GET "$L/lat/versions/latest" -H "$RB"
+expect_eq "read after purge: latest is the new version" '200 "version_index":2' \
+    "$CODE $(echo "$BODY" | grep -o '"version_index":[0-9]*')"
 req GET "$C/my_model/versions/v2" -H "$RB"
 expect "purge: gone for good" 404 '{"reason":"Obj my_model:v2 not found","error_type":"NotFoundError"}'
 req DELETE /v2/acme/res/models/chunked -H "$RB"
 expect_eq "purge: unused source texts go" "purged 1 versions, 1 sources" "$("$ADMIN" purge --older-than 0s)"
+
+# purge's units, each between two deletions set back in time just before
+# it runs: --older-than DUR takes the one deleted OLD ago, not the one
+# deleted YOUNG ago (PostgreSQL intervals). Nothing else is deleted now.
+"$ADMIN" model add acme age aged --val '{"n":0}' >/dev/null
+AGED=0
+aged() {
+	local dur=$1 old=$2 young=$3 a b
+	AGED=$((AGED + 2))
+	a=$("$ADMIN" model add acme age aged --val "{\"n\":$((AGED - 1))}" |
+	    cut -d' ' -f2)
+	b=$("$ADMIN" model add acme age aged --val "{\"n\":$AGED}" |
+	    cut -d' ' -f2)
+	req DELETE "/v2/acme/age/models/aged?digests=v$a&digests=v$b" -H "$RB"
+	psql_q "UPDATE model_versions v SET deleted_at = now() -
+	    CASE v.version_index WHEN $a THEN interval '$old'
+	    ELSE interval '$young' END FROM projects p WHERE p.id = v.project_id
+	    AND p.name = 'age' AND v.version_index IN ($a, $b)"
+	expect_eq "purge --older-than $dur: deleted $old ago, not $young ago" \
+	    "200 purged 1 versions, 0 sources; left: $b" \
+	    "$CODE $("$ADMIN" purge --older-than "$dur"); left: $("$ADMIN" \
+	    model list acme age aged --deleted | cut -d' ' -f3 | paste -sd' ')"
+	"$ADMIN" purge --older-than 0s >/dev/null
+}
+aged 1d '25 hours' '2 hours'
+aged 2h '3 hours' '1 hour'
+aged 30m '40 minutes' '20 minutes'
+aged 45s '90 seconds' '10 seconds'
+expect_eq "purge: the live version stays" "aged 0" \
+    "$("$ADMIN" model list acme age | cut -d' ' -f1,3)"
 
 # models-admin model create: the same checks and digest as POST.
 printf 'import weave\n\nclass MyModel(weave.Model):\n    temperature: float\n' >"$T/src.py"
