@@ -73,6 +73,7 @@ help(void)
 	    "  MODELS_API_PREFIX                mount prefix cut off REQUEST_URI\n"
 	    "  MODELS_API_STATEMENT_TIMEOUT_MS  database call limit (default 5000)\n"
 	    "  MODELS_API_MAX_BODY_BYTES        largest request body (default 4194304)\n"
+	    "  MODELS_API_PREPARED              0: no prepared statements (default 1)\n"
 	    "  MODELS_API_ALLOW_ROOT            1 lets it run as root\n"
 	    "\n"
 	    "SIGTERM, SIGINT, SIGUSR1, SIGHUP: finish requests in flight, exit 0.\n"
@@ -137,6 +138,7 @@ load_config(int argc, char **argv)
 	    3600000);
 	cfg.max_body = env_int("MODELS_API_MAX_BODY_BYTES", 4 << 20, 0,
 	    1 << 30);
+	db_set_prepared(env_int("MODELS_API_PREPARED", 1, 0, 1));
 	/* "/api/" and "/api" mount the same; "/" is no prefix at all. */
 	if ((cfg.prefix = strdup(prefix ? prefix : "")) == NULL) {
 		perror("models-api");
