@@ -623,17 +623,31 @@ fi
 # an index-only scan with no heap fetches.
 OFF_K=$((NOFF - 10))
 OFF_URL="$BASE/v2/bench/offs/models?offset=$OFF_K&limit=10"
-OFF_BEST="" OFF_ALL="" OFF_LINES=""
+OFF_LINES=""
+# off_times: OFF_BEST (ms) and OFF_ALL of 5 requests.
+off_times() {
+	local out code secs ms_
+	OFF_BEST="" OFF_ALL=""
+	for _ in 1 2 3 4 5; do
+		out=$(curl -s -o "$T/off.body" -H "Authorization: $AUTH" \
+		    -w '%{http_code} %{time_total}' "$OFF_URL")
+		read -r code secs <<<"$out"
+		[ "$code" = 200 ] || { fail "offset: status $code"; break; }
+		ms_=$(awk -v s="$secs" 'BEGIN { printf "%.0f", s * 1000 }')
+		OFF_ALL="${OFF_ALL:+$OFF_ALL }$ms_"
+		if [ -z "$OFF_BEST" ] || [ "$ms_" -lt "$OFF_BEST" ]; then OFF_BEST=$ms_; fi
+	done
+}
+# As the runs left the table, then once more after a VACUUM (what
+# autovacuum leaves behind): the pages written since the last vacuum are
+# not all-visible, and the index-only scan reads the table for those.
 echo "bench: offset $OFF_K" >&2
-for _ in 1 2 3 4 5; do
-	out=$(curl -s -o "$T/off.body" -H "Authorization: $AUTH" \
-	    -w '%{http_code} %{time_total}' "$OFF_URL")
-	read -r code secs <<<"$out"
-	[ "$code" = 200 ] || { fail "offset: status $code"; break; }
-	ms_=$(awk -v s="$secs" 'BEGIN { printf "%.0f", s * 1000 }')
-	OFF_ALL="${OFF_ALL:+$OFF_ALL }$ms_"
-	if [ -z "$OFF_BEST" ] || [ "$ms_" -lt "$OFF_BEST" ]; then OFF_BEST=$ms_; fi
-done
+off_times
+OFF_BEST0=$OFF_BEST OFF_ALL0=$OFF_ALL
+OFF_FETCHES0=$("$PGBIN/psql" "$DATABASE_URL" -X -Atc "EXPLAIN (ANALYZE, TIMING OFF) $(list_sql offs 10 "$OFF_K")" |
+    sed -n 's/.*Heap Fetches: \([0-9]*\).*/\1/p' | head -n 1)
+psql_q "VACUUM model_versions" >/dev/null
+off_times
 OFF_LINES=$(wc -l <"$T/off.body")
 [ "$OFF_LINES" = 10 ] || fail "offset: $OFF_LINES lines, not 10"
 # Version g of the load has "step":g, and the list is in g's order.
@@ -857,7 +871,8 @@ if [ "$NBIG" -gt 0 ]; then
 	    sed -e 's/  (cost=[^)]*)//' -e 's/^/    /' | cut -c1-150
 fi
 echo "offset: GET .../models?offset=$OFF_K&limit=10 of a $NOFF-version project (loaded with SQL in ${OFF_LOAD_S}s), through lighttpd:"
-echo "  ${OFF_BEST:--} ms best of 5 (each: ${OFF_ALL:--} ms), $OFF_LINES lines; target <= 100 ms: $(awk -v b="${OFF_BEST:-}" 'BEGIN { if (b == "") print "no data"; else if (b <= 100) print "holds"; else print "MISSED" }')"
+echo "  as the runs left the table (${OFF_FETCHES0:--} heap fetches): ${OFF_BEST0:--} ms best of 5 (each: ${OFF_ALL0:--} ms)"
+echo "  after VACUUM model_versions: ${OFF_BEST:--} ms best of 5 (each: ${OFF_ALL:--} ms), $OFF_LINES lines; target <= 100 ms: $(awk -v b="${OFF_BEST:-}" 'BEGIN { if (b == "") print "no data"; else if (b <= 100) print "holds"; else print "MISSED" }')"
 echo "  EXPLAIN (ANALYZE, BUFFERS): $OFF_PLAN_OK"
 grep -E 'Scan|Heap Fetches|Limit|InitPlan|Sort' "$T/off.plan" |
     sed -e 's/  (cost=[^)]*)//' -e 's/^/    /' | cut -c1-150
