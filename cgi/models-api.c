@@ -122,6 +122,7 @@ help(void)
 	    "  MODELS_API_MAX_BODY_BYTES        largest request body (default 4194304)\n"
 	    "  MODELS_API_BODY_TIMEOUT_MS       whole body within (default 10000)\n"
 	    "  MODELS_API_SEND_TIMEOUT_MS       client takes no byte for (default 10000)\n"
+	    "  MODELS_API_PREPARED              0: no prepared statements (default 1)\n"
 	    "  MODELS_API_ALLOW_ROOT            1 lets it run as root\n"
 	    "  MODELS_API_METRICS               who may GET /metrics: local (default),\n"
 	    "                                   off or all\n"
@@ -213,6 +214,7 @@ load_config(int argc, char **argv)
 	    3600000);
 	cfg.max_body = env_int("MODELS_API_MAX_BODY_BYTES", 4 << 20, 0,
 	    1 << 30);
+	db_set_prepared(env_int("MODELS_API_PREPARED", 1, 0, 1));
 	/* "/api/" and "/api" mount the same; "/" is no prefix at all. */
 	if ((cfg.prefix = strdup(prefix ? prefix : "")) == NULL) {
 		perror("models-api");

@@ -3,6 +3,8 @@
 #include <limits.h>
 #include <stdint.h>
 #include <poll.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +41,15 @@
  * first version, if any); the versions stream from the list index in
  * order, with no sort and nothing materialised, so single-row mode keeps
  * the app's memory flat however large the project.
+ * The offset is skipped in the index alone: an index-only scan of the list
+ * index (it holds every column of the order) finds the key of the row at
+ * the offset, and the stream starts at that key. The key is read as the
+ * index's whole entry, project first: no projection per skipped entry. A
+ * plain OFFSET would fetch every skipped row from the table and evaluate
+ * its lookups (1-4 s to skip 200k rows; this: 0.1-0.3 s, the cost of
+ * counting the same index entries). Past the end the key is NULL and no
+ * row compares true. The order's key is unique (id), so the rows are
+ * exactly those OFFSET would give.
  */
 #define SQL_LIST "SELECT s.status, s.key_id, l.digest, l.version_index, " \
 	"l.created_at, NULL::timestamptz, l.val, l.source_digest, l.source, " \
@@ -58,8 +69,42 @@
 	"WHERE src.project_id = v.project_id AND src.digest = v.source_digest) " \
 	"AS source FROM model_versions v " \
 	"WHERE v.project_id = s.project_id AND v.deleted_at IS NULL " \
-	"ORDER BY v.created_at, v.version_index, v.id " \
-	"LIMIT $4 OFFSET $5) AS l ON true"
+	"AND (v.project_id, v.created_at, v.version_index, v.id) >= (" \
+	"SELECT w.project_id, w.created_at, w.version_index, w.id " \
+	"FROM model_versions w " \
+	"WHERE w.project_id = s.project_id AND w.deleted_at IS NULL " \
+	"ORDER BY w.created_at, w.version_index, w.id OFFSET $5 LIMIT 1) " \
+	"ORDER BY v.created_at, v.version_index, v.id LIMIT $4) AS l ON true"
+
+/*
+ * The statements, prepared on a connection the second time it runs one
+ * (a CGI process, which runs one, never pays the extra round trip). A
+ * name is the tag and a hash of the text, so under a pooler that lets a
+ * name prepared by one client reach another, a name always means the same
+ * text, this build's or another's.
+ */
+enum stmt { ST_CHECK_KEY, ST_DELETE, ST_CREATE, ST_READ, ST_LIST, ST_HEALTH,
+	ST_AUTHORIZE, ST_TOUCH_KEY, ST_COUNT };
+
+static const struct {
+	const char	*tag;
+	const char	*sql;
+	int		 nparams;
+} stmts[ST_COUNT] = {
+	{ "check_key", SQL_CHECK_KEY, 1 },
+	{ "delete", SQL_DELETE, 7 },
+	{ "create", SQL_CREATE, 8 },
+	{ "read", SQL_READ, 5 },
+	{ "list", SQL_LIST, 5 },
+	{ "health", SQL_HEALTH, 0 },
+	{ "authorize", SQL_AUTHORIZE, 1 },
+	{ "touch_key", "SELECT key_touch($1)", 1 },
+};
+
+static char stmt_names[ST_COUNT][40];
+static pthread_once_t names_once = PTHREAD_ONCE_INIT;
+/* MODELS_API_PREPARED; cleared for good when a pooler loses statements. */
+static atomic_int prepared_on = 1;
 
 /* PostgreSQL's binary timestamps count from 2000-01-01 UTC. */
 #define PG_EPOCH_US 946684800000000LL
@@ -72,9 +117,30 @@ enum outcome {
 			   unknown */
 };
 
+/* "models_api_TAG_HASH": FNV-1a of the text, 32 bits. */
+static void
+make_names(void)
+{
+	for (int i = 0; i < ST_COUNT; i++) {
+		uint32_t h = 2166136261u;
+
+		for (const char *c = stmts[i].sql; *c != '\0'; c++)
+			h = (h ^ (unsigned char)*c) * 16777619u;
+		snprintf(stmt_names[i], sizeof(stmt_names[i]),
+		    "models_api_%s_%08x", stmts[i].tag, (unsigned)h);
+	}
+}
+
+void
+db_set_prepared(int on)
+{
+	atomic_store(&prepared_on, on != 0);
+}
+
 void
 db_init(struct db *d, const char *url, int timeout_ms)
 {
+	pthread_once(&names_once, make_names);
 	memset(d, 0, sizeof(*d));
 	d->url = url;
 	d->timeout_ms = timeout_ms;
@@ -86,6 +152,9 @@ db_close(struct db *d)
 	if (d->conn != NULL)
 		PQfinish(d->conn);
 	d->conn = NULL;
+	/* Prepared statements live and die with their connection. */
+	d->used = 0;
+	d->prepared = 0;
 }
 
 static long long
@@ -250,6 +319,111 @@ cancel(struct db *d)
 	PQclear(res);
 }
 
+static const char *
+sqlstate(const PGresult *res)
+{
+	const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+
+	return state != NULL ? state : "";
+}
+
+/*
+ * Prepares statement st on the connection, within the statement timeout.
+ * Returns 0 when it is prepared, 1 with *err set when the server refused
+ * it (an error result the caller reports like the statement's own), -1
+ * when the connection failed (send again on a new one: nothing ran),
+ * -2 when no answer came (the connection is dropped; nothing ran, but the
+ * server is not answering in time).
+ */
+static int
+prepare(struct db *d, enum stmt st, PGresult **err)
+{
+	PGresult *res;
+
+	if (!PQsendPrepare(d->conn, stmt_names[st], stmts[st].sql,
+	    stmts[st].nparams, NULL)) {
+		log_error("send failed: %s", PQerrorMessage(d->conn));
+		return -1;
+	}
+	if ((res = collect(d, now_ms() + d->timeout_ms)) == NULL) {
+		if (PQstatus(d->conn) != CONNECTION_OK) {
+			log_error("prepare %s: connection lost: %s",
+			    stmts[st].tag, PQerrorMessage(d->conn));
+			return -1;
+		}
+		log_error("prepare %s: no answer within the statement timeout"
+		    " (nothing ran): connection dropped", stmts[st].tag);
+		db_close(d);
+		return -2;
+	}
+	/*
+	 * 42P05: a pooler gave this connection a server connection where
+	 * another client prepared the name; the name fixes the text.
+	 */
+	if (PQresultStatus(res) == PGRES_COMMAND_OK ||
+	    strcmp(sqlstate(res), "42P05") == 0) {
+		PQclear(res);
+		d->prepared |= 1u << st;
+		return 0;
+	}
+	*err = res;
+	return 1;
+}
+
+/*
+ * Sends statement st: by name once it is prepared on this connection,
+ * else as an unnamed statement (the first time, or with prepared
+ * statements off). Returns as prepare() does, 0 when it is in flight.
+ */
+static int
+send_stmt(struct db *d, enum stmt st, const char *const *vals,
+    const int *lens, const int *formats, int binary, PGresult **err)
+{
+	unsigned int bit = 1u << st;
+	int on = atomic_load(&prepared_on), ok, rc;
+
+	*err = NULL;
+	if (on && !(d->prepared & bit) && (d->used & bit) &&
+	    (rc = prepare(d, st, err)) != 0)
+		return rc;
+	d->used |= bit;
+	d->sent_prepared = on && (d->prepared & bit);
+	if (d->sent_prepared)
+		ok = PQsendQueryPrepared(d->conn, stmt_names[st],
+		    stmts[st].nparams, vals, lens, formats, binary);
+	else
+		ok = PQsendQueryParams(d->conn, stmts[st].sql,
+		    stmts[st].nparams, NULL, vals, lens, formats, binary);
+	if (!ok) {
+		log_error("send failed: %s", PQerrorMessage(d->conn));
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * True when a statement sent by name failed because the server connection
+ * does not have it (26000): it never ran (the name is looked up before
+ * anything executes), so it may be sent again. A connection that prepared
+ * it and lost it sits behind a pooler in transaction mode (PgBouncer 1.18
+ * hands each transaction any server connection): prepared statements are
+ * turned off for this process, once, with a line in the log.
+ */
+static int
+statement_missing(struct db *d, const PGresult *res)
+{
+	if (!d->sent_prepared || PQresultStatus(res) != PGRES_FATAL_ERROR ||
+	    strcmp(sqlstate(res), "26000") != 0)
+		return 0;
+	if (atomic_exchange(&prepared_on, 0))
+		log_error("a prepared statement went missing from its "
+		    "connection (a pooler in transaction mode?): prepared "
+		    "statements are off until restart; "
+		    "set MODELS_API_PREPARED=0 for such a pooler");
+	d->prepared = 0;
+	return 1;
+}
+
 /*
  * Runs one statement with a client-side deadline of timeout_ms: on expiry
  * the server is asked to cancel it and the outcome is unknown (LOST),
@@ -259,8 +433,8 @@ cancel(struct db *d)
  * The statement is resent only when it certainly never reached a server.
  */
 static enum outcome
-run(struct db *d, const char *sql, int nparams, const char *const *vals,
-    const int *lens, const int *formats, int binary, PGresult **out)
+run(struct db *d, enum stmt st, const char *const *vals, const int *lens,
+    const int *formats, int binary, PGresult **out)
 {
 	long long deadline;
 
@@ -269,16 +443,23 @@ run(struct db *d, const char *sql, int nparams, const char *const *vals,
 		drop_if_stale(d);
 		if (ensure_connected(d) != 0)
 			return NOT_SENT;
-		if (PQsendQueryParams(d->conn, sql, nparams, NULL, vals, lens,
-		    formats, binary) == 0) {
-			log_error("send failed: %s",
-			    PQerrorMessage(d->conn));
+		switch (send_stmt(d, st, vals, lens, formats, binary, out)) {
+		case -1:
 			db_close(d);
 			continue;
+		case -2:
+			return NOT_SENT;
+		case 1:
+			return SENT_OK;	/* the prepare's error */
 		}
 		deadline = now_ms() + d->timeout_ms;
-		if ((*out = collect(d, deadline)) != NULL)
-			return SENT_OK;
+		if ((*out = collect(d, deadline)) != NULL) {
+			if (!statement_missing(d, *out))
+				return SENT_OK;
+			PQclear(*out);
+			*out = NULL;
+			continue;
+		}
 		if (PQstatus(d->conn) == CONNECTION_OK) {
 			cancel(d);
 			return LOST;
@@ -328,12 +509,11 @@ retryable(const PGresult *res)
  * deadlock failures. Returns STORE_OK with *out set, or the failure.
  */
 static enum store_status
-query(struct db *d, const char *sql, int nparams, const char *const *vals,
-    const int *lens, const int *formats, int binary, PGresult **out)
+query(struct db *d, enum stmt st, const char *const *vals, const int *lens,
+    const int *formats, int binary, PGresult **out)
 {
 	for (int i = 0; i <= MAX_RETRIES; i++) {
-		enum outcome o = run(d, sql, nparams, vals, lens, formats,
-		    binary, out);
+		enum outcome o = run(d, st, vals, lens, formats, binary, out);
 		enum store_status s;
 
 		if (o != SENT_OK)
@@ -364,7 +544,7 @@ db_check_key(void *ctx, const unsigned char *hash, long long *key_id)
 	enum store_status s;
 
 	*key_id = -1;
-	if ((s = query(d, SQL_CHECK_KEY, 1, vals, lens, formats, 0, &res)))
+	if ((s = query(d, ST_CHECK_KEY, vals, lens, formats, 0, &res)))
 		return s;
 	if (PQntuples(res) == 1)
 		*key_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
@@ -427,7 +607,7 @@ db_delete_model(void *ctx, const struct store_delete *req,
 	vals[5] = req->request_id;
 	/* The audit row's scope: 'all' when refs is NULL, whatever this says. */
 	vals[6] = req->refs_from == STORE_REFS_BODY ? "body" : "query";
-	s = query(d, SQL_DELETE, 7, vals, lens, formats, 0, &res);
+	s = query(d, ST_DELETE, vals, lens, formats, 0, &res);
 	free(refs);
 	if (s != STORE_OK)
 		return s;
@@ -536,7 +716,7 @@ db_create_model(void *ctx, const struct store_create *req, long long *key_id,
 	*key_id = -1;
 	if (req->source_len > INT_MAX)
 		return STORE_ERROR;
-	if ((s = query(d, SQL_CREATE, 8, vals, lens, formats, 1, &res)))
+	if ((s = query(d, ST_CREATE, vals, lens, formats, 1, &res)))
 		return s;
 	if (!shape_ok(res, 3, "model_create")) {
 		PQclear(res);
@@ -609,7 +789,7 @@ db_read_model(void *ctx, const struct store_read *req, long long *key_id,
 	enum store_status s;
 
 	*key_id = -1;
-	if ((s = query(d, SQL_READ, 5, vals, lens, formats, 1, &res)))
+	if ((s = query(d, ST_READ, vals, lens, formats, 1, &res)))
 		return s;
 	if (!shape_ok(res, 10, "model_read")) {
 		PQclear(res);
@@ -631,26 +811,35 @@ db_read_model(void *ctx, const struct store_read *req, long long *key_id,
 
 /*
  * Sends the list statement in single-row mode, resending only when it
- * certainly never reached a server. Returns 0 when it is in flight.
+ * certainly never reached a server. Returns STORE_OK when it is in flight.
  */
-static int
+static enum store_status
 send_list(struct db *d, const char *const *vals, const int *lens,
     const int *formats)
 {
+	PGresult *err;
+
 	for (int attempt = 0; attempt < 2; attempt++) {
 		drop_if_stale(d);
 		if (ensure_connected(d) != 0)
 			return -1;
-		if (PQsendQueryParams(d->conn, SQL_LIST, 5, NULL, vals, lens,
-		    formats, 1) != 0) {
+		switch (send_stmt(d, ST_LIST, vals, lens, formats, 1, &err)) {
+		case 0:
 			if (!PQsetSingleRowMode(d->conn))
 				log_error("single-row mode refused");
-			return 0;
+			return STORE_OK;
+		case 1: {
+			enum store_status s = failure(d, err);
+
+			PQclear(err);
+			return s;
 		}
-		log_error("send failed: %s", PQerrorMessage(d->conn));
+		case -2:
+			return STORE_UNAVAILABLE;
+		}
 		db_close(d);
 	}
-	return -1;
+	return STORE_UNAVAILABLE;
 }
 
 /*
@@ -680,8 +869,8 @@ db_list_models(void *ctx, const struct store_list *req, long long *key_id,
 		vals[3] = limit;
 	}
 	snprintf(offset, sizeof(offset), "%lld", req->offset);
-	if (send_list(d, vals, lens, formats) != 0)
-		return STORE_UNAVAILABLE;
+	if ((s = send_list(d, vals, lens, formats)) != STORE_OK)
+		return s;
 	for (;;) {
 		if (next_result(d, now_ms() + d->timeout_ms, &res) != 0) {
 			metrics_db(PQstatus(d->conn) == CONNECTION_OK ?
@@ -705,6 +894,23 @@ db_list_models(void *ctx, const struct store_list *req, long long *key_id,
 		if (PQresultStatus(res) == PGRES_TUPLES_OK) {
 			/* The end of a single-row stream: no rows in it. */
 			PQclear(res);
+			continue;
+		}
+		if (first && s == STORE_OK && statement_missing(d, res)) {
+			/* It never ran: read to its end, send it again. */
+			long long deadline = now_ms() + d->timeout_ms;
+			int rc;
+
+			do {
+				PQclear(res);
+			} while ((rc = next_result(d, deadline, &res)) == 0 &&
+			    res != NULL);
+			if (rc != 0) {
+				db_close(d);
+				return STORE_UNAVAILABLE;
+			}
+			if ((s = send_list(d, vals, lens, formats)) != STORE_OK)
+				return s;
 			continue;
 		}
 		if (PQresultStatus(res) != PGRES_SINGLE_TUPLE) {
@@ -763,7 +969,7 @@ db_health(void *ctx)
 {
 	struct db *d = ctx;
 	PGresult *res;
-	enum store_status s = query(d, SQL_HEALTH, 0, NULL, NULL, NULL, 0, &res);
+	enum store_status s = query(d, ST_HEALTH, NULL, NULL, NULL, 0, &res);
 
 	if (s == STORE_OK)
 		PQclear(res);
@@ -781,7 +987,7 @@ db_authorize(void *ctx, const unsigned char *hash, const char *entity,
 	enum store_status s;
 
 	*key_id = -1;
-	if ((s = query(d, SQL_AUTHORIZE, 1, vals, lens, formats, 0, &res)))
+	if ((s = query(d, ST_AUTHORIZE, vals, lens, formats, 0, &res)))
 		return s;
 	if (PQntuples(res) != 1)
 		s = STORE_BAD_KEY;
@@ -808,7 +1014,7 @@ db_touch_key(void *ctx, long long key_id)
 	enum store_status s;
 
 	snprintf(id, sizeof(id), "%lld", key_id);
-	s = query(d, "SELECT key_touch($1)", 1, vals, NULL, NULL, 0, &res);
+	s = query(d, ST_TOUCH_KEY, vals, NULL, NULL, 0, &res);
 	if (s == STORE_OK)
 		PQclear(res);
 	return s;

@@ -38,13 +38,19 @@
 # of BENCH_LIST_VERSIONS versions in lines/s (curl through lighttpd, best
 # of BENCH_ROUNDS); and a list of BENCH_BIG_LIST versions streamed whole
 # with the app's resident size sampled before, during and after, plus the
-# list statement's plan on it (EXPLAIN ANALYZE).
+# list statement's plan on it (EXPLAIN ANALYZE); the last page of a
+# BENCH_OFFSET_VERSIONS-version project (?offset=N-10&limit=10) in ms, and
+# its plan. Every pgbench ceiling runs twice per round, -M extended and
+# -M prepared (named statements, as the app prepares its own), and a
+# closing summary gives each route's serial limit L = 1/(1/F + 1/P), F the
+# FastCGI floor and P pgbench -M prepared, and the app's ratio to it.
 #
 # Environment: BENCH_DURATION (seconds per run, default 5), BENCH_ROUNDS
 # (default 2), MODELS_API_THREADS (app workers = database connections =
 # pgbench clients, default 4), BENCH_HIT_VERSIONS (versions loaded for each
-# side's hit runs, default 60000), BENCH_LIST_VERSIONS (default 100000),
-# BENCH_BIG_LIST (default 1000000; 0 skips that part), KEEP=1 (keep the
+# side's hit runs, default 90000: pgbench deletes them in two modes),
+# BENCH_LIST_VERSIONS (default 100000), BENCH_BIG_LIST (default 1000000; 0
+# skips that part), BENCH_OFFSET_VERSIONS (default 200000), KEEP=1 (keep the
 # temporary directory: logs, pgbench logs, callgrind files).
 # Exit status: 0 when every run measured what it meant to (whether or not
 # the targets hold), 1 otherwise.
@@ -57,9 +63,10 @@ BENCH=$ROOT/tests/bench
 DUR=${BENCH_DURATION:-5}
 ROUNDS=${BENCH_ROUNDS:-2}
 THREADS=${MODELS_API_THREADS:-4}
-NVERS=${BENCH_HIT_VERSIONS:-60000}
+NVERS=${BENCH_HIT_VERSIONS:-90000}
 NLIST=${BENCH_LIST_VERSIONS:-100000}
 NBIG=${BENCH_BIG_LIST:-1000000}
+NOFF=${BENCH_OFFSET_VERSIONS:-200000}
 CONNS=16			# wrk connections, as the issue asks
 WRK_THREADS=2			# one per core of the target machine
 PGB_JOBS=2
@@ -67,7 +74,7 @@ WARM_EACH=200			# warm-up requests per kind, 5 kinds: 1000
 MEM_AT=100000			# the second memory reading, in requests
 export MODELS_API_THREADS=$THREADS
 
-for v in DUR ROUNDS THREADS NVERS NLIST; do
+for v in DUR ROUNDS THREADS NVERS NLIST NOFF; do
 	case ${!v} in
 	'' | *[!0-9]* | 0) echo "bench: $v must be a positive integer" >&2; exit 1 ;;
 	esac
@@ -214,6 +221,9 @@ if [ "$NBIG" -gt 0 ]; then
 	load_list big "$NBIG" || die "loading the big list project failed"
 	BIG_LOAD_S=$(( $(date +%s) - T0 ))
 fi
+T0=$(date +%s)
+load_list offs "$NOFF" || die "loading the offset project failed"
+OFF_LOAD_S=$(( $(date +%s) - T0 ))
 psql_q CHECKPOINT >/dev/null
 echo "bench: loaded $NLIST + $NBIG list versions in ${LIST_LOAD_S}s + ${BIG_LOAD_S:-0}s" >&2
 
@@ -357,7 +367,8 @@ wrk_run() {
 	mem_check
 }
 
-# pgbench_run NAME SCRIPT VAR=VALUE...: -M extended, THREADS clients.
+# pgbench_run NAME SCRIPT VAR=VALUE...: -M extended (PGB_MODE=prepared:
+# -M prepared), THREADS clients.
 pgbench_run() {
 	local name=$1 script=$2 out d=$T/pgb/$1.$R args=() n rps cpu
 	shift 2
@@ -365,7 +376,7 @@ pgbench_run() {
 	mkdir -p "$d"
 	echo "bench: round $R: pgbench $name" >&2
 	cpu_begin
-	out=$(cd "$d" && "$PGBENCH" -n -M extended -c "$THREADS" -j "$PGB_JOBS" \
+	out=$(cd "$d" && "$PGBENCH" -n -M "${PGB_MODE:-extended}" -c "$THREADS" -j "$PGB_JOBS" \
 	    -T "$DUR" -l "${args[@]}" -f "$BENCH/$script" "$DATABASE_URL" 2>&1)
 	cpu_end
 	if ! echo "$out" | grep -q '^number of failed transactions: 0 '; then
@@ -438,10 +449,13 @@ MEM1_KB=$(rss_kb)
 for R in $(seq 1 "$ROUNDS"); do
 	wrk_run health GET /health "" 200
 	pgbench_run pg_health health.sql
+	PGB_MODE=prepared pgbench_run pgp_health health.sql
 
 	wrk_run miss DELETE "$MISS_PATH" "$AUTH" 404
 	pgbench_run pg_miss delete-miss.sql "${PGB_COMMON[@]}" project=miss \
 	    oid=m 'refs={v999999}'
+	PGB_MODE=prepared pgbench_run pgp_miss delete-miss.sql \
+	    "${PGB_COMMON[@]}" project=miss oid=m 'refs={v999999}'
 
 	psql_q CHECKPOINT >/dev/null
 	wrk_run hit DELETE "" "$AUTH" 200 "$HIT_PATH" $(( $(hit_max hitw) + 1 ))
@@ -455,23 +469,41 @@ for R in $(seq 1 "$ROUNDS"); do
 	DELETED=$(( $(psql_q "SELECT count(*) FROM delete_audit WHERE project = 'hitp'") - AUDIT0 ))
 	[ "$DELETED" = "$PGB_N" ] ||
 	    fail "pgbench hit: $PGB_N transactions but $DELETED deletes (too few versions loaded? BENCH_HIT_VERSIONS)"
+	psql_q CHECKPOINT >/dev/null
+	AUDIT0=$(psql_q "SELECT count(*) FROM delete_audit WHERE project = 'hitp'")
+	PGB_N=0
+	PGB_MODE=prepared pgbench_run pgp_hit delete-hit.sql "${PGB_COMMON[@]}" \
+	    project=hitp 'refs={v0}' n=$(( $(hit_max hitp) / THREADS + 1 )) \
+	    nclients="$THREADS"
+	DELETED=$(( $(psql_q "SELECT count(*) FROM delete_audit WHERE project = 'hitp'") - AUDIT0 ))
+	[ "$DELETED" = "$PGB_N" ] ||
+	    fail "pgbench hit (prepared): $PGB_N transactions but $DELETED deletes (too few versions loaded? BENCH_HIT_VERSIONS)"
 
 	pgbench_run pg_key check-key.sql "kh=\\x$KH"
+	PGB_MODE=prepared pgbench_run pgp_key check-key.sql "kh=\\x$KH"
 	wrk_run 401 DELETE "$P401" "" 401
 	WRK_BASE=$FLOOR_BASE wrk_run floor DELETE "$P401" "" floor
 
 	wrk_run read GET "$READ_PATH" "$AUTH" 200
 	pgbench_run pg_read read.sql "kh=\\x$KH" entity=bench project=crs \
 	    "oid=$ROID" "ref=$RDIGEST"
+	PGB_MODE=prepared pgbench_run pgp_read read.sql "kh=\\x$KH" \
+	    entity=bench project=crs "oid=$ROID" "ref=$RDIGEST"
 
 	psql_q CHECKPOINT >/dev/null
 	WRK_BODY=$BODY_W WRK_TAG=$R wrk_run create POST "$CREATE_PATH" "$AUTH" 200
 	psql_q CHECKPOINT >/dev/null
 	pgbench_run pg_create create-write.sql "${PGB_CREATE[@]}" project=crp \
 	    "prefix=pg-$R-" n=0 nclients="$THREADS"
+	psql_q CHECKPOINT >/dev/null
+	PGB_MODE=prepared pgbench_run pgp_create create-write.sql \
+	    "${PGB_CREATE[@]}" project=crp "prefix=pgp-$R-" n=0 \
+	    nclients="$THREADS"
 	WRK_BODY=$BODY_S wrk_run same POST "$SAME_PATH" "$AUTH" 200
 	pgbench_run pg_same create-same.sql "${PGB_CREATE[@]}" project=crs \
 	    "oid=$ROID"
+	PGB_MODE=prepared pgbench_run pgp_same create-same.sql \
+	    "${PGB_CREATE[@]}" project=crs "oid=$ROID"
 	wrk_run 422 DELETE "$P422" "$AUTH" 422
 	wrk_run static GET /static.txt "" static
 done
@@ -494,14 +526,15 @@ NTASKS=$(ls "/proc/$(app_pid)/task" | wc -l)
 # lighttpd into /dev/null, BENCH_ROUNDS times, the best kept; then once
 # more into wc -l, which must count every version. CPU per 1000 lines.
 hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$(app_pid)/status"; }
-# list_sql PROJECT: the list statement of lib/db.c (SQL_LIST), its
-# parameters as literals: the bench key, entity bench, no limit, offset 0.
+# list_sql PROJECT [LIMIT OFFSET]: the list statement of lib/db.c
+# (SQL_LIST), its parameters as literals: the bench key, entity bench, no
+# limit, offset 0 unless given.
 list_sql() {
 	sed -n '/^#define SQL_LIST /,/AS l ON true"$/p' "$ROOT/lib/db.c" |
 	    sed -e 's/^#define SQL_LIST //' -e 's/^[[:space:]]*"//' \
 	    -e 's/"[[:space:]]*\\\{0,1\}$//' | tr -d '\n' |
 	    sed -e "s/\\\$1/'\\\\x$KH'::bytea/g" -e "s/\\\$2/'bench'/g" \
-	    -e "s/\\\$3/'$1'/g" -e 's/\$4/NULL/g' -e 's/\$5/0/g'
+	    -e "s/\\\$3/'$1'/g" -e "s/\\\$4/${2:-NULL}/g" -e "s/\\\$5/${3:-0}/g"
 }
 LIST_URL="$BASE/v2/bench/list/models"
 LIST_BEST="" LIST_ALL="" LIST_BYTES="" LIST_CPU=""
@@ -583,6 +616,56 @@ if [ "$NBIG" -gt 0 ]; then
 		BIG_PLAN_OK="MISSED: not an ordered index scan (plan below)"
 	fi
 fi
+# --- the offset -------------------------------------------------------------------
+# The last page of a NOFF-version project, ?offset=NOFF-10&limit=10: the
+# time to the whole answer (curl through lighttpd), best of 5 and each;
+# then the statement's plan (EXPLAIN (ANALYZE, BUFFERS)): the skip should be
+# an index-only scan with no heap fetches.
+OFF_K=$((NOFF - 10))
+OFF_URL="$BASE/v2/bench/offs/models?offset=$OFF_K&limit=10"
+OFF_LINES=""
+# off_times: OFF_BEST (ms) and OFF_ALL of 5 requests.
+off_times() {
+	local out code secs ms_
+	OFF_BEST="" OFF_ALL=""
+	for _ in 1 2 3 4 5; do
+		out=$(curl -s -o "$T/off.body" -H "Authorization: $AUTH" \
+		    -w '%{http_code} %{time_total}' "$OFF_URL")
+		read -r code secs <<<"$out"
+		[ "$code" = 200 ] || { fail "offset: status $code"; break; }
+		ms_=$(awk -v s="$secs" 'BEGIN { printf "%.0f", s * 1000 }')
+		OFF_ALL="${OFF_ALL:+$OFF_ALL }$ms_"
+		if [ -z "$OFF_BEST" ] || [ "$ms_" -lt "$OFF_BEST" ]; then OFF_BEST=$ms_; fi
+	done
+}
+# As the runs left the table, then once more after a VACUUM (what
+# autovacuum leaves behind): the pages written since the last vacuum are
+# not all-visible, and the index-only scan reads the table for those.
+echo "bench: offset $OFF_K" >&2
+off_times
+OFF_BEST0=$OFF_BEST OFF_ALL0=$OFF_ALL
+OFF_FETCHES0=$("$PGBIN/psql" "$DATABASE_URL" -X -Atc "EXPLAIN (ANALYZE, TIMING OFF) $(list_sql offs 10 "$OFF_K")" |
+    sed -n 's/.*Heap Fetches: \([0-9]*\).*/\1/p' | head -n 1)
+psql_q "VACUUM model_versions" >/dev/null
+off_times
+OFF_LINES=$(wc -l <"$T/off.body")
+[ "$OFF_LINES" = 10 ] || fail "offset: $OFF_LINES lines, not 10"
+# Version g of the load has "step":g, and the list is in g's order.
+head -n 1 "$T/off.body" | grep -q "\"step\":$OFF_K}" ||
+    fail "offset: the page does not start with version $OFF_K of the load"
+"$PGBIN/psql" "$DATABASE_URL" -X -Atc "EXPLAIN (ANALYZE, BUFFERS) $(list_sql offs 10 "$OFF_K")" \
+    >"$T/off.plan" 2>&1 || fail "EXPLAIN of the offset failed: $(tail -n 2 "$T/off.plan")"
+# Heap fetches: entries on pages the visibility map does not mark
+# all-visible (written since the last vacuum), each a visit to the table.
+OFF_FETCHES=$(sed -n 's/.*Heap Fetches: \([0-9]*\).*/\1/p' "$T/off.plan" | head -n 1)
+OFF_EXEC=$(sed -n 's/^Execution Time: //p' "$T/off.plan")
+if grep -q 'Index Only Scan using model_versions_list' "$T/off.plan"; then
+	OFF_PLAN_OK="the skip is an index-only scan of model_versions_list, $OFF_FETCHES heap fetches, execution $OFF_EXEC"
+else
+	OFF_PLAN_OK="MISSED: not an index-only skip (plan below)"
+	fail "offset: not an index-only skip"
+fi
+
 [ ! -s "$T/floor.log" ] || fail "fcgi-floor: $(head -n 1 "$T/floor.log")"
 APP_ERRORS=$(grep -c ' models-api: ' "$APPLOG")
 [ "$APP_ERRORS" = 0 ] ||
@@ -701,7 +784,7 @@ fi
 echo
 echo "make bench  $(date -u +%Y-%m-%dT%H:%M:%SZ)  $(nproc) cores ($(sed -n 's/^model name\t*: //p' /proc/cpuinfo | head -n 1)), load average before start: $LOADAVG"
 echo "stack: PostgreSQL $PGVER ($PGSET: the defaults), lighttpd $(lighttpd -v 2>/dev/null | sed -n 's/^lighttpd\/\([^ ]*\).*/\1/p') -> FastCGI, unix socket -> models-api (spawn-fcgi, MODELS_API_THREADS=$THREADS)"
-echo "endpoint: wrk -t$WRK_THREADS -c$CONNS -d${DUR}s through lighttpd; ceilings: pgbench -M extended -c$THREADS -j$PGB_JOBS -T$DUR (the app's statements, one connection per app worker), lighttpd static file (wrk as for the endpoint)"
+echo "endpoint: wrk -t$WRK_THREADS -c$CONNS -d${DUR}s through lighttpd; ceilings: pgbench -M extended (and -M prepared for the summary) -c$THREADS -j$PGB_JOBS -T$DUR (the app's statements, one connection per app worker), lighttpd static file (wrk as for the endpoint)"
 echo "pgbench sends the key hash and the source text as hex text (it has no binary parameters; the app sends them binary), a fixed request id, and asks for text results (the app: binary)"
 echo "best of $ROUNDS rounds each, endpoint and ceiling alternating; latencies in ms; ratio = endpoint req/s / ceiling req/s"
 echo
@@ -740,6 +823,13 @@ cpurow "create same (wrk)" same
 cpurow "create same (pgb.)" pg_same
 cpurow "floor 401 (wrk)" floor
 cpurow "SELECT 1 (pgbench)" pg_health
+cpurow "hit (pgb. prepared)" pgp_hit
+cpurow "miss (pgb. prepared)" pgp_miss
+cpurow "key (pgb. prepared)" pgp_key
+cpurow "read (pgb. prepared)" pgp_read
+cpurow "create (pgb. prep.)" pgp_create
+cpurow "same (pgb. prepared)" pgp_same
+cpurow "SELECT 1 (pgb. prep.)" pgp_health
 echo "  (client: wrk or pgbench; other: the rest of the machine's busy time: kernel threads, interrupts, other processes)"
 echo
 echo "instructions per request (callgrind, database calls excluded):"
@@ -780,6 +870,12 @@ if [ "$NBIG" -gt 0 ]; then
 	grep -E 'Scan|Join|Loop|Sort|Limit|SubPlan|Result|Execution|JIT:|Timing' "$T/big.plan" |
 	    sed -e 's/  (cost=[^)]*)//' -e 's/^/    /' | cut -c1-150
 fi
+echo "offset: GET .../models?offset=$OFF_K&limit=10 of a $NOFF-version project (loaded with SQL in ${OFF_LOAD_S}s), through lighttpd:"
+echo "  as the runs left the table (${OFF_FETCHES0:--} heap fetches): ${OFF_BEST0:--} ms best of 5 (each: ${OFF_ALL0:--} ms)"
+echo "  after VACUUM model_versions: ${OFF_BEST:--} ms best of 5 (each: ${OFF_ALL:--} ms), $OFF_LINES lines; target <= 100 ms: $(awk -v b="${OFF_BEST:-}" 'BEGIN { if (b == "") print "no data"; else if (b <= 100) print "holds"; else print "MISSED" }')"
+echo "  EXPLAIN (ANALYZE, BUFFERS): $OFF_PLAN_OK"
+grep -E 'Scan|Heap Fetches|Limit|InitPlan|Sort' "$T/off.plan" |
+    sed -e 's/  (cost=[^)]*)//' -e 's/^/    /' | cut -c1-150
 echo
 echo "statuses in the access log (best rounds): hit ${NOTE[hit]:-}, miss ${NOTE[miss]:-}, 401 ${NOTE[401]:-}, 422 ${NOTE[422]:-}, health ${NOTE[health]:-}, read ${NOTE[read]:-}, create new ${NOTE[create]:-}, create same ${NOTE[same]:-}"
 echo "targets: hit >= 80% of pgbench: $(verdict "${RPS[hit]:-}" "${RPS[pg_hit]:-}" 80);" \
@@ -791,6 +887,37 @@ echo "targets: hit >= 80% of pgbench: $(verdict "${RPS[hit]:-}" "${RPS[pg_hit]:-
     "create same >= 70%: $(verdict "${RPS[same]:-}" "${RPS[pg_same]:-}" 70);" \
     "list >= 200000 lines/s: $LIST_V;" \
     "no memory growth 1k -> 100k: $MEMV"
-echo "bench took $(( $(date +%s) - START_S ))s (data load ${LOAD_S}s + ${LIST_LOAD_S}s + ${BIG_LOAD_S:-0}s)"
+echo
+# The serial limit of a route: its requests need the FastCGI path (F, the
+# floor's req/s) and the database (P, pgbench on the route's statement),
+# and on one machine both share the cores: L = 1 / (1/F + 1/P), with P
+# from -M prepared (the app prepares its statements too).
+echo "summary: req/s; L = 1/(1/F + 1/P prepared), the serial limit; ratio = app / L (401: app / F); app us/req: the app's CPU per request"
+printf '%-12s %8s %10s %10s %8s %8s %6s %7s  %s\n' route F "P extended" "P prepared" L app ratio "app us" target
+srow() {	# LABEL APP PG_EXT PG_PREP TARGET
+	local f=${RPS[floor]:-} pe="" pp="" a=${RPS[$2]:-} l c
+	[ -n "$3" ] && pe=${RPS[$3]:-}
+	[ -n "$4" ] && pp=${RPS[$4]:-}
+	read -r c _ <<<"${CPU[$2]:--}"
+	l=$(awk -v f="$f" -v p="$pp" 'BEGIN { if (f == "" || f == 0) print "-";
+		else if (p == "") printf "%.0f", f;
+		else if (p == 0) print "-"; else printf "%.0f", 1 / (1 / f + 1 / p) }')
+	printf '%-12s %8s %10s %10s %8s %8s %6s %7s  %s\n' "$1" "${f:--}" "${pe:--}" "${pp:--}" \
+	    "$l" "${a:--}" "$(awk -v a="$a" -v l="$l" 'BEGIN {
+		if (a == "" || l == "-" || l == 0) print "-"; else printf "%.2f", a / l }')" \
+	    "$c" "$5 $(awk -v a="$a" -v l="$l" -v t="${5#>= }" 'BEGIN {
+		if (a == "" || l == "-" || l == 0) print "no data";
+		else if (a / l >= t) print "holds"; else print "MISSED" }')"
+}
+srow "read 200" read pg_read pgp_read ">= 0.8"
+srow "miss 404" miss pg_miss pgp_miss ">= 0.8"
+srow "hit 200" hit pg_hit pgp_hit ">= 0.8"
+srow "create new" create pg_create pgp_create ">= 0.8"
+srow "create same" same pg_same pgp_same ">= 0.8"
+srow "422" 422 pg_key pgp_key ">= 0.8"
+srow "health" health pg_health pgp_health ">= 0.8"
+srow "401" 401 "" "" ">= 0.95"
+echo "  (F: the FastCGI floor, tests/bench/fcgi-floor.c behind the same lighttpd; noisy machine: see the load average above)"
+echo "bench took $(( $(date +%s) - START_S ))s (data load ${LOAD_S}s + ${LIST_LOAD_S}s + ${BIG_LOAD_S:-0}s + ${OFF_LOAD_S}s)"
 [ "$FAILED" = 0 ] || echo "bench: some runs did not measure what they should (see above)"
 exit "$FAILED"

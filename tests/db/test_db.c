@@ -1054,6 +1054,101 @@ test_lost(void)
 	db_close(&d);
 }
 
+/* The models-api statements prepared on the store's own session. */
+static long long
+prepared_count(struct db *d)
+{
+	PGresult *r;
+	long long n = -1;
+
+	if (d->conn == NULL)
+		return -1;
+	r = PQexec(d->conn, "SELECT count(*) FROM pg_prepared_statements "
+	    "WHERE name LIKE 'models\\_api\\_%'");
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+		n = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
+	PQclear(r);
+	return n;
+}
+
+/*
+ * Prepared statements: on a connection's second use of a statement, again
+ * on every new connection (a reconnect, a failover), and a statement that
+ * went missing (a pooler in transaction mode hands out another server
+ * session) is sent again unnamed, once, and turns them off.
+ */
+static void
+test_prepared(void)
+{
+	struct db d;
+	char dig[64];
+	const char *refs[1] = { "v0" };
+	struct store_result res;
+	enum store_status s;
+	int pid;
+
+	db_init(&d, url, 5000);
+	t_status("prepared: health", STORE_OK, db_store_ops.health(&d));
+	T_INT("prepared: none after one use", 0, prepared_count(&d));
+	t_status("prepared: health again", STORE_OK, db_store_ops.health(&d));
+	T_INT("prepared: one after the second use", 1, prepared_count(&d));
+	t_status("prepared: health by name", STORE_OK, db_store_ops.health(&d));
+	T_INT("prepared: still one", 1, prepared_count(&d));
+
+	/* A new connection has none: they are prepared on it again. */
+	pid = d.conn ? PQbackendPID(d.conn) : 0;
+	sql("SELECT pg_terminate_backend(%d)", pid);
+	for (int i = 0; i < 200 && sql_num("SELECT count(*) FROM "
+	    "pg_stat_activity WHERE pid = %d", pid) != 0; i++)
+		sleep_ms(50);
+	t_status("prepared: health on a new connection", STORE_OK,
+	    db_store_ops.health(&d));
+	T_INT("prepared: a new backend", 1,
+	    d.conn != NULL && PQbackendPID(d.conn) != pid);
+	t_status("prepared: health again there", STORE_OK,
+	    db_store_ops.health(&d));
+	T_INT("prepared: prepared again on the new connection", 1,
+	    prepared_count(&d));
+
+	/* Lost behind the store's back: sent again unnamed, run once. */
+	add("prep", 0, dig);
+	add("prep", 1, dig);
+	add("prep", 2, dig);
+	s = del(&d, "DBT_KEY_W", "acme", "proj", "prep", refs, 1, "dbt-prep",
+	    &res);
+	free(res.message);
+	refs[0] = "v1";
+	s |= del(&d, "DBT_KEY_W", "acme", "proj", "prep", refs, 1,
+	    "dbt-prep", &res);
+	free(res.message);
+	t_status("prepared: two deletes", STORE_OK, s);
+	T_INT("prepared: the delete prepared too", 2, prepared_count(&d));
+	PQclear(PQexec(d.conn, "DEALLOCATE ALL"));
+	refs[0] = "v2";
+	s = del(&d, "DBT_KEY_W", "acme", "proj", "prep", refs, 1, "dbt-prep",
+	    &res);
+	free(res.message);
+	t_status("prepared: a delete whose statement went missing", STORE_OK,
+	    s);
+	T_INT("prepared: its num_deleted", 1, res.num_deleted);
+	T_INT("prepared: it ran once (audit rows)", 3, audit_rows("prep"));
+	T_INT("prepared: no live versions left", 0, live("prep"));
+	for (int i = 0; i < 3; i++)
+		db_store_ops.health(&d);
+	T_INT("prepared: off after that", 0, prepared_count(&d));
+	db_close(&d);
+
+	/* MODELS_API_PREPARED=0 */
+	db_set_prepared(0);
+	db_init(&d, url, 5000);
+	for (int i = 0; i < 3; i++)
+		t_status("prepared off: health", STORE_OK,
+		    db_store_ops.health(&d));
+	T_INT("prepared off: none on the connection", 0, prepared_count(&d));
+	db_close(&d);
+	db_set_prepared(1);
+}
+
 int
 main(void)
 {
@@ -1073,6 +1168,7 @@ main(void)
 	test_hang();
 	test_lock_wait();
 	test_lost();
+	test_prepared();
 	test_latest_purge();
 	test_reconnect();
 	PQfinish(admin);
