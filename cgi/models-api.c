@@ -595,7 +595,12 @@ serve(struct worker *w)
 	body_done(&b);
 	log_set_request(NULL);
 	resp_free(&resp);
-	if (!in_step)
+	/*
+	 * The input was read to its end, so closing needs none of libfcgi's
+	 * lingering (shut down, then read until the front closes): close_now
+	 * either way, unless the front keeps the connection.
+	 */
+	if (!in_step || !w->req.keepConnection)
 		close_now(w);
 	else
 		FCGX_Finish_r(&w->req);
