@@ -701,7 +701,7 @@ cmd_model_add(int argc, char **argv)
 		    "'-': \"%s\"", pos[2]);
 
 	/*
-	 * --val is read as a POST body is (CONTRACT.md 9.1); the digest is
+	 * --val is read as a POST body is (the create body rules (README, lib/openapi.json)); the digest is
 	 * 9.4's, of Python's sorted json.dumps; the value is stored in
 	 * FastAPI's compact rendering, keys in the order sent.
 	 */

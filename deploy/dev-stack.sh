@@ -78,7 +78,7 @@ fi
 stack_front_start "$FRONT" "$RUN/front" "$PORT" "$RUN/models-api.sock" \
     "$RUN/models-api.log"
 URL="http://127.0.0.1:$PORT"
-# The digest of the walk-through's create (CONTRACT.md 9.4's test vector).
+# The digest of the walk-through's create (Weave's digest rules (README, lib/openapi.json) test vector).
 VEC=l3HLLkFSyN9ebFW8vMh5zS1oyXtTPAevDjKLfBKiwQw
 
 # It holds a write key: readable by its owner only.

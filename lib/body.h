@@ -7,7 +7,7 @@
 #define BODY_MAX_ID_LEN 128	/* characters of the derived object id */
 
 /*
- * A create request that passed every check of CONTRACT.md section 9.1.
+ * A create request that passed every check of the create body rules (README, lib/openapi.json).
  * The strings and attributes point into the parsed body, which must outlive
  * this; only object_id is the model's own.
  */

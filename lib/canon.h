@@ -49,7 +49,7 @@ size_t canon_ascii_string(const char *s, size_t len, char *out);
 size_t canon_float(double v, char out[32]);
 
 /*
- * Weave's digest of buf[0..len) (CONTRACT.md section 9.4): SHA-256, URL-safe
+ * Weave's digest of buf[0..len) (Weave's digest rules (README, lib/openapi.json)): SHA-256, URL-safe
  * base64 without '=', '-' -> 'X', '_' -> 'Y'; 43 characters and a NUL.
  */
 void canon_digest(const void *buf, size_t len, char out[44]);

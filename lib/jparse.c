@@ -2,7 +2,7 @@
  * jparse: JSON text to json-c objects, following the C scanner of CPython
  * 3.11 (Modules/_json.c) step by step, so that every input CPython refuses
  * is refused here at the same position with the same message. On top of
- * that it refuses what CONTRACT.md section 9.1 refuses although Python
+ * that it refuses what the create body rules (README, lib/openapi.json) refuses although Python
  * accepts it: bytes that are not UTF-8, NaN and Infinity, floats beyond a
  * double, integers of more than 4300 digits, lone surrogate escapes,
  * nesting deeper than 100 levels, and (json-c keys being C strings) U+0000

@@ -6,8 +6,8 @@
 
 /*
  * A strict JSON parser (RFC 8259) that reads a request body as CPython's
- * json.loads(bytes) does, with the extra refusals of CONTRACT.md section
- * 9.1, and builds json-c objects.
+ * json.loads(bytes) does, with the extra refusals of the create body rules
+ * (README, lib/openapi.json), and builds json-c objects.
  */
 enum jparse_status { JPARSE_OK, JPARSE_INVALID, JPARSE_NOMEM };
 

@@ -4,7 +4,7 @@
 
 /*
  * Weave's make_safe_name: the object id of a model created under `name`
- * (CONTRACT.md section 9.1). ' ' and '/' become '_', '<' and '>' are
+ * (the create body rules (README, lib/openapi.json)). ' ' and '/' become '_', '<' and '>' are
  * dropped, then the text is lower-cased as Python 3's str.lower() does (full
  * mapping, final sigma included). name[0..len) must be well-formed UTF-8.
  * Stores a malloc'd, NUL-terminated result in *out and its length in

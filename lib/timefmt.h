@@ -4,7 +4,7 @@
 /* Room for the longest form, "YYYY-MM-DD HH:MM:SS.ffffff+00:00" + NUL. */
 #define TIMEFMT_MAX 40
 
-/* The three ways Weave prints a UTC time (CONTRACT.md section 9.2). */
+/* The three ways Weave prints a UTC time (the read rules (README, lib/openapi.json)). */
 enum timefmt_style {
 	TIMEFMT_PYDANTIC,	/* 2026-11-30T12:34:56.789012Z */
 	TIMEFMT_STR,		/* str(datetime): 2026-11-30 12:34:56.789012+00:00 */

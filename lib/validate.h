@@ -10,7 +10,7 @@
 #define VALID_MAX_LEN 128	/* entity, project, object_id */
 #define VALID_MAX_DIGESTS 100
 
-/* The first rule a value breaks, in CONTRACT.md section 3 table order. */
+/* The first rule a value breaks, in the validation rules (README, lib/openapi.json) table order. */
 enum valid_rule {
 	VALID_OK,
 	VALID_UNICODE,		/* string_unicode */

@@ -19,7 +19,7 @@ struct version_new {
 int version_prepare(const struct body_model *m, struct version_new *out);
 
 /*
- * Renders a version as CONTRACT.md section 9.2's object, compact, as
+ * Renders a version as the read rules (README, lib/openapi.json) object, compact, as
  * FastAPI renders it: object_id, digest, version_index, created_at, name,
  * description, source_code, attributes. name, description and attributes
  * come from the stored value (a value without a string name reads with the

@@ -1,4 +1,4 @@
--- The whole Models resource (CONTRACT.md section 9): soft delete, source
+-- The whole Models resource (the Models resource (README, lib/openapi.json)): soft delete, source
 -- texts, create, read, list, restore and purge.
 --
 -- Existing rows are carried over as they are: their digests are identities

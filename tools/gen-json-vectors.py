@@ -7,7 +7,7 @@ Weave's digest) and tests/unit/json_bad.h (inputs refused, with the
 position and message of the error). The random cases are seeded, so the
 output only changes with the script or the Python version.
 
-Every input is read as lib/jparse.c reads a request body (CONTRACT.md 9.1):
+Every input is read as lib/jparse.c reads a request body (the create body rules (README, lib/openapi.json)):
 a UTF-8 BOM is dropped, the bytes are decoded as strict UTF-8 (a failure is
 reported at the character where decoding stopped, source "utf8"), then the
 text goes to json.loads (source "python": CPython's JSONDecodeError pos and
@@ -198,7 +198,7 @@ DEEP = "Nesting deeper than 100 levels"
 NULKEY = "U+0000 in an object key is not supported"
 UTF8 = "Invalid UTF-8"
 
-CONTRACT_BAD = [
+REFUSED_BEYOND_PYTHON = [
     (b"NaN", 0, NAN), (b"[1, NaN]", 4, NAN), (b"Infinity", 0, NAN),
     (b"-Infinity", 0, NAN), (b'{"a": Infinity}', 6, NAN), (b"[NaN, }", 1, NAN),
     (b"1e400", 0, NUMRANGE), (b"[-1e400]", 1, NUMRANGE),
@@ -405,7 +405,7 @@ def main():
         e = expect(b)
         assert e[0] == "err", (b, e)
         add_bad(b, e[1], e[2], e[3])
-    for b, pos, msg in CONTRACT_BAD:
+    for b, pos, msg in REFUSED_BEYOND_PYTHON:
         e = expect(b)
         # Where CPython (reading the text as UTF-8) refuses it too, it is at
         # the same place for the same reason, or later in the text.
@@ -455,7 +455,7 @@ def main():
         f.write(head)
         f.write("/* Inputs refused: the character position and message of the "
                 "error; source\n * \"python\" is CPython's JSONDecodeError, "
-                "\"utf8\" its UTF-8 decoder, \"contract\"\n * what CONTRACT.md "
+                "\"utf8\" its UTF-8 decoder, \"contract\"\n * what the API reference "
                 "9.1 refuses beyond CPython (and what CPython does). */\n")
         f.write("static const struct jv_bad {\n\tconst char\t*in;\n\tsize_t\t\t in_len;\n"
                 "\tsize_t\t\t pos;\n\tconst char\t*msg;\n\tconst char\t*source;\n"

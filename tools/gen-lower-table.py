@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Writes lib/lower_table.h: what Python 3's str.lower() does to each code
-point (the object id of CONTRACT.md section 9.1 is make_safe_name(name), which
+point (the object id of the create body rules (README, lib/openapi.json) is make_safe_name(name), which
 ends in .lower()). Run by hand when moving to a newer Unicode:
     python3 tools/gen-lower-table.py > lib/lower_table.h
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Races: 32 clients at once through lighttpd, for RACE_ROUNDS rounds
 # (default 3; make faults runs 30), creating, deleting and reading versions
-# of the same few models (CONTRACT.md sections 5 and 9). Each round:
+# of the same few models (the deletion rules (README, lib/openapi.json) and 9). Each round:
 #   - POOL contents per raced model m1..m3 are created first, one at a time,
 #     so their digests are known;
 #   - a burst: 8 connections at once (one curl process, parallel

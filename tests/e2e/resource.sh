@@ -1,4 +1,4 @@
-# CONTRACT.md section 9 through the front server: create, read, list, soft
+# the Models resource (README, lib/openapi.json) through the front server: create, read, list, soft
 # delete, restore and purge. Sourced by tests/e2e/run.sh (needs its req,
 # expect, psql_q, $BASE, $ADMIN, the keys W A R O and $T).
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # End-to-end tests: a throwaway PostgreSQL, models-api under spawn-fcgi,
-# lighttpd in front, and real HTTP requests with curl. Covers CONTRACT.md
-# sections 1-6, 9 (tests/e2e/resource.sh) and a delete's body form and
-# unknown query keys (10.1). Last line: "N passed, N failed".
+# lighttpd in front, and real HTTP requests with curl. Covers the API as
+# README and lib/openapi.json describe it: routes, authentication,
+# validation, authorization, deletion, responses, the resource
+# (tests/e2e/resource.sh), a delete's body form and unknown query keys. Last line: "N passed, N failed".
 #
 # BUILD selects the binaries (build or build/asan); FRONT the front server
 # (lighttpd, cgi, nginx, apache; see deploy/stack.sh). PGBOUNCER=1 puts
@@ -511,7 +512,7 @@ expect_eq "no key in any log" 0 "$LEAKED"
 "$ADMIN" model add acme proj m --val '[1,]' 2>"$T/err"; expect_eq "bad JSON, trailing comma" 2 $?
 expect_eq "bad JSON message" "models-admin: --val is not valid JSON: Expecting value at character 3" \
     "$(cat "$T/err")"
-# CONTRACT.md 9.4's vector; then the same value spelled otherwise.
+# Weave's digest rules (README, lib/openapi.json) vector; then the same value spelled otherwise.
 V94='{"_type":"Model","_class_name":"Model","_bases":["Object","BaseModel"],"name":"My Model","description":null,"files":{"obj.py":"0NFNjXNCzDLAjIYX58k00Q85aWTv5qalBvL7nFDkoA4"},"temperature":0.7}'
 expect_eq "model add digest is 9.4's" "l3HLLkFSyN9ebFW8vMh5zS1oyXtTPAevDjKLfBKiwQw 0" \
     "$("$ADMIN" model add acme proj vec94 --val "$V94")"

@@ -3,7 +3,7 @@
  * database replaced by a fake struct store_ops that records every call and
  * answers with canned results picked by the fuzz input, and a fake sink that
  * records what a list streams (and fails on demand). Each answer is compared
- * with what CONTRACT.md says it must be (an oracle built from the references
+ * with what the API reference (README, lib/openapi.json) says it must be (an oracle built from the references
  * in ref.h), then the header block (resp_headers) and the access log line
  * (log_access) are checked for injection and shape.
  *
@@ -1147,7 +1147,7 @@ version_json(const struct store_version *v)
 	return o;
 }
 
-/* The raw path and query, as CONTRACT.md section 1 and README describe. */
+/* The raw path and query, as the routing rules (README, lib/openapi.json) and README describe. */
 static void
 ref_request_path(const struct request *req, char **path, size_t *plen,
     const char **qs, size_t *qlen)

@@ -1,7 +1,7 @@
 /*
  * lib/jparse.h and lib/canon.h on arbitrary bytes: jparse must accept
  * exactly what the reference reader of ref_json.h accepts (RFC 8259 plus
- * the refusals of CONTRACT.md 9.1), and for every accepted body
+ * the refusals of the create body rules (README, lib/openapi.json)), and for every accepted body
  * canon_sorted and canon_compact must equal the reference writer's text
  * of the reference tree, canon_digest must equal OpenSSL's SHA-256 in
  * base64 with 9.4's substitutions, and both texts must read back through

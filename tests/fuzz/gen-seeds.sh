@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Writes the seed corpora of tests/fuzz/corpus/ (run by hand after changing
 # a seed; run.sh only copies them). Paths, queries and headers are the ones
-# CONTRACT.md and the unit tests talk about.
+# the API reference and the unit tests talk about.
 set -eu
 cd "$(dirname "$0")/corpus"
 

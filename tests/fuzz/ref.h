@@ -1,6 +1,6 @@
 /*
  * Reference implementations for the fuzz harnesses: each rule of
- * CONTRACT.md written again, plainly and independently of lib/, so a harness
+ * The API's rules (README, lib/openapi.json) written again, plainly and independently of lib/, so a harness
  * can compare lib/'s answer with what the contract says and abort on any
  * difference (a logic bug), not only on a crash.
  *
@@ -179,7 +179,7 @@ ref_is_word(unsigned int cp)
 	return cp < 0x110000 && (bits[cp / 8] >> (cp % 8) & 1);
 }
 
-/* ---- the validation rules of CONTRACT.md section 3 ---- */
+/* ---- the validation rules of the validation rules (README, lib/openapi.json) ---- */
 
 enum ref_rule { REF_OK, REF_UNICODE, REF_TOO_LONG, REF_PATTERN };
 
@@ -256,7 +256,7 @@ ref_valid_digest(const char *s, size_t len)
 	    REF_PATTERN;
 }
 
-/* ---- routing (CONTRACT.md section 1 and 9) ---- */
+/* ---- routing (the routing rules (README, lib/openapi.json) and 9) ---- */
 
 /* In lib/route.h's order, so the harnesses compare kinds directly. */
 enum ref_kind { REF_NOT_FOUND, REF_MODEL, REF_MODELS, REF_VERSION, REF_HEALTH,

@@ -2,7 +2,7 @@
  * A second JSON reader and writer for fuzz_canon, written apart from
  * lib/jparse.c and lib/canon.c: it parses into its own tree (no json-c),
  * by the RFC 8259 grammar rather than by Python's scanner, applies the
- * refusals of CONTRACT.md 9.1, and writes Python's json.dumps forms of
+ * refusals of the create body rules (README, lib/openapi.json), and writes Python's json.dumps forms of
  * 9.4 with floats found from the exact decimal expansion (the nearest of
  * the two truncations at each length that reads back) instead of from
  * printf's rounding. Includes ref.h for CHECK and the UTF-8 decoder.

@@ -156,7 +156,7 @@ test_auth(void)
 
 	/*
 	 * Credentials longer than the 8 KiB a front server passes on: the
-	 * categories stay those of CONTRACT.md section 2, whatever the length.
+	 * categories stay those of the authentication rules (README, lib/openapi.json), whatever the length.
 	 */
 	{
 		static char h[6 + 8200 + 1];

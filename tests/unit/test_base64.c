@@ -64,7 +64,7 @@ static const struct enc_case enc_cases[] = {
 	{ "\xff\xff\xff", 3, "____" },
 };
 
-/* SHA-256("{}"): the model digest of an empty object (CONTRACT.md 8). */
+/* SHA-256("{}"): the model digest of an empty object (the digest rules (README, lib/openapi.json)). */
 static const unsigned char sha_empty_obj[32] = {
 	0x44, 0x13, 0x6f, 0xa3, 0x55, 0xb3, 0x67, 0x8a, 0x11, 0x46, 0xad,
 	0x16, 0xf7, 0xe8, 0x64, 0x9e, 0x94, 0xfb, 0x4f, 0xc2, 0x1f, 0xe7,

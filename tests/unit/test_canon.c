@@ -41,7 +41,7 @@ test_vectors(void)
 	}
 }
 
-/* CONTRACT.md 9.4's vector: the source digest and the version digest. */
+/* Weave's digest rules (README, lib/openapi.json) vector: the source digest and the version digest. */
 static void
 test_contract_vector(void)
 {

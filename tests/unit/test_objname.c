@@ -15,7 +15,7 @@ struct id_case {
 
 /* Expectations from CPython 3.11: make_safe_name(name) in the comments. */
 static const struct id_case id_cases[] = {
-	C("My Model", "my_model"),			/* CONTRACT.md 9.4 */
+	C("My Model", "my_model"),			/* Weave's digest rules (README, lib/openapi.json) */
 	C("", ""),
 	C("user/model", "user_model"),
 	C("a b/c d", "a_b_c_d"),

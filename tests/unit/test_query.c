@@ -7,7 +7,7 @@
  * Expected values are what Python 3.11's
  *   [v for k, v in parse_qsl(qs, keep_blank_values=True) if k == "digests"]
  * gives (Starlette's parser), except that undecodable bytes stay bytes: the
- * validator reports them (CONTRACT.md section 3).
+ * validator reports them (the validation rules (README, lib/openapi.json)).
  */
 struct query_case {
 	const char	*qs;

@@ -357,7 +357,7 @@ test_too_many(void)
 	}
 }
 
-/* limit/offset (CONTRACT.md 9.3): past 2^63-1 is LLONG_MAX, never wrapped. */
+/* limit/offset (the list rules (README, lib/openapi.json)): past 2^63-1 is LLONG_MAX, never wrapped. */
 struct count_case {
 	const char	*in;
 	enum valid_rule	 rule;

@@ -133,7 +133,7 @@ test_version(void)
 	}
 }
 
-/* version_prepare on CONTRACT.md 9.4's test vector. */
+/* version_prepare on Weave's digest rules (README, lib/openapi.json) test vector. */
 void
 test_version_prepare(void)
 {
