@@ -6,7 +6,8 @@
 # under valgrind memcheck, on the normal build; then unit tests, tests/db
 # and the lighttpd suite again on the AddressSanitizer +
 # UndefinedBehaviorSanitizer build. Also: the suite through Debian's stock
-# front configs with the shipped files, request bodies through every front,
+# front configs with the shipped files, request bodies and hostile clients
+# (slow, stalled, oversized, many) through every front,
 # the command line, log destinations, the Debian package, the dev stack's
 # access rules and install-deps. tests/README.md lists what each stage
 # guards. Sums the
@@ -61,6 +62,8 @@ for front in lighttpd nginx apache; do
 done
 stage "request bodies through every front (fixed, chunked, oversized)" \
     tests/e2e/bodies.sh
+stage "hostile clients through every front (slow uploads, stalled lists, 4 MiB bodies, mixed writes)" \
+    env BUILD="$ROOT/build" tests/e2e/hostile.sh
 stage "end-to-end (lighttpd, pgbouncer)" env BUILD="$ROOT/build" PGBOUNCER=1 \
     tests/e2e/run.sh
 stage "processes (fd 0, systemd units, multiwatch, failover, SIGTERM, SIGUSR1, SIGINT)" \
