@@ -28,6 +28,10 @@ LIST_VERSIONS=${HOSTILE_LIST_VERSIONS:-60000}
 . "$ROOT/deploy/stack.sh"
 . "$ROOT/tests/e2e/lib.sh"
 ADMIN=$BUILD/models-admin
+# The app as shipped: its default workers and body limit, and its body and
+# send deadlines at their defaults (10 s each; a dev window is no longer).
+unset MODELS_API_THREADS MODELS_API_MAX_BODY_BYTES MODELS_API_STATEMENT_TIMEOUT_MS
+export MODELS_API_BODY_TIMEOUT_MS=10000 MODELS_API_SEND_TIMEOUT_MS=10000
 
 test_stack_begin hostile || { echo "PostgreSQL or migrate failed"; echo "0 passed, 1 failed"; exit 1; }
 KEY=$("$ADMIN" key create bench) || { echo "0 passed, 1 failed"; exit 1; }
