@@ -7,9 +7,10 @@
 # and the lighttpd suite again on the AddressSanitizer +
 # UndefinedBehaviorSanitizer build. Also: the suite through Debian's stock
 # front configs with the shipped files, the OpenAPI document through a
-# generated client, request bodies through every front,
-# the command line, log destinations, the Debian package, the install
-# from the .deb along the README, the dev stack's
+# generated client, request bodies and hostile clients (slow, stalled,
+# oversized, many) through every front, the command line, log
+# destinations, the Debian package, the install from the .deb along the
+# README, the dev stack's
 # access rules and install-deps. tests/README.md lists what each stage
 # guards. Sums the
 # "N passed, N failed" line of every stage; the last line is the total.
@@ -65,6 +66,8 @@ stage "OpenAPI document (redocly lint, openapi-typescript + openapi-fetch client
     env BUILD="$ROOT/build" tests/e2e/openapi.sh
 stage "request bodies through every front (fixed, chunked, oversized)" \
     tests/e2e/bodies.sh
+stage "hostile clients through every front (slow uploads, stalled lists, 4 MiB bodies, mixed writes)" \
+    env BUILD="$ROOT/build" tests/e2e/hostile.sh
 stage "end-to-end (lighttpd, pgbouncer)" env BUILD="$ROOT/build" PGBOUNCER=1 \
     tests/e2e/run.sh
 stage "processes (fd 0, systemd units, multiwatch, failover, SIGTERM, SIGUSR1, SIGINT)" \
