@@ -658,29 +658,21 @@ wait_kept(struct worker *w)
 	};
 	long long idle_since = now_us();
 
+	/*
+	 * wait_readable's 1 means "go on" in both waits: the one-fd wait
+	 * timed out, or the listening socket is readable; 0 (the kept
+	 * connection has a request) and -1 (stopping) are this function's.
+	 */
 	for (;;) {
 		long long idle_ms = (now_us() - idle_since) / 1000;
+		int rc;
 
-		if (idle_ms < KEPT_IDLE_MS) {
-			/* Too fresh to give up: only the kept one, a while. */
-			switch (wait_readable(fds, 1,
-			    (int)(KEPT_IDLE_MS - idle_ms))) {
-			case 0:
-				return 0;
-			case 1:
-				break;
-			default:
-				return -1;
-			}
-		}
-		switch (wait_readable(fds, 2, -1)) {
-		case 0:
-			return 0;
-		case 1:
-			break;
-		default:
-			return -1;
-		}
+		/* Too fresh to give up: only the kept one, a while. */
+		if (idle_ms < KEPT_IDLE_MS && (rc = wait_readable(fds, 1,
+		    (int)(KEPT_IDLE_MS - idle_ms))) != 1)
+			return rc;
+		if ((rc = wait_readable(fds, 2, -1)) != 1)
+			return rc;
 		if (pthread_mutex_trylock(&accept_lock) == 0) {
 			close_now(w);
 			return 1;

@@ -1290,45 +1290,40 @@ expect_api(const struct request *req, const struct ref_route *rt,
 		body_errors(req, errors, &only, e);
 
 	if (only || json_object_array_length(errors) > 0) {
+		/*
+		 * The key outranks the input: one lookup, then the 422 (none
+		 * when it was checked before the body).
+		 */
 		e->key_id = FAKE_KEY_ID;
-		if (e->auths) {
-			/* The key was checked before the body: the 422 now. */
-			e->status = 422;
-			if (only)
-				e->json_invalid = 1;
-			else {
-				e->json = jobj();
-				jadd(e->json, "detail", errors);
-				errors = NULL;
+		if (!e->auths) {
+			e->checks = 1;
+			if (f->key_st != STORE_OK)
+				e->key_id = -1;
+			switch (f->key_st) {
+			case STORE_OK:
+				break;
+			case STORE_BAD_KEY:
+				e->status = 401, e->body = B_BAD_KEY, e->www = 1;
+				json_object_put(errors);
+				return;
+			case STORE_UNAVAILABLE:
+				e->status = 503, e->body = B_UNAVAILABLE;
+				e->retry = 1;
+				json_object_put(errors);
+				return;
+			default:
+				e->status = 500, e->body = B_INTERNAL;
+				json_object_put(errors);
+				return;
 			}
-			json_object_put(errors);
-			return;
 		}
-		/* The key outranks the input: one lookup, then the 422. */
-		e->checks = 1;
-		switch (f->key_st) {
-		case STORE_OK:
-			e->status = 422;
-			if (only)
-				e->json_invalid = 1;
-			else {
-				e->json = jobj();
-				jadd(e->json, "detail", errors);
-				errors = NULL;
-			}
-			break;
-		case STORE_BAD_KEY:
-			e->key_id = -1;
-			e->status = 401, e->body = B_BAD_KEY, e->www = 1;
-			break;
-		case STORE_UNAVAILABLE:
-			e->key_id = -1;
-			e->status = 503, e->body = B_UNAVAILABLE, e->retry = 1;
-			break;
-		default:
-			e->key_id = -1;
-			e->status = 500, e->body = B_INTERNAL;
-			break;
+		e->status = 422;
+		if (only)
+			e->json_invalid = 1;
+		else {
+			e->json = jobj();
+			jadd(e->json, "detail", errors);
+			errors = NULL;
 		}
 		json_object_put(errors);
 		return;
