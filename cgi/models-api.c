@@ -390,8 +390,9 @@ stdin_get(struct body *b, char *buf, size_t len)
 		b->timed_out = 1;
 		return -1;
 	}
-	n = read(0, buf, len);
-	return n < 0 && errno == EINTR ? 0 : n;
+	while ((n = read(0, buf, len)) < 0 && errno == EINTR)
+		;
+	return n;
 }
 
 /* Takes one of the heavy slots within the statement timeout; 0 when none. */
