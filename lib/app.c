@@ -575,8 +575,8 @@ has_body(const struct request *req)
  * Before a body is read: the key must be live and allowed to write to the
  * path's entity (401, 403), so no other client's body is ever read past
  * what the front has delivered, parsed or hashed. With errors in the path
- * or query already, only the key counts (the 422 outranks the 403, as
- * without a body). Then the body, within its deadline (408). Returns 1
+ * or query already, only the key counts, not its role (the 422 outranks
+ * the 403, as without a body). Then the body, within its deadline (408). Returns 1
  * when the request may go on with r's body set, 0 when resp is set, -1 on
  * failure.
  */
@@ -592,7 +592,9 @@ authorize_then_read(struct request *r, const struct route *rt,
 	size_t len;
 	int rc;
 
-	s = st->ops->authorize(st->ctx, hash, entity, 1, &resp->key_id);
+	/* Without an entity to write to, the key's role is not asked. */
+	s = st->ops->authorize(st->ctx, hash, entity, entity != NULL,
+	    &resp->key_id);
 	if (s != STORE_OK)
 		return common_status(s, rt, resp, &rc) == 0 ? rc : -1;
 	if (r->read_body == NULL)
