@@ -822,7 +822,7 @@ send_list(struct db *d, const char *const *vals, const int *lens,
 	for (int attempt = 0; attempt < 2; attempt++) {
 		drop_if_stale(d);
 		if (ensure_connected(d) != 0)
-			return -1;
+			return STORE_UNAVAILABLE;
 		switch (send_stmt(d, ST_LIST, vals, lens, formats, 1, &err)) {
 		case 0:
 			if (!PQsetSingleRowMode(d->conn))

@@ -20,10 +20,13 @@
 #      models-api@.service, socket activation emulated as procs.sh does:
 #      no systemd here) behind Debian's stock lighttpd with the snippet
 #      front-snippets prints for both: the load goes to both, each re-execs
-#      under it, only 200s;
-#   d. backups: pg_dump -Fc, pg_restore into a new cluster, an app on the
-#      restored database reads the same versions with the same key, and
-#      models-admin lists the same;
+#      under it, only 200s; 40 reads go to both; with one stopped, 40
+#      more are all 200s (lighttpd skips the dead one);
+#   d. backups: the README's Backups commands as written (pg_dump -Fc;
+#      createdb -O models-api, pg_restore --no-owner --role=models-api
+#      into a new cluster with the role): all owned by models-api, an app
+#      connecting as models-api reads the same versions with the same
+#      key, and models-admin lists the same;
 #   e. the Debian package installed (dpkg -i, in a mount namespace with
 #      overlays, so this machine is untouched) and upgraded to a newer
 #      version under load: postinst migrates and the running server
@@ -318,8 +321,10 @@ done
 wait_until 5 eval '[ "$(grep -c ^start "$T"/c-*.events | awk -F: "{ s += \$2 } END { print s }")" = 2 ]' ||
     abort "instances did not start"
 "$ROOT/deploy/front-snippets.sh" lighttpd one two | sed "s|/run/models-api/|$T/run/|g" >"$T/50-two.conf"
-expect_eq "c: front-snippets lists both sockets per path" 4 \
-    "$(grep -c "\"socket\".*$T/run/\(one\|two\).sock" "$T/50-two.conf")"
+# Each path of the shipped snippet (/v2/, /health, ...) gets both sockets.
+NPATHS=$(grep -c '=> ( ($' "$ROOT/deploy/lighttpd/50-models-api.conf")
+expect_eq "c: front-snippets lists both sockets per path" "$NPATHS one, $NPATHS two" \
+    "$(grep -c "\"socket\".*\"$T/run/one.sock\"" "$T/50-two.conf") one, $(grep -c "\"socket\".*\"$T/run/two.sock\"" "$T/50-two.conf") two"
 PORT=$(stack_free_port)
 PIDS="$PIDS $T/f-c/front.pidfile"
 STACK_LIGHTTPD_SNIPPET=$T/50-two.conf stack_stock_front_start lighttpd "$T/f-c" "$PORT" "$T/unused.sock" ||
@@ -338,13 +343,47 @@ info "c: two instances, each re-exec'd under load: $(kinds c)"
 expect_eq "c: only 200s" 0 "$(bad c)"
 expect_eq "c: each instance re-exec'd once, same pids" "1 1 $C1 $C2" \
     "$(grep -c 're-exec: requests' "$T/c-one.log") $(grep -c 're-exec: requests' "$T/c-two.log") $(sed -n 's/^start //p' "$T/c-one.events") $(sed -n 's/^start //p' "$T/c-two.events")"
+# 40 reads in a row: both serve (round-robin); then instance two stops
+# (systemctl stop models-api@two: its socket file stays, connecting is
+# refused) and lighttpd skips it: 40 more reads, all 200, all from one.
+BASE="http://127.0.0.1:$PORT"
+reads40() {
+	local i
+	for i in $(seq 40); do
+		curl -s -o /dev/null -w '%{http_code}\n' -H "Authorization: Bearer $KEY" \
+		    "$BASE/v2/acme/proj/models?limit=1"
+	done | sort | uniq -c | awk '{ printf "%s%s x%s", (NR > 1 ? ", " : ""), $2, $1 }'
+}
+N1=$(wc -l <"$T/c-one.log"); N2=$(wc -l <"$T/c-two.log")
+expect_eq "c: 40 reads through both instances: all 200" "200 x40" "$(reads40)"
+info "c: the 40 reads: one served $(($(wc -l <"$T/c-one.log") - N1)), two $(($(wc -l <"$T/c-two.log") - N2))"
+expect_eq "c: ... both instances served some" yes \
+    "$([ "$(wc -l <"$T/c-one.log")" -gt "$N1" ] && [ "$(wc -l <"$T/c-two.log")" -gt "$N2" ] && echo yes)"
+stack_stop_pid "$T/c-two.mgr"
+wait_until 10 eval '! kill -0 "$C2" 2>/dev/null'
+N1=$(wc -l <"$T/c-one.log"); N2=$(wc -l <"$T/c-two.log")
+expect_eq "c: instance two stopped: 40 reads, all 200" "200 x40" "$(reads40)"
+expect_eq "c: ... all served by instance one" "yes $N2" \
+    "$([ "$(wc -l <"$T/c-one.log")" -ge $((N1 + 40)) ] && echo yes) $(wc -l <"$T/c-two.log")"
 
 # --- d. backup and restore into a new cluster -----------------------------------------
 BASE="http://127.0.0.1:$PORT"
 awk '$2 == 200 && $3 == "create" { print $4, $5 }' "$T/c.out" | head -n 20 >"$T/d.refs"
 mkdir -p "$T/backup" && chown "$PG_USER" "$T/backup"
-as_pg "$PGBIN/pg_dump" -Fc -h "$T/sock" -U postgres -f "$T/backup/models.dump" models 2>"$T/d.err" ||
-    abort "pg_dump: $(cat "$T/d.err")"
+# The README's commands themselves (its Backups section, continuation
+# lines joined), run as they are; only the dump's path is $T/backup's, and
+# PGHOST (and PATH, for this PostgreSQL's tools) say which cluster.
+awk '/^## Backups$/ { s = 1; next } s && /^## / { exit }
+    s && /^```sh$/ { c = 1; next } c && /^```$/ { c = 0; next }
+    c { if (sub(/\\$/, "")) { l = l $0; next } print l $0; l = "" }' "$ROOT/README.md" |
+    sed "s|/var/backups/|$T/backup/|g" >"$T/d.recipe"
+expect_eq "d: the README's recipe: dump, createdb, pg_restore" "3 runuser runuser runuser" \
+    "$(wc -l <"$T/d.recipe") $(awk '{ printf "%s%s", (NR > 1 ? " " : ""), $1 }' "$T/d.recipe")"
+readme_step() {	# readme_step N SOCKDIR: line N of the recipe, on that cluster
+	sed -n "$1p" "$T/d.recipe" >"$T/d.step"
+	PGHOST=$2 PATH="$PGBIN:$PATH" sh -e "$T/d.step"
+}
+readme_step 1 "$T/sock" >"$T/d.err" 2>&1 || abort "pg_dump: $(cat "$T/d.err")"
 for r in $(awk '{ print $1 "/versions/" $2 }' "$T/d.refs"); do
 	curl -s -H "Authorization: Bearer $KEY" "$BASE/v2/acme/proj/models/$r"; echo
 done >"$T/d.before"
@@ -353,14 +392,21 @@ stack_stop_pid "$T/f-c/front.pidfile"
 stack_pg_init "$T/pg2" || abort "second cluster"
 (
 	stack_pg_start "$T/pg2" "$T/sock2" "-c fsync=off" || exit 1
-	# A fresh, empty database "models" (stack_pg_start made it) takes it all.
-	as_pg "$PGBIN/pg_restore" --exit-on-error -h "$T/sock2" -U postgres -d models \
-	    "$T/backup/models.dump"
+	# The role models-admin setup makes; then the README's restore.
+	as_pg "$PGBIN/psql" -h "$T/sock2" -U postgres -d postgres -qc 'CREATE ROLE "models-api" LOGIN' &&
+	    readme_step 2 "$T/sock2" && readme_step 3 "$T/sock2" || exit 1
+	# The app connects as models-api, as a host set up so does.
+	echo "stack $APP_USER models-api" | as_pg tee -a "$T/pg2/pg_ident.conf" >/dev/null &&
+	    as_pg "$PGBIN/pg_ctl" -D "$T/pg2" reload
 ) >"$T/d.restore" 2>&1 || abort "restore: $(tail -n 5 "$T/d.restore")"
-URL2="postgresql:///models?host=$T/sock2&user=postgres"
+expect_eq "d: restored: everything owned by models-api" "models-api" \
+    "$(as_pg "$PGBIN/psql" -h "$T/sock2" -U postgres -d models_restored -Atc \
+    "SELECT string_agg(DISTINCT pg_get_userbyid(relowner), ' ') FROM pg_class WHERE relnamespace = 'public'::regnamespace")"
+URL2="postgresql:///models_restored?host=$T/sock2&user=postgres"
 expect_eq "d: restored: models-admin lists the same versions" "$LIST1" \
     "$(DATABASE_URL=$URL2 "$ADMIN" model list acme proj)"
-DATABASE_URL=$URL2 app_start d || abort "models-api (d)"
+DATABASE_URL="postgresql:///models_restored?host=$T/sock2&user=models-api" app_start d ||
+    abort "models-api (d)"
 PORT=$(stack_free_port)
 BASE="http://127.0.0.1:$PORT"
 PIDS="$PIDS $T/f-d/front.pidfile"
@@ -411,7 +457,8 @@ rm -f /usr/sbin/policy-rc.d
 groupadd -o -g 65534 models-api && useradd -o -u 65534 -g 65534 -M -d /nonexistent \
     -s /usr/sbin/nologin models-api || exit 1
 dpkg --force-confold -i "$DEB" >"$T/e/install1.log" 2>&1 || { echo "install 1 failed"; exit 1; }
-printf 'DATABASE_URL=%s\nMODELS_API_THREADS=4\n' "$URL" >/etc/models-api/env
+# Quoted, as the README writes it: models-admin refuses a bare & there.
+printf "DATABASE_URL='%s'\nMODELS_API_THREADS=4\n" "$URL" >/etc/models-api/env
 spawn-fcgi -n -s "$T/e/app.sock" -M 0660 -u models-api -g models-api -U www-data \
     -G www-data -- /usr/sbin/models-api 2>>"$T/e/app.log" &
 echo $! >"$T/e/app.pid"
