@@ -113,6 +113,14 @@ sleep_ms(int ms)
 	nanosleep(&ts, NULL);
 }
 
+/* Formats a query into q (2048 bytes) and runs it on conn. */
+static PGresult *
+exec_fmt(PGconn *conn, char q[2048], const char *fmt, va_list ap)
+{
+	vsnprintf(q, 2048, fmt, ap);
+	return PQexec(conn, q);
+}
+
 /* Runs SQL on the admin session; a failure ends the program. */
 static void
 sql(const char *fmt, ...)
@@ -122,9 +130,8 @@ sql(const char *fmt, ...)
 	PGresult *res;
 
 	va_start(ap, fmt);
-	vsnprintf(q, sizeof(q), fmt, ap);
+	res = exec_fmt(admin, q, fmt, ap);
 	va_end(ap);
-	res = PQexec(admin, q);
 	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
 	    PQresultStatus(res) != PGRES_TUPLES_OK) {
 		fprintf(stderr, "db-tests: %s: %s", q, PQerrorMessage(admin));
@@ -144,9 +151,8 @@ sql_num(const char *fmt, ...)
 	long long v = -1;
 
 	va_start(ap, fmt);
-	vsnprintf(q, sizeof(q), fmt, ap);
+	res = exec_fmt(admin, q, fmt, ap);
 	va_end(ap);
-	res = PQexec(admin, q);
 	if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
 	    !PQgetisnull(res, 0, 0))
 		v = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
@@ -165,9 +171,8 @@ sql_text(PGconn *conn, char *out, size_t size, const char *fmt, ...)
 	PGresult *res;
 
 	va_start(ap, fmt);
-	vsnprintf(q, sizeof(q), fmt, ap);
+	res = exec_fmt(conn, q, fmt, ap);
 	va_end(ap);
-	res = PQexec(conn, q);
 	if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1) {
 		fprintf(stderr, "db-tests: %s: %s", q, PQerrorMessage(conn));
 		snprintf(out, size, "(error)");
