@@ -24,12 +24,29 @@ deleted_body(struct response *resp, long long n)
 	return resp_json(resp, 200, o);
 }
 
+/* What a delete came to: the count, or the store's 404 reason. */
+static int
+delete_answer(const struct endpoint_call *c, enum store_status s,
+    const struct store_result *res)
+{
+	int rc;
+
+	if (answer_store(s, c->rt, c->resp, &rc))
+		return rc;
+	if (s == STORE_OK)
+		return deleted_body(c->resp, res->num_deleted);
+	if (s == STORE_NOT_FOUND && res->message != NULL)
+		return answer_reason(c->resp, 404, res->message,
+		    "NotFoundError");
+	return -1;
+}
+
 int
 models_delete(const struct endpoint_call *c)
 {
 	const struct route *rt = c->rt;
 	const struct refs *refs = c->refs;
-	struct store_delete d = {
+	const struct store_delete d = {
 		.key_hash = c->hash, .entity = rt->entity.val,
 		.project = rt->project.val, .object_id = rt->object_id.val,
 		.refs = refs->given ? refs->v : NULL, .nrefs = refs->n,
@@ -38,18 +55,11 @@ models_delete(const struct endpoint_call *c)
 	};
 	struct store_result res = { .num_deleted = 0, .key_id = -1 };
 	enum store_status s;
-	int rc = 0;
+	int rc;
 
 	s = c->st->ops->delete_model(c->st->ctx, &d, &res);
 	c->resp->key_id = res.key_id;
-	if (answer_store(s, rt, c->resp, &rc))
-		;
-	else if (s == STORE_OK)
-		rc = deleted_body(c->resp, res.num_deleted);
-	else if (s == STORE_NOT_FOUND && res.message != NULL)
-		rc = answer_reason(c->resp, 404, res.message, "NotFoundError");
-	else
-		rc = -1;
+	rc = delete_answer(c, s, &res);
 	free(res.message);
 	return rc;
 }
@@ -261,13 +271,14 @@ models_create(const struct endpoint_call *c)
 {
 	const struct body_model *m = c->model;
 	struct version_new v;
+	struct store_create cr;
 	long long index = -1;
 	enum store_status s;
 	int rc;
 
 	if (version_prepare(m, &v) != 0)
 		return -1;
-	struct store_create cr = {
+	cr = (struct store_create){
 		.key_hash = c->hash, .entity = c->rt->entity.val,
 		.project = c->rt->project.val, .object_id = m->object_id,
 		.digest = v.digest, .val = v.val,

@@ -6,7 +6,10 @@
 #include "pct.h"
 #include "route.h"
 
-/* More segments than the longest pattern has is no route. */
+/*
+ * More segments than the longest pattern has is no route (a longer pattern
+ * would never match: tests/unit/test_endpoint.c routes every pattern).
+ */
 #define MAX_SEGMENTS 7
 
 /* The routes; a new resource adds its rows here. */
@@ -72,6 +75,21 @@ pattern_fits(const char *pattern, const struct route_param *seg,
 	return 0;
 }
 
+/* True when some pattern has nseg segments: only then is a path decoded. */
+static int
+some_pattern_has(size_t nseg)
+{
+	for (size_t i = 0; i < route_npatterns; i++) {
+		size_t n = 1;
+
+		for (const char *p = route_patterns[i].pattern; *p; p++)
+			n += *p == '/';
+		if (n == nseg)
+			return 1;
+	}
+	return 0;
+}
+
 /* The route's kind and parameters from the first pattern that fits. */
 static void
 match_patterns(const struct route_param *seg, size_t nseg, struct route *r)
@@ -113,6 +131,8 @@ route_match(const char *path, size_t len, struct route *r)
 		nseg++;
 		start = i + 1;
 	}
+	if (!some_pattern_has(nseg))
+		return 0;
 
 	if ((r->buf = malloc(end)) == NULL)
 		return -1;
