@@ -284,7 +284,7 @@ static int
 check_rest(const struct endpoint *ep, const struct request *r,
     const struct target *t, struct input *in)
 {
-	size_t npath = json_object_array_length(in->errors);
+	size_t npath;
 	int only;
 
 	if ((ep->flags & EP_DIGESTS) && refs_check(t->qs, t->qlen, &in->q,
@@ -297,6 +297,7 @@ check_rest(const struct endpoint *ep, const struct request *r,
 	    &in->offset) != 0))
 		return -1;
 	if (ep->flags & EP_MODEL) {
+		npath = json_object_array_length(in->errors);
 		if (models_check_body(r, in->errors, &in->parsed, &in->m,
 		    &only) != 0)
 			return -1;
