@@ -1,4 +1,4 @@
-# models-api: W&B Weave's "delete model" endpoint as a C FastCGI program.
+# models-api: W&B Weave's v2 Models resource as a C FastCGI program.
 #
 #   make          build build/models-api, build/models-admin and their man pages
 #   make test     unit tests only (no root, network, database or daemons)
