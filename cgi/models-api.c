@@ -26,6 +26,7 @@
 #include <fcgiapp.h>
 
 #include "app.h"
+#include "clock.h"
 #include "config.h"
 #include "db.h"
 #include "log.h"
@@ -145,15 +146,6 @@ usage(const char *bad)
 	    "  FastCGI on fd 0 when it is a listening socket, else one CGI "
 	    "request from the environment\n");
 	exit(2);
-}
-
-static long long
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 /* Reads an integer variable in [lo, hi]; exits 2 with a message if bad. */
@@ -401,13 +393,7 @@ take_heavy(void)
 {
 	struct timespec until;
 
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += cfg.timeout_ms / 1000;
-	until.tv_nsec += (long)(cfg.timeout_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	deadline_in(CLOCK_REALTIME, cfg.timeout_ms, &until);
 	while (sem_timedwait(&heavy_slots, &until) != 0)
 		if (errno != EINTR)
 			return 0;
@@ -1174,12 +1160,8 @@ main(int argc, char **argv)
 	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 	remember_self(argv);
 	load_config(argc, argv);
-	{	/* metrics: build info and start time */
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		metrics_init(MODELS_API_VERSION, cfg.connections,
-		    (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-	}
+	/* metrics: build info and start time */
+	metrics_init(MODELS_API_VERSION, cfg.connections, wall_ms());
 	/* A bug in a network-facing parser should not come with root. */
 	if (geteuid() == 0 && (getenv("MODELS_API_ALLOW_ROOT") == NULL ||
 	    strcmp(getenv("MODELS_API_ALLOW_ROOT"), "1") != 0)) {
