@@ -35,6 +35,15 @@
 
 #define MAX_THREADS 256
 #define MAX_CONNECTIONS 4096
+/* The settings' defaults and limits; help() and models-api(8) say them. */
+#define DEFAULT_THREADS 4
+#define DEFAULT_CONNECTIONS 64
+#define DEFAULT_BODY_TIMEOUT_MS 10000
+#define DEFAULT_SEND_TIMEOUT_MS 10000
+#define DEFAULT_STATEMENT_TIMEOUT_MS 5000
+#define MAX_TIMEOUT_MS 3600000		/* an hour */
+#define DEFAULT_MAX_BODY (4 << 20)
+#define MAX_MAX_BODY (1 << 30)
 /*
  * A body at least this large is parsed by at most `threads` requests at
  * once (heavy_slots): what bounds the memory a burst of large bodies takes.
@@ -212,19 +221,20 @@ load_config(int argc, char **argv)
 	cfg.url = getenv("DATABASE_URL");
 	if (cfg.url != NULL && *cfg.url == '\0')
 		cfg.url = NULL;
-	cfg.threads = env_int("MODELS_API_THREADS", 4, 1, MAX_THREADS);
-	cfg.connections = env_int("MODELS_API_CONNECTIONS", 64, 1,
-	    MAX_CONNECTIONS);
+	cfg.threads = env_int("MODELS_API_THREADS", DEFAULT_THREADS, 1,
+	    MAX_THREADS);
+	cfg.connections = env_int("MODELS_API_CONNECTIONS",
+	    DEFAULT_CONNECTIONS, 1, MAX_CONNECTIONS);
 	cfg.max_lists = env_int("MODELS_API_MAX_LISTS",
 	    cfg.threads > 1 ? cfg.threads / 2 : 1, 1, MAX_THREADS);
-	cfg.body_timeout_ms = env_int("MODELS_API_BODY_TIMEOUT_MS", 10000, 1,
-	    3600000);
-	cfg.send_timeout_ms = env_int("MODELS_API_SEND_TIMEOUT_MS", 10000, 1,
-	    3600000);
-	cfg.timeout_ms = env_int("MODELS_API_STATEMENT_TIMEOUT_MS", 5000, 1,
-	    3600000);
-	cfg.max_body = env_int("MODELS_API_MAX_BODY_BYTES", 4 << 20, 0,
-	    1 << 30);
+	cfg.body_timeout_ms = env_int("MODELS_API_BODY_TIMEOUT_MS",
+	    DEFAULT_BODY_TIMEOUT_MS, 1, MAX_TIMEOUT_MS);
+	cfg.send_timeout_ms = env_int("MODELS_API_SEND_TIMEOUT_MS",
+	    DEFAULT_SEND_TIMEOUT_MS, 1, MAX_TIMEOUT_MS);
+	cfg.timeout_ms = env_int("MODELS_API_STATEMENT_TIMEOUT_MS",
+	    DEFAULT_STATEMENT_TIMEOUT_MS, 1, MAX_TIMEOUT_MS);
+	cfg.max_body = env_int("MODELS_API_MAX_BODY_BYTES", DEFAULT_MAX_BODY,
+	    0, MAX_MAX_BODY);
 	db_set_prepared(env_int("MODELS_API_PREPARED", 1, 0, 1));
 	/* "/api/" and "/api" mount the same; "/" is no prefix at all. */
 	if ((cfg.prefix = strdup(prefix ? prefix : "")) == NULL) {
