@@ -1,4 +1,4 @@
-# models-api: W&B Weave's "delete model" endpoint as a C FastCGI program.
+# models-api: W&B Weave's v2 Models resource as a C FastCGI program.
 #
 #   make          build build/models-api, build/models-admin and their man pages
 #   make test     unit tests only (no root, network, database or daemons)
@@ -56,7 +56,7 @@ SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
 LIB_OBJ	 = $(patsubst lib/%.c,$(BUILD)/obj/%.o,$(wildcard lib/*.c)) \
 	   $(BUILD)/obj/migrations.o $(BUILD)/obj/openapi-doc.o
 TEST_OBJ = $(patsubst tests/unit/%.c,$(BUILD)/obj/test-%.o,\
-	   $(wildcard tests/unit/*.c))
+	   $(wildcard tests/unit/*.c)) $(BUILD)/obj/fake-fake_store.o
 MIGRATIONS = $(sort $(wildcard sql/[0-9]*.sql))
 MAN	 = $(BUILD)/models-api.8 $(BUILD)/models-admin.8
 UNITS	 = models-api.socket models-api.service models-api-spawn.service \
@@ -72,7 +72,11 @@ $(BUILD)/obj/cgi-%.o: cgi/%.c deploy/debian/changelog | $(BUILD)/obj
 	$(CC) $(ALL_CFLAGS) -DMODELS_API_VERSION='"$(VERSION)"' -c -o $@ $<
 
 $(BUILD)/obj/test-%.o: tests/unit/%.c | $(BUILD)/obj
-	$(CC) $(ALL_CFLAGS) -Itests/unit -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -Itests/unit -Itests/fake -c -o $@ $<
+
+# The fake data layer the unit tests and tests/fuzz/fuzz_app.c share.
+$(BUILD)/obj/fake-%.o: tests/fake/%.c | $(BUILD)/obj
+	$(CC) $(ALL_CFLAGS) -Itests/fake -c -o $@ $<
 
 $(BUILD)/obj/dbtest-%.o: tests/db/%.c | $(BUILD)/obj
 	$(CC) $(ALL_CFLAGS) -Itests/unit -c -o $@ $<

@@ -49,25 +49,55 @@ static PGconn *conn;
 #define USE_MODEL_RESTORE "model restore ENTITY PROJECT OBJECT_ID DIGEST|vN"
 #define USE_PURGE	"purge [--older-than DURATION]"
 
+/*
+ * The advisory lock migrate holds for its transaction, so that several
+ * hosts migrating at once (a package upgrade on each) apply every
+ * migration once. Any fixed number will do, but it must never change:
+ * two versions of this program must take the same lock.
+ */
+#define MIGRATE_LOCK_ID	"7277016430519141"
+
 #ifndef MODELS_API_VERSION
 #define MODELS_API_VERSION "unknown"
 #endif
 
-/* Every command, for --help; a new command is one row. */
-static const struct {
+/*
+ * A command: its word, its second word ("" when it has none), its
+ * synopsis (for --help and usage lines) and its handler, which gets the
+ * words after these and returns the exit status. A new command is a
+ * handler and one row of commands[].
+ */
+struct command {
 	const char	*cmd, *sub, *synopsis;
-} commands[] = {
-	{ "setup", "", USE_SETUP },
-	{ "migrate", "", USE_MIGRATE },
-	{ "key", "create", USE_KEY_CREATE },
-	{ "key", "list", USE_KEY_LIST },
-	{ "key", "revoke", USE_KEY_REVOKE },
-	{ "model", "add", USE_MODEL_ADD },
-	{ "model", "create", USE_MODEL_CREATE },
-	{ "model", "list", USE_MODEL_LIST },
-	{ "model", "restore", USE_MODEL_RESTORE },
-	{ "purge", "", USE_PURGE },
+	int		(*run)(int argc, char **argv);
 };
+
+static int	cmd_setup(int, char **);
+static int	cmd_migrate(int, char **);
+static int	cmd_key_create(int, char **);
+static int	cmd_key_list(int, char **);
+static int	cmd_key_revoke(int, char **);
+static int	cmd_model_add(int, char **);
+static int	cmd_model_create(int, char **);
+static int	cmd_model_list(int, char **);
+static int	cmd_model_restore(int, char **);
+static int	cmd_purge(int, char **);
+
+/* Every command, in the order --help and the usage lines give them. */
+static const struct command commands[] = {
+	{ "setup", "", USE_SETUP, cmd_setup },
+	{ "migrate", "", USE_MIGRATE, cmd_migrate },
+	{ "key", "create", USE_KEY_CREATE, cmd_key_create },
+	{ "key", "list", USE_KEY_LIST, cmd_key_list },
+	{ "key", "revoke", USE_KEY_REVOKE, cmd_key_revoke },
+	{ "model", "add", USE_MODEL_ADD, cmd_model_add },
+	{ "model", "create", USE_MODEL_CREATE, cmd_model_create },
+	{ "model", "list", USE_MODEL_LIST, cmd_model_list },
+	{ "model", "restore", USE_MODEL_RESTORE, cmd_model_restore },
+	{ "purge", "", USE_PURGE, cmd_purge },
+};
+static const size_t ncommands = sizeof(commands) / sizeof(commands[0]);
+
 
 /*
  * --help after any words: the synopsis of every command they start (all
@@ -76,11 +106,11 @@ static const struct {
 static int
 help(const char *cmd, const char *sub)
 {
-	size_t n = sizeof(commands) / sizeof(commands[0]), shown = 0;
+	size_t shown = 0;
 	int pass;
 
 	for (pass = 0; pass < 2 && shown == 0; pass++)
-		for (size_t i = 0; i < n; i++) {
+		for (size_t i = 0; i < ncommands; i++) {
 			/* Pass 0: those matching the words given; pass 1: all. */
 			if (pass == 0 && (strcmp(cmd, commands[i].cmd) != 0 ||
 			    (*sub != '\0' && *commands[i].sub != '\0' &&
@@ -204,7 +234,7 @@ migrate_apply(FILE *out)
 	unsigned int applied = 0;
 
 	exec_cmd("BEGIN");
-	exec_cmd("SELECT pg_advisory_xact_lock(7277016430519141)");
+	exec_cmd("SELECT pg_advisory_xact_lock(" MIGRATE_LOCK_ID ")");
 	exec_cmd("CREATE TABLE IF NOT EXISTS schema_migrations ("
 	    "name text PRIMARY KEY, "
 	    "applied_at timestamptz NOT NULL DEFAULT now())");
@@ -231,11 +261,13 @@ migrate_apply(FILE *out)
 }
 
 static int
-cmd_migrate(void)
+cmd_migrate(int argc, char **argv)
 {
+	(void)argv;
+	if (argc != 0)
+		usage(USE_MIGRATE);
 	connect_db();
 	migrate_apply(stdout);
-	PQfinish(conn);
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
@@ -244,6 +276,22 @@ check_name(const char *what, const char *s)
 {
 	if (valid_name(s, strlen(s)) != VALID_OK)
 		bad_args("%s must be 1-128 of [A-Za-z0-9_.-]: \"%s\"", what, s);
+}
+
+/*
+ * A model's path words, as the API checks them: ENTITY, PROJECT and, when
+ * not NULL, OBJECT_ID. Exits 2 on the first bad one.
+ */
+static void
+check_model_path(const char *entity, const char *project,
+    const char *object_id)
+{
+	check_name("ENTITY", entity);
+	check_name("PROJECT", project);
+	if (object_id != NULL && valid_object_id(object_id,
+	    strlen(object_id)) != VALID_OK)
+		bad_args("OBJECT_ID must be 1-128 word characters, '.' or "
+		    "'-': \"%s\"", object_id);
 }
 
 static void
@@ -343,13 +391,10 @@ static int
 cmd_key_create(int argc, char **argv)
 {
 	struct key_args k;
-	int rc;
 
 	key_args(argc, argv, USE_KEY_CREATE, &k);
 	connect_db();
-	rc = key_create(k.entity, k.role, k.label);
-	PQfinish(conn);
-	return rc;
+	return key_create(k.entity, k.role, k.label);
 }
 
 /*
@@ -402,9 +447,54 @@ run_wait(char *const argv[], const char *input, int out_to_err)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
+/* Where setup creates its role and database: DATABASE_URL's words. */
+struct setup_target {
+	const char	*role, *db, *host, *port;
+};
+
 /*
- * The role and database in DATABASE_URL (role: its user, else the
- * service user; database: its dbname, else the role's name), created on
+ * Reads t from DATABASE_URL: the role is its user, else PGUSER, else the
+ * service user; the database its dbname, else PGDATABASE, else the role's
+ * name. Returns the parsed options, which hold t's strings until
+ * PQconninfoFree; exits 2 when DATABASE_URL does not parse.
+ */
+static PQconninfoOption *
+setup_target(struct setup_target *t)
+{
+	const char *url = getenv("DATABASE_URL");
+	PQconninfoOption *opts;
+	char *err = NULL;
+
+	if ((opts = PQconninfoParse(url ? url : "", &err)) == NULL) {
+		if (err == NULL)
+			bad_args("out of memory");
+		log_oneline(err);
+		bad_args("DATABASE_URL: %s", err);
+	}
+	memset(t, 0, sizeof(*t));
+	for (PQconninfoOption *o = opts; o->keyword != NULL; o++) {
+		if (o->val == NULL || *o->val == '\0')
+			continue;
+		if (strcmp(o->keyword, "user") == 0)
+			t->role = o->val;
+		else if (strcmp(o->keyword, "dbname") == 0)
+			t->db = o->val;
+		else if (strcmp(o->keyword, "host") == 0)
+			t->host = o->val;
+		else if (strcmp(o->keyword, "port") == 0)
+			t->port = o->val;
+	}
+	if (t->role == NULL)
+		t->role = getenv("PGUSER") && *getenv("PGUSER") ?
+		    getenv("PGUSER") : SERVICE_USER;
+	if (t->db == NULL)
+		t->db = getenv("PGDATABASE") && *getenv("PGDATABASE") ?
+		    getenv("PGDATABASE") : t->role;
+	return opts;
+}
+
+/*
+ * The role and database in DATABASE_URL (see setup_target), created on
  * the local cluster as postgres with psql, when missing. Each says
  * whether it was created or found.
  */
@@ -424,68 +514,31 @@ setup_database(void)
 	    "SELECT format('CREATE DATABASE %I OWNER %I', :'db', :'role') "
 	    "WHERE NOT EXISTS (SELECT FROM pg_database WHERE datname = :'db')"
 	    "\n\\gexec\n";
-	const char *url = getenv("DATABASE_URL");
-	const char *role = NULL, *db = NULL, *host = NULL, *port = NULL;
-	char *err = NULL, rolev[300], dbv[300], hostv[1100], portv[300];
-	char *argv[24];
-	PQconninfoOption *opts;
-	int n = 0, rc;
+	struct setup_target t;
+	PQconninfoOption *opts = setup_target(&t);
+	char rolev[300], dbv[300], hostv[1100], portv[300];
+	char *argv[24] = {
+		"runuser", "-u", "postgres", "--", "psql", "-X", "-q", "-A",
+		"-t", "-v", "ON_ERROR_STOP=1", "-v", rolev, "-v", dbv,
+	};
+	int n = 15, rc;
 
-	if ((opts = PQconninfoParse(url ? url : "", &err)) == NULL) {
-		if (err == NULL)
-			bad_args("out of memory");
-		log_oneline(err);
-		bad_args("DATABASE_URL: %s", err);
-	}
-	for (PQconninfoOption *o = opts; o->keyword != NULL; o++) {
-		if (o->val == NULL || *o->val == '\0')
-			continue;
-		if (strcmp(o->keyword, "user") == 0)
-			role = o->val;
-		else if (strcmp(o->keyword, "dbname") == 0)
-			db = o->val;
-		else if (strcmp(o->keyword, "host") == 0)
-			host = o->val;
-		else if (strcmp(o->keyword, "port") == 0)
-			port = o->val;
-	}
-	if (role == NULL)
-		role = getenv("PGUSER") && *getenv("PGUSER") ? getenv("PGUSER") :
-		    SERVICE_USER;
-	if (db == NULL)
-		db = getenv("PGDATABASE") && *getenv("PGDATABASE") ?
-		    getenv("PGDATABASE") : role;
-	snprintf(rolev, sizeof(rolev), "role=%s", role);
-	snprintf(dbv, sizeof(dbv), "db=%s", db);
-	if (host != NULL && host[0] != '/' && host[0] != '@') {
+	snprintf(rolev, sizeof(rolev), "role=%s", t.role);
+	snprintf(dbv, sizeof(dbv), "db=%s", t.db);
+	if (t.host != NULL && t.host[0] != '/' && t.host[0] != '@') {
 		fprintf(stderr, "models-admin: DATABASE_URL names the server "
 		    "%s: create role %s and database %s there yourself; the "
-		    "rest goes on\n", host, role, db);
+		    "rest goes on\n", t.host, t.role, t.db);
 		PQconninfoFree(opts);
 		return;
 	}
-	argv[n++] = "runuser";
-	argv[n++] = "-u";
-	argv[n++] = "postgres";
-	argv[n++] = "--";
-	argv[n++] = "psql";
-	argv[n++] = "-X";
-	argv[n++] = "-q";
-	argv[n++] = "-A";
-	argv[n++] = "-t";
-	argv[n++] = "-v";
-	argv[n++] = "ON_ERROR_STOP=1";
-	argv[n++] = "-v";
-	argv[n++] = rolev;
-	argv[n++] = "-v";
-	argv[n++] = dbv;
-	if (host != NULL) {
-		snprintf(hostv, sizeof(hostv), "%s", host);
+	if (t.host != NULL) {
+		snprintf(hostv, sizeof(hostv), "%s", t.host);
 		argv[n++] = "-h";
 		argv[n++] = hostv;
 	}
-	if (port != NULL) {
-		snprintf(portv, sizeof(portv), "%s", port);
+	if (t.port != NULL) {
+		snprintf(portv, sizeof(portv), "%s", t.port);
 		argv[n++] = "-p";
 		argv[n++] = portv;
 	}
@@ -565,13 +618,10 @@ cmd_setup(int argc, char **argv)
 		    "%s): none created (models-admin key create %s makes "
 		    "another)\n", k.entity, PQgetvalue(res, 0, 1), k.entity);
 		PQclear(res);
-		PQfinish(conn);
 		return 0;
 	}
 	PQclear(res);
-	rc = key_create(k.entity, k.role, k.label);
-	PQfinish(conn);
-	return rc;
+	return key_create(k.entity, k.role, k.label);
 }
 
 /*
@@ -624,7 +674,6 @@ cmd_key_list(int argc, char **argv)
 			    " revoked" : "");
 	}
 	PQclear(res);
-	PQfinish(conn);
 	return fflush(stdout) == 0 ? 0 : 1;
 }
 
@@ -664,7 +713,6 @@ cmd_key_revoke(int argc, char **argv)
 		    *PQgetvalue(res, 0, 3) ? ", " : "", PQgetvalue(res, 0, 3),
 		    PQgetvalue(res, 0, 4));
 	PQclear(res);
-	PQfinish(conn);
 	if (!found) {
 		fprintf(stderr, "models-admin: no key %s\n", argv[0]);
 		return 1;
@@ -694,11 +742,7 @@ cmd_model_add(int argc, char **argv)
 	}
 	if (npos != 3)
 		usage(USE_MODEL_ADD);
-	check_name("ENTITY", pos[0]);
-	check_name("PROJECT", pos[1]);
-	if (valid_object_id(pos[2], strlen(pos[2])) != VALID_OK)
-		bad_args("OBJECT_ID must be 1-128 word characters, '.' or "
-		    "'-': \"%s\"", pos[2]);
+	check_model_path(pos[0], pos[1], pos[2]);
 
 	/*
 	 * --val is read as a POST body is (the create body rules (README, lib/openapi.json)); the digest is
@@ -729,7 +773,6 @@ cmd_model_add(int argc, char **argv)
 	printf("%s %s\n", PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
 	PQclear(res);
 	free(compact);
-	PQfinish(conn);
 	return 0;
 }
 
@@ -750,8 +793,7 @@ cmd_model_list(int argc, char **argv)
 	}
 	if (npos < 2)
 		usage(USE_MODEL_LIST);
-	check_name("ENTITY", pos[0]);
-	check_name("PROJECT", pos[1]);
+	check_model_path(pos[0], pos[1], NULL);
 	vals[0] = pos[0];
 	vals[1] = pos[1];
 	vals[2] = npos == 3 ? pos[2] : NULL;
@@ -776,7 +818,6 @@ cmd_model_list(int argc, char **argv)
 		    PQgetvalue(res, i, 3), deleted ? " " : "",
 		    deleted ? PQgetvalue(res, i, 4) : "");
 	PQclear(res);
-	PQfinish(conn);
 	return 0;
 }
 
@@ -811,6 +852,39 @@ slurp(const char *path, size_t *len)
 }
 
 /*
+ * The body POST would get for model create, run through the same checks
+ * (lib/body.c), which fill m; m points into the body returned, to be put
+ * once m is done with. On a bad one, exits 2 with the words a 422 would
+ * use, on one line.
+ */
+static struct json_object *
+create_body(const char *name, const char *description,
+    struct json_object *attrs, const char *source, size_t source_len,
+    struct body_model *m)
+{
+	struct json_object *body, *errors;
+
+	if ((body = json_object_new_object()) == NULL ||
+	    (errors = json_object_new_array()) == NULL ||
+	    json_object_object_add(body, "name",
+	    json_object_new_string(name)) != 0 ||
+	    json_object_object_add(body, "description", description ?
+	    json_object_new_string(description) : NULL) != 0 ||
+	    json_object_object_add(body, "source_code",
+	    json_object_new_string_len(source, (int)source_len)) != 0 ||
+	    json_object_object_add(body, "attributes", attrs) != 0 ||
+	    body_check(body, errors, m) != 0)
+		bad_args("out of memory");
+	if (json_object_array_length(errors) > 0) {
+		struct json_object *e = json_object_array_get_idx(errors, 0), *msg;
+		json_object_object_get_ex(e, "msg", &msg);
+		bad_args("%s", json_object_get_string(msg));
+	}
+	json_object_put(errors);
+	return body;
+}
+
+/*
  * model create: builds the body POST would get and runs it through the same
  * checks (lib/body.c), value and digests (lib/version.c).
  */
@@ -819,7 +893,7 @@ cmd_model_create(int argc, char **argv)
 {
 	const char *pos[3], *source_path = NULL, *description = NULL;
 	const char *attributes = NULL;
-	struct json_object *body, *attrs = NULL, *errors;
+	struct json_object *body, *attrs = NULL;
 	struct jparse_error perr;
 	struct body_model m;
 	struct version_new v;
@@ -842,8 +916,7 @@ cmd_model_create(int argc, char **argv)
 	}
 	if (npos != 3 || source_path == NULL)
 		usage(USE_MODEL_CREATE);
-	check_name("ENTITY", pos[0]);
-	check_name("PROJECT", pos[1]);
+	check_model_path(pos[0], pos[1], NULL);
 	if (utf8_count(pos[2], strlen(pos[2])) < 0 || (description != NULL &&
 	    utf8_count(description, strlen(description)) < 0))
 		bad_args("NAME and --description must be UTF-8 text");
@@ -857,23 +930,7 @@ cmd_model_create(int argc, char **argv)
 	if (source_len > INT_MAX)
 		bad_args("the source is too large");
 
-	if ((body = json_object_new_object()) == NULL ||
-	    (errors = json_object_new_array()) == NULL ||
-	    json_object_object_add(body, "name",
-	    json_object_new_string(pos[2])) != 0 ||
-	    json_object_object_add(body, "description", description ?
-	    json_object_new_string(description) : NULL) != 0 ||
-	    json_object_object_add(body, "source_code",
-	    json_object_new_string_len(source, (int)source_len)) != 0 ||
-	    json_object_object_add(body, "attributes", attrs) != 0 ||
-	    body_check(body, errors, &m) != 0)
-		bad_args("out of memory");
-	if (json_object_array_length(errors) > 0) {
-		/* The same words a 422 would use, on one line. */
-		struct json_object *e = json_object_array_get_idx(errors, 0), *msg;
-		json_object_object_get_ex(e, "msg", &msg);
-		bad_args("%s", json_object_get_string(msg));
-	}
+	body = create_body(pos[2], description, attrs, source, source_len, &m);
 	if (version_prepare(&m, &v) != 0)
 		bad_args("out of memory");
 
@@ -896,10 +953,8 @@ cmd_model_create(int argc, char **argv)
 	printf("%s %s %s\n", v.digest, index_text, m.object_id);
 	free(v.val);
 	body_model_free(&m);
-	json_object_put(errors);
 	json_object_put(body);
 	free(source);
-	PQfinish(conn);
 	return 0;
 }
 
@@ -912,11 +967,7 @@ cmd_model_restore(int argc, char **argv)
 
 	if (argc != 4)
 		usage(USE_MODEL_RESTORE);
-	check_name("ENTITY", argv[0]);
-	check_name("PROJECT", argv[1]);
-	if (valid_object_id(argv[2], strlen(argv[2])) != VALID_OK)
-		bad_args("OBJECT_ID must be 1-128 word characters, '.' or "
-		    "'-': \"%s\"", argv[2]);
+	check_model_path(argv[0], argv[1], argv[2]);
 	if (strcmp(argv[3], "latest") == 0 ||
 	    valid_digest(argv[3], strlen(argv[3])) != VALID_OK)
 		bad_args("REF must be a digest or vN: \"%s\"", argv[3]);
@@ -936,7 +987,6 @@ cmd_model_restore(int argc, char **argv)
 		fprintf(stderr, "models-admin: no version %s of %s in %s/%s\n",
 		    argv[3], argv[2], argv[0], argv[1]);
 	PQclear(res);
-	PQfinish(conn);
 	return status <= 1 ? 0 : 1;
 }
 
@@ -989,8 +1039,68 @@ cmd_purge(int argc, char **argv)
 	printf("purged %s versions, %s sources\n", PQgetvalue(res, 0, 0),
 	    PQgetvalue(res, 0, 1));
 	PQclear(res);
-	PQfinish(conn);
 	return 0;
+}
+
+/*
+ * Appends to buf what a usage line says of the commands whose word is cmd
+ * (all of them when cmd is NULL), each once: "key create|list|revoke ...",
+ * "migrate" for one that takes no words, "purge ..." for one that does.
+ */
+static void
+usage_words(char *buf, size_t cap, const char *cmd)
+{
+	size_t len = strlen(buf);
+
+	for (size_t i = 0; i < ncommands; i++) {
+		const struct command *c = &commands[i];
+		int first = i == 0 || strcmp(commands[i - 1].cmd, c->cmd) != 0;
+		int last = i + 1 == ncommands ||
+		    strcmp(commands[i + 1].cmd, c->cmd) != 0;
+		int takes_words = strcmp(c->synopsis, c->cmd) != 0;
+
+		if (cmd != NULL && strcmp(cmd, c->cmd) != 0)
+			continue;
+		if (first)
+			len += (size_t)snprintf(buf + len, cap - len, "%s%s%s",
+			    len > 0 ? " | " : "", c->cmd, *c->sub ? " " : "");
+		else
+			len += (size_t)snprintf(buf + len, cap - len, "|");
+		len += (size_t)snprintf(buf + len, cap - len, "%s%s", c->sub,
+		    last && takes_words ? " ..." : "");
+		if (len >= cap)
+			return;
+	}
+}
+
+/*
+ * Runs the command argv[1] (and argv[2], for one that has a second word)
+ * names, with the words after them; the connection it opened is closed
+ * here. Unknown words: the usage line of the commands they could mean.
+ */
+static int
+run_command(int argc, char **argv)
+{
+	const char *cmd = argc > 1 ? argv[1] : "", *sub = argc > 2 ? argv[2] : "";
+	char words[512] = "";
+	int known = 0, rc;
+
+	for (size_t i = 0; i < ncommands; i++) {
+		const struct command *c = &commands[i];
+		int skip = *c->sub ? 3 : 2;
+
+		if (strcmp(cmd, c->cmd) != 0)
+			continue;
+		known = 1;
+		if (*c->sub && strcmp(sub, c->sub) != 0)
+			continue;
+		rc = c->run(argc - skip, argv + skip);
+		if (conn != NULL)
+			PQfinish(conn);
+		return rc;
+	}
+	usage_words(words, sizeof(words), known ? cmd : NULL);
+	usage(words);
 }
 
 /*
@@ -1046,35 +1156,5 @@ main(int argc, char **argv)
 		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
 			return help(i > 1 ? cmd : "", i > 2 ? sub : "");
 	load_settings(config);
-	if (strcmp(cmd, "setup") == 0)
-		return cmd_setup(argc - 2, argv + 2);
-	if (strcmp(cmd, "migrate") == 0) {
-		if (argc != 2)
-			usage(USE_MIGRATE);
-		return cmd_migrate();
-	}
-	if (strcmp(cmd, "key") == 0) {
-		if (strcmp(sub, "create") == 0)
-			return cmd_key_create(argc - 3, argv + 3);
-		if (strcmp(sub, "list") == 0)
-			return cmd_key_list(argc - 3, argv + 3);
-		if (strcmp(sub, "revoke") == 0)
-			return cmd_key_revoke(argc - 3, argv + 3);
-		usage("key create|list|revoke ...");
-	}
-	if (strcmp(cmd, "model") == 0) {
-		if (strcmp(sub, "add") == 0)
-			return cmd_model_add(argc - 3, argv + 3);
-		if (strcmp(sub, "list") == 0)
-			return cmd_model_list(argc - 3, argv + 3);
-		if (strcmp(sub, "create") == 0)
-			return cmd_model_create(argc - 3, argv + 3);
-		if (strcmp(sub, "restore") == 0)
-			return cmd_model_restore(argc - 3, argv + 3);
-		usage("model add|create|list|restore ...");
-	}
-	if (strcmp(cmd, "purge") == 0)
-		return cmd_purge(argc - 2, argv + 2);
-	usage("setup ... | migrate | key create|list|revoke ... | "
-	    "model add|create|list|restore ... | purge ...");
+	return run_command(argc, argv);
 }

@@ -26,6 +26,7 @@
 #include <fcgiapp.h>
 
 #include "app.h"
+#include "clock.h"
 #include "config.h"
 #include "db.h"
 #include "log.h"
@@ -34,6 +35,15 @@
 
 #define MAX_THREADS 256
 #define MAX_CONNECTIONS 4096
+/* The settings' defaults and limits; help() and models-api(8) say them. */
+#define DEFAULT_THREADS 4
+#define DEFAULT_CONNECTIONS 64
+#define DEFAULT_BODY_TIMEOUT_MS 10000
+#define DEFAULT_SEND_TIMEOUT_MS 10000
+#define DEFAULT_STATEMENT_TIMEOUT_MS 5000
+#define MAX_TIMEOUT_MS 3600000		/* an hour */
+#define DEFAULT_MAX_BODY (4 << 20)
+#define MAX_MAX_BODY (1 << 30)
 /*
  * A body at least this large is parsed by at most `threads` requests at
  * once (heavy_slots): what bounds the memory a burst of large bodies takes.
@@ -52,6 +62,25 @@
 #define KEPT_IDLE_MS 1000
 /* A thread waiting on a request needs little stack. */
 #define THREAD_STACK (1 << 20)
+/* How often, at most, a body read renews SO_RCVTIMEO to its deadline. */
+#define RCVTIMEO_RENEW_US 100000
+/* What drain reads at once. */
+#define DRAIN_CHUNK 16384
+/* The pause after a failed accept, so a lasting failure does not spin. */
+#define ACCEPT_RETRY_US 10000
+/* A kept connection's worker looks again this soon when another accepts. */
+#define ACCEPT_RECHECK_MS 10
+/* The listening socket's backlog (FCGX_OpenSocket's listen(2)). */
+#define LISTEN_BACKLOG 128
+/* --listen unix:PATH: front server and app share a group, nobody else. */
+#define SOCKET_MODE 0660
+#define UNIX_PREFIX "unix:"
+/* A file descriptor in KEPT_ENV: up to 10 digits and a comma. */
+#define FD_TEXT_MAX 12
+/* Blocks from this size up are mapped on their own (see main). */
+#define MMAP_THRESHOLD (128 * 1024)
+/* libfcgi returns -errno for a system error, other negatives its own. */
+#define ERRNO_MAX 4096
 
 struct config {
 	const char	*url;
@@ -147,15 +176,6 @@ usage(const char *bad)
 	exit(2);
 }
 
-static long long
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 /* Reads an integer variable in [lo, hi]; exits 2 with a message if bad. */
 static int
 env_int(const char *name, int def, int lo, int hi)
@@ -201,23 +221,24 @@ load_config(int argc, char **argv)
 	cfg.url = getenv("DATABASE_URL");
 	if (cfg.url != NULL && *cfg.url == '\0')
 		cfg.url = NULL;
-	cfg.threads = env_int("MODELS_API_THREADS", 4, 1, MAX_THREADS);
-	cfg.connections = env_int("MODELS_API_CONNECTIONS", 64, 1,
-	    MAX_CONNECTIONS);
+	cfg.threads = env_int("MODELS_API_THREADS", DEFAULT_THREADS, 1,
+	    MAX_THREADS);
+	cfg.connections = env_int("MODELS_API_CONNECTIONS",
+	    DEFAULT_CONNECTIONS, 1, MAX_CONNECTIONS);
 	cfg.max_lists = env_int("MODELS_API_MAX_LISTS",
 	    cfg.threads > 1 ? cfg.threads / 2 : 1, 1, MAX_THREADS);
-	cfg.body_timeout_ms = env_int("MODELS_API_BODY_TIMEOUT_MS", 10000, 1,
-	    3600000);
-	cfg.send_timeout_ms = env_int("MODELS_API_SEND_TIMEOUT_MS", 10000, 1,
-	    3600000);
-	cfg.timeout_ms = env_int("MODELS_API_STATEMENT_TIMEOUT_MS", 5000, 1,
-	    3600000);
-	cfg.max_body = env_int("MODELS_API_MAX_BODY_BYTES", 4 << 20, 0,
-	    1 << 30);
+	cfg.body_timeout_ms = env_int("MODELS_API_BODY_TIMEOUT_MS",
+	    DEFAULT_BODY_TIMEOUT_MS, 1, MAX_TIMEOUT_MS);
+	cfg.send_timeout_ms = env_int("MODELS_API_SEND_TIMEOUT_MS",
+	    DEFAULT_SEND_TIMEOUT_MS, 1, MAX_TIMEOUT_MS);
+	cfg.timeout_ms = env_int("MODELS_API_STATEMENT_TIMEOUT_MS",
+	    DEFAULT_STATEMENT_TIMEOUT_MS, 1, MAX_TIMEOUT_MS);
+	cfg.max_body = env_int("MODELS_API_MAX_BODY_BYTES", DEFAULT_MAX_BODY,
+	    0, MAX_MAX_BODY);
 	db_set_prepared(env_int("MODELS_API_PREPARED", 1, 0, 1));
 	/* "/api/" and "/api" mount the same; "/" is no prefix at all. */
 	if ((cfg.prefix = strdup(prefix ? prefix : "")) == NULL) {
-		perror("models-api");
+		log_startup("%s", strerror(errno));
 		exit(1);
 	}
 	n = strlen(cfg.prefix);
@@ -259,7 +280,8 @@ static void
 read_params(char **env, struct request *r)
 {
 	static const struct { const char *name; size_t len; size_t off; } want[] = {
-#define P(n, f) { n "=", sizeof(n), offsetof(struct request, f) }
+#define P(n, f) { .name = n "=", .len = sizeof(n), \
+	.off = offsetof(struct request, f) }
 		P("REQUEST_METHOD", method),
 		P("REQUEST_URI", request_uri),
 		P("SCRIPT_NAME", script_name),
@@ -305,7 +327,9 @@ content_length(const char *s)
 static void
 set_timeout(int fd, int opt, long long ms)
 {
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	struct timeval tv = {
+		.tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000
+	};
 
 	if (ms < 1)
 		tv.tv_usec = 1000;	/* 0 would mean "never" */
@@ -350,8 +374,8 @@ get_some(FCGX_Stream *in, char *buf, size_t len)
 
 /*
  * FastCGI: each wait for the socket lasts at most until the deadline
- * (SO_RCVTIMEO, renewed after every 100 ms of reading at most, so the
- * deadline holds to that).
+ * (SO_RCVTIMEO, renewed after every RCVTIMEO_RENEW_US of reading at most,
+ * so the deadline holds to that).
  */
 static long long
 fcgi_get(struct body *b, char *buf, size_t len)
@@ -363,7 +387,8 @@ fcgi_get(struct body *b, char *buf, size_t len)
 		b->timed_out = 1;
 		return -1;
 	}
-	if (b->timeout_set_at == 0 || t - b->timeout_set_at >= 100000) {
+	if (b->timeout_set_at == 0 || t - b->timeout_set_at >=
+	    RCVTIMEO_RENEW_US) {
 		set_timeout(b->fd, SO_RCVTIMEO, left);
 		b->timeout_set_at = t;
 	}
@@ -381,7 +406,7 @@ fcgi_get(struct body *b, char *buf, size_t len)
 static long long
 stdin_get(struct body *b, char *buf, size_t len)
 {
-	struct pollfd p = { 0, POLLIN, 0 };
+	struct pollfd p = { .fd = 0, .events = POLLIN };
 	long long left = (b->deadline - now_us()) / 1000;
 	ssize_t n;
 
@@ -401,13 +426,7 @@ take_heavy(void)
 {
 	struct timespec until;
 
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += cfg.timeout_ms / 1000;
-	until.tv_nsec += (long)(cfg.timeout_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	deadline_in(CLOCK_REALTIME, cfg.timeout_ms, &until);
 	while (sem_timedwait(&heavy_slots, &until) != 0)
 		if (errno != EINTR)
 			return 0;
@@ -489,7 +508,7 @@ body_init(struct body *b, struct request *r, const char *length,
 static int
 drain(struct worker *w, const struct body *b)
 {
-	char buf[16384];
+	char buf[DRAIN_CHUNK];
 	long long until;
 	FCGX_Stream *in = w->req.in;
 	int n;
@@ -502,16 +521,57 @@ drain(struct worker *w, const struct body *b)
 	return n == 0 && FCGX_GetError(in) == 0;
 }
 
+/*
+ * Where a response goes, in either mode: the sink app_handle streams a
+ * list through (and deliver writes any other response through), and end,
+ * which finishes a whole response. ctx is the sink's.
+ */
+struct output {
+	struct app_sink	 sink;
+	int		(*end)(void *ctx);
+};
+
+/* FastCGI: ctx is the FCGX_Request. */
 static int
 fcgi_write(void *ctx, const char *buf, size_t len)
 {
-	return put_all(buf, len, ctx);
+	return put_all(buf, len, ((FCGX_Request *)ctx)->out);
 }
 
 static int
 fcgi_flush(void *ctx)
 {
-	return FCGX_FFlush(ctx) == 0 ? 0 : -1;
+	return FCGX_FFlush(((FCGX_Request *)ctx)->out) == 0 ? 0 : -1;
+}
+
+/*
+ * The answer and the end-of-request record leave in one write: lighttpd
+ * closes the connection as soon as it has the whole body, so a separate
+ * flush first would leave the end record to a dead socket.
+ */
+static int
+fcgi_end(void *ctx)
+{
+	FCGX_Request *req = ctx;
+
+	if (FCGX_FClose(req->err) != 0 || FCGX_FClose(req->out) != 0) {
+		log_error("response not delivered: front server went away");
+		return -1;
+	}
+	return 0;
+}
+
+/* CGI: ctx is stdout. */
+static int
+stdout_write(void *ctx, const char *buf, size_t len)
+{
+	return fwrite(buf, 1, len, ctx) == len ? 0 : -1;
+}
+
+static int
+stdout_flush(void *ctx)
+{
+	return fflush(ctx) == 0 ? 0 : -1;
 }
 
 /*
@@ -519,8 +579,7 @@ fcgi_flush(void *ctx)
  * unless it is a HEAD. Returns 0, or -1 when it could not be delivered.
  */
 static int
-write_response(struct response *resp,
-    int (*write)(void *ctx, const char *buf, size_t len), void *ctx)
+write_response(struct response *resp, const struct app_sink *sink)
 {
 	size_t hlen = 0;
 	char *hdr;
@@ -530,13 +589,32 @@ write_response(struct response *resp,
 		resp_internal_error(resp);
 		hdr = resp_headers(resp, &hlen);
 	}
-	failed = hdr == NULL || write(ctx, hdr, hlen) != 0 ||
-	    (!resp->omit_body && write(ctx, resp->body, resp->body_len) != 0);
+	failed = hdr == NULL || sink->write(sink->ctx, hdr, hlen) != 0 ||
+	    (!resp->omit_body && sink->write(sink->ctx, resp->body,
+	    resp->body_len) != 0);
 	if (failed)
 		log_error("response not delivered: %s",
 		    hdr ? "client or front server went away" : "out of memory");
 	free(hdr);
 	return failed ? -1 : 0;
+}
+
+/*
+ * Delivers what app_handle answered: writes it unless it was streamed,
+ * then ends it. A stream cut short must not end like a whole one: in
+ * FastCGI, closing the connection without the end record makes the front
+ * drop its client connection mid-stream; a CGI program can only end its
+ * output, so there the log alone tells (README: CGI mode). Returns 0 when
+ * the whole response went out, -1 otherwise.
+ */
+static int
+deliver(struct response *resp, const struct output *out)
+{
+	if (!resp->streamed && write_response(resp, &out->sink) != 0)
+		return -1;
+	if (resp->aborted)
+		return -1;
+	return out->end(out->sink.ctx);
 }
 
 /*
@@ -558,11 +636,15 @@ serve(struct worker *w)
 {
 	struct request r;
 	struct body b;
-	struct store st = { &pool_store_ops, &pool };
-	struct app_sink sink = { fcgi_write, fcgi_flush, w->req.out };
+	struct store st = { .ops = &pool_store_ops, .ctx = &pool };
+	const struct output out = {
+		.sink = { .write = fcgi_write, .flush = fcgi_flush,
+		    .ctx = &w->req },
+		.end = fcgi_end,
+	};
 	struct response resp;
 	long long t0 = now_us();
-	int in_step, failed = 0;
+	int in_step, delivered;
 
 	metrics_busy_add(1);
 	read_params(w->req.envp, &r);
@@ -570,29 +652,13 @@ serve(struct worker *w)
 	b.get = fcgi_get;
 	b.in = w->req.in;
 	b.fd = w->req.ipcFd;
-	app_handle(&app_cfg, &r, &st, &sink, &resp);
-	if (!resp.streamed)
-		failed = write_response(&resp, fcgi_write, w->req.out) != 0;
-	/*
-	 * The answer and the end-of-request record leave in one write:
-	 * lighttpd closes the connection as soon as it has the whole body,
-	 * so a separate flush first would leave the end record to a dead
-	 * socket. A stream cut short must not end like a whole one: closing
-	 * the connection without the end record makes the front drop its
-	 * client connection mid-stream.
-	 */
-	if (!resp.aborted && !failed) {
-		failed = FCGX_FClose(w->req.err) != 0 ||
-		    FCGX_FClose(w->req.out) != 0;
-		if (failed)
-			log_error("response not delivered: front server went "
-			    "away");
-	}
+	app_handle(&app_cfg, &r, &st, &out.sink, &resp);
+	delivered = deliver(&resp, &out) == 0;
 	/* Before the connection goes: r points into its parameters. */
 	log_access(&r, &resp, now_us() - t0);
 	metrics_request(resp.route, r.method, resp.status, now_us() - t0);
 	metrics_busy_add(-1);
-	in_step = !resp.aborted && !failed && !b.timed_out && drain(w, &b);
+	in_step = delivered && !b.timed_out && drain(w, &b);
 	body_done(&b);
 	log_set_request(NULL);
 	resp_free(&resp);
@@ -617,7 +683,8 @@ serve(struct worker *w)
 static int
 wait_readable(struct pollfd *fds, int n, int timeout_ms)
 {
-	struct timespec ts = { timeout_ms / 1000, (timeout_ms % 1000) * 1000000L };
+	struct timespec ts = { .tv_sec = timeout_ms / 1000,
+	    .tv_nsec = (timeout_ms % 1000) * 1000000L };
 	int rc;
 
 	for (;;) {
@@ -655,7 +722,8 @@ static int
 wait_kept(struct worker *w)
 {
 	struct pollfd fds[2] = {
-		{ w->req.ipcFd, POLLIN, 0 }, { listen_fd, POLLIN, 0 }
+		{ .fd = w->req.ipcFd, .events = POLLIN },
+		{ .fd = listen_fd, .events = POLLIN },
 	};
 	long long idle_since = now_us();
 
@@ -679,7 +747,7 @@ wait_kept(struct worker *w)
 			return 1;
 		}
 		/* Someone is accepting it; look again shortly. */
-		if (wait_readable(fds, 1, 10) == 0)
+		if (wait_readable(fds, 1, ACCEPT_RECHECK_MS) == 0)
 			return 0;
 	}
 }
@@ -702,7 +770,7 @@ worker_main(void *arg)
 	struct worker *w = arg;
 
 	for (;;) {
-		struct pollfd lfd = { listen_fd, POLLIN, 0 };
+		struct pollfd lfd = { .fd = listen_fd, .events = POLLIN };
 		int rc = -1;
 
 		FCGX_Finish_r(&w->req);
@@ -732,9 +800,9 @@ worker_main(void *arg)
 			break;
 		/* Another process won the connection (EAGAIN), or it failed. */
 		if (rc != -EAGAIN && rc != -EWOULDBLOCK && rc != -EINTR) {
-			log_error("accept failed: %s", rc < 0 && rc > -4096 ?
-			    strerror(-rc) : "protocol error");
-			usleep(10000);
+			log_error("accept failed: %s", rc < 0 &&
+			    rc > -ERRNO_MAX ? strerror(-rc) : "protocol error");
+			usleep(ACCEPT_RETRY_US);
 		}
 	}
 	FCGX_Finish_r(&w->req);
@@ -759,11 +827,11 @@ open_listener(void)
 
 	if (addr == NULL)
 		return 0;	/* fd 0, handed to us by the spawner */
-	if (strncmp(addr, "unix:", 5) == 0) {
+	if (strncmp(addr, UNIX_PREFIX, strlen(UNIX_PREFIX)) == 0) {
 		struct stat sb;
 		int fd;
 
-		addr += 5;
+		addr += strlen(UNIX_PREFIX);
 		if (strchr(addr, ':') != NULL) {
 			log_startup("socket path must not contain ':'");
 			exit(2);
@@ -771,16 +839,16 @@ open_listener(void)
 		/* Replace a stale socket, never another kind of file. */
 		if (stat(addr, &sb) == 0 && S_ISSOCK(sb.st_mode))
 			unlink(addr);
-		if ((fd = FCGX_OpenSocket(addr, 128)) < 0)
+		if ((fd = FCGX_OpenSocket(addr, LISTEN_BACKLOG)) < 0)
 			return -1;
 		/* Front server and app share a group; nobody else connects. */
-		if (chmod(addr, 0660) != 0)
+		if (chmod(addr, SOCKET_MODE) != 0)
 			return -1;
 		return fd;
 	}
 	if (strchr(addr, ':') == NULL)
 		usage(addr);
-	return FCGX_OpenSocket(addr, 128);
+	return FCGX_OpenSocket(addr, LISTEN_BACKLOG);
 }
 
 /*
@@ -878,7 +946,7 @@ adopt_kept(void)
 static void
 keep_for_exec(const struct worker *workers)
 {
-	static char buf[MAX_CONNECTIONS * 12 + 1];
+	static char buf[MAX_CONNECTIONS * FD_TEXT_MAX + 1];
 	size_t len = 0;
 	int fl;
 
@@ -959,30 +1027,38 @@ wait_signal(const sigset_t *stop_set)
 	return sig;
 }
 
+/* The listening socket, non-blocking; -1 (said) when it cannot be had. */
 static int
-run_fastcgi(void)
+start_listener(void)
 {
-	struct worker *workers;
-	struct db *dbs;
-	pthread_attr_t attr;
-	struct sigaction sa;
-	sigset_t stop_set;
-	int sig, flags;
+	int fd, flags;
 
-	if ((listen_fd = open_listener()) < 0) {
+	if ((fd = open_listener()) < 0) {
 		log_startup("cannot listen on %s: %s", cfg.listen,
 		    strerror(errno));
-		return 1;
+		return -1;
 	}
 	/*
 	 * Non-blocking, so a worker woken for a connection that another
 	 * process accepted first gets EAGAIN instead of sleeping in accept.
 	 */
-	if ((flags = fcntl(listen_fd, F_GETFL)) < 0 ||
-	    fcntl(listen_fd, F_SETFL, flags | O_NONBLOCK) < 0) {
-		perror("models-api: fcntl");
-		return 1;
+	if ((flags = fcntl(fd, F_GETFL)) < 0 ||
+	    fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+		log_startup("fcntl: %s", strerror(errno));
+		return -1;
 	}
+	return fd;
+}
+
+/*
+ * Sets the signals up before any worker starts: every thread blocks the
+ * stop signals (stop_set), which main takes by sigwait; workers wait
+ * under wait_mask, where only WAKE_SIG gets through.
+ */
+static void
+setup_signals(sigset_t *stop_set)
+{
+	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_wake;	/* no SA_RESTART: ppoll must return */
@@ -990,11 +1066,10 @@ run_fastcgi(void)
 	sigaction(WAKE_SIG, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	/* Every thread blocks these; main takes the stop signals by sigwait. */
-	sigemptyset(&stop_set);
-	sigaddset(&stop_set, SIGTERM);
-	sigaddset(&stop_set, SIGINT);
-	sigaddset(&stop_set, SIGUSR1);
+	sigemptyset(stop_set);
+	sigaddset(stop_set, SIGTERM);
+	sigaddset(stop_set, SIGINT);
+	sigaddset(stop_set, SIGUSR1);
 	/*
 	 * SIGHUP stops gracefully too: there is no log file to reopen (stderr
 	 * is a pipe, the journal or syslog) and no config file to reload (the
@@ -1002,20 +1077,85 @@ run_fastcgi(void)
 	 * again with new settings", which the supervisor does after a clean
 	 * exit. Dying on it, the default, would cut requests in flight.
 	 */
-	sigaddset(&stop_set, SIGHUP);
+	sigaddset(stop_set, SIGHUP);
 	/* SIGUSR2: the graceful re-exec, as nginx's binary upgrade. */
-	sigaddset(&stop_set, SIGUSR2);
-	sigaddset(&stop_set, WAKE_SIG);
+	sigaddset(stop_set, SIGUSR2);
+	sigaddset(stop_set, WAKE_SIG);
 	/*
 	 * wait_mask is the mask with all of them blocked but WAKE_SIG: a
 	 * worker in ppoll must never take a stop signal meant for main's
 	 * sigwait (libfcgi's own handler would run, and stopping never be set).
 	 */
-	pthread_sigmask(SIG_BLOCK, &stop_set, NULL);
+	pthread_sigmask(SIG_BLOCK, stop_set, NULL);
 	pthread_sigmask(SIG_SETMASK, NULL, &wait_mask);
 	sigdelset(&wait_mask, WAKE_SIG);
-	sigdelset(&stop_set, WAKE_SIG);
+	sigdelset(stop_set, WAKE_SIG);
+}
 
+/*
+ * Starts one worker per connection served at once; the first nkept take
+ * the kept connections a re-exec handed over. Returns 0, -1 (said) when
+ * one cannot start.
+ */
+static int
+start_workers(struct worker *workers, const pthread_attr_t *attr)
+{
+	atomic_store(&stopping, 0);
+	atomic_store(&handing_over, 0);
+	for (int i = 0; i < cfg.connections; i++) {
+		if (FCGX_InitRequest(&workers[i].req, listen_fd, 0) != 0) {
+			log_startup("cannot start thread %d", i);
+			return -1;
+		}
+		/* A handed-over connection: its next request comes here. */
+		if (i < nkept) {
+			workers[i].req.ipcFd = kept_fds[i];
+			workers[i].req.keepConnection = 1;
+		}
+		if (pthread_create(&workers[i].tid, attr, worker_main,
+		    &workers[i]) != 0) {
+			log_startup("cannot start thread %d", i);
+			return -1;
+		}
+	}
+	nkept = 0;
+	return 0;
+}
+
+/*
+ * Stops accepting on sig; requests in flight finish and every worker
+ * ends. For a re-exec (SIGUSR2) the workers leave their kept connections
+ * open, to be handed over.
+ */
+static void
+stop_workers(struct worker *workers, int sig)
+{
+	atomic_store(&handing_over, sig == SIGUSR2);
+	atomic_store(&stopping, 1);
+	/*
+	 * Not for a re-exec: libfcgi cannot take it back, and a failed
+	 * exec goes on serving with these workers' successors.
+	 */
+	if (sig != SIGUSR2)
+		FCGX_ShutdownPending();
+	for (int i = 0; i < cfg.connections; i++)
+		pthread_kill(workers[i].tid, WAKE_SIG);
+	for (int i = 0; i < cfg.connections; i++)
+		pthread_join(workers[i].tid, NULL);
+}
+
+static int
+run_fastcgi(void)
+{
+	struct worker *workers;
+	struct db *dbs;
+	pthread_attr_t attr;
+	sigset_t stop_set;
+	int sig;
+
+	if ((listen_fd = start_listener()) < 0)
+		return 1;
+	setup_signals(&stop_set);
 	if (start_pool(&dbs) != 0)
 		return 1;
 	if ((workers = calloc((size_t)cfg.connections, sizeof(*workers))) ==
@@ -1026,40 +1166,10 @@ run_fastcgi(void)
 	}
 	adopt_kept();
 	for (;;) {
-		atomic_store(&stopping, 0);
-		atomic_store(&handing_over, 0);
-		for (int i = 0; i < cfg.connections; i++) {
-			if (FCGX_InitRequest(&workers[i].req, listen_fd, 0) != 0) {
-				log_startup("cannot start thread %d", i);
-				return 1;
-			}
-			/* A handed-over connection: its next request comes here. */
-			if (i < nkept) {
-				workers[i].req.ipcFd = kept_fds[i];
-				workers[i].req.keepConnection = 1;
-			}
-			if (pthread_create(&workers[i].tid, &attr, worker_main,
-			    &workers[i]) != 0) {
-				log_startup("cannot start thread %d", i);
-				return 1;
-			}
-		}
-		nkept = 0;
+		if (start_workers(workers, &attr) != 0)
+			return 1;
 		sig = wait_signal(&stop_set);
-
-		/* Stop accepting; requests in flight finish, each thread ends. */
-		atomic_store(&handing_over, sig == SIGUSR2);
-		atomic_store(&stopping, 1);
-		/*
-		 * Not for a re-exec: libfcgi cannot take it back, and a failed
-		 * exec goes on serving with these workers' successors.
-		 */
-		if (sig != SIGUSR2)
-			FCGX_ShutdownPending();
-		for (int i = 0; i < cfg.connections; i++)
-			pthread_kill(workers[i].tid, WAKE_SIG);
-		for (int i = 0; i < cfg.connections; i++)
-			pthread_join(workers[i].tid, NULL);
+		stop_workers(workers, sig);
 		if (sig != SIGUSR2)
 			break;
 		keep_for_exec(workers);
@@ -1078,18 +1188,6 @@ run_fastcgi(void)
 }
 
 static int
-stdout_write(void *ctx, const char *buf, size_t len)
-{
-	return fwrite(buf, 1, len, ctx) == len ? 0 : -1;
-}
-
-static int
-stdout_flush(void *ctx)
-{
-	return fflush(ctx) == 0 ? 0 : -1;
-}
-
-static int
 run_cgi(void)
 {
 	struct request r = {
@@ -1105,11 +1203,15 @@ run_cgi(void)
 	};
 	struct body b;
 	struct db d;
-	struct store st = { &db_store_ops, &d };
-	struct app_sink sink = { stdout_write, stdout_flush, stdout };
+	struct store st = { .ops = &db_store_ops, .ctx = &d };
+	const struct output out = {
+		.sink = { .write = stdout_write, .flush = stdout_flush,
+		    .ctx = stdout },
+		.end = stdout_flush,
+	};
 	struct response resp;
 	long long t0 = now_us();
-	int rc = 0;
+	int rc;
 
 	if (r.method == NULL)
 		usage(NULL);
@@ -1120,18 +1222,8 @@ run_cgi(void)
 	body_init(&b, &r, getenv("CONTENT_LENGTH"), t0);
 	b.get = stdin_get;
 	db_init(&d, cfg.url, cfg.timeout_ms);
-	app_handle(&app_cfg, &r, &st, &sink, &resp);
-	if (resp.streamed) {
-		/*
-		 * A CGI program can only end its output; the front server ends
-		 * the response cleanly whatever the exit status, so a stream cut
-		 * short is told by the log alone (README: CGI mode).
-		 */
-		if (fflush(stdout) != 0 || resp.aborted)
-			rc = 1;
-	} else if (write_response(&resp, stdout_write, stdout) != 0 ||
-	    fflush(stdout) != 0)
-		rc = 1;
+	app_handle(&app_cfg, &r, &st, &out.sink, &resp);
+	rc = deliver(&resp, &out) == 0 ? 0 : 1;
 	log_access(&r, &resp, now_us() - t0);
 	body_done(&b);
 	resp_free(&resp);
@@ -1171,15 +1263,11 @@ main(int argc, char **argv)
 	 * first free of one and carve later ones out of the arenas, which
 	 * keep them.
 	 */
-	mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+	mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD);
 	remember_self(argv);
 	load_config(argc, argv);
-	{	/* metrics: build info and start time */
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		metrics_init(MODELS_API_VERSION, cfg.connections,
-		    (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000);
-	}
+	/* metrics: build info and start time */
+	metrics_init(MODELS_API_VERSION, cfg.connections, wall_ms());
 	/* A bug in a network-facing parser should not come with root. */
 	if (geteuid() == 0 && (getenv("MODELS_API_ALLOW_ROOT") == NULL ||
 	    strcmp(getenv("MODELS_API_ALLOW_ROOT"), "1") != 0)) {

@@ -1,6 +1,7 @@
 #include <pthread.h>
 #include <time.h>
 
+#include "clock.h"
 #include "keyseen.h"
 
 /* Direct-mapped: a process serves a handful of keys; 1024 slots is 16 KiB. */
@@ -37,12 +38,9 @@ keyseen_due(long long key_id, time_t now)
 void
 keyseen_touch(struct store *st, long long key_id)
 {
-	struct timespec ts;
-
 	if (key_id < 0 || st->ops->touch_key == NULL)
 		return;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
 	/* A failed touch is logged by the store; the answer stands. */
-	if (keyseen_due(key_id, ts.tv_sec))
+	if (keyseen_due(key_id, (time_t)(now_ms() / 1000)))
 		(void)st->ops->touch_key(st->ctx, key_id);
 }

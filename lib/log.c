@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "log.h"
 #include "pct.h"
 
@@ -20,6 +21,18 @@
 
 /* Longest path logged in full; the rest is cut, the line stays one line. */
 #define LOG_PATH_MAX 2048
+/* Longest method logged; a longer one is cut. */
+#define LOG_METHOD_MAX 16
+/* That path percent-escaped: every byte may become three ("%XX"). */
+#define LOG_PATH_ESCAPED (LOG_PATH_MAX * 3)
+/*
+ * Room for the longest line there is, an access line: its escaped path and
+ * under 512 bytes of time, request id, method and numbers (an error line
+ * is at most 1200 bytes, so it fits too).
+ */
+#define LOG_LINE_MAX (LOG_PATH_ESCAPED + 512)
+/* Room for the journal's "<N>" priority prefix, with some to spare. */
+#define LOG_PRIO_PREFIX 8
 
 /* Formats the current UTC time with microseconds into buf (>= 32 bytes). */
 static void
@@ -29,19 +42,19 @@ now_utc(char *buf, size_t cap)
 	static _Thread_local time_t cached_sec = -1;
 	static _Thread_local char cached[24];
 	static _Thread_local size_t cached_len;
-	struct timespec ts;
+	long long us = wall_us();
+	time_t sec = (time_t)(us / 1000000);
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	if (ts.tv_sec != cached_sec) {
+	if (sec != cached_sec) {
 		struct tm tm;
-		gmtime_r(&ts.tv_sec, &tm);
+		gmtime_r(&sec, &tm);
 		cached_len = strftime(cached, sizeof(cached),
 		    "%Y-%m-%dT%H:%M:%S", &tm);
-		cached_sec = ts.tv_sec;
+		cached_sec = sec;
 	}
 	memcpy(buf, cached, cached_len);
 	snprintf(buf + cached_len, cap - cached_len, ".%06dZ",
-	    (int)(ts.tv_nsec / 1000) % 1000000);
+	    (int)(us % 1000000));
 }
 
 size_t
@@ -123,7 +136,7 @@ log_init(const char *ident)
 static void
 write_line(int prio, const char *line, size_t len)
 {
-	char buf[8 + 3 * 2048 + 512];
+	char buf[LOG_PRIO_PREFIX + LOG_LINE_MAX];
 
 	if (sink == LOG_SINK_SYSLOG) {
 		syslog(prio, "%.*s", (int)(len > 0 ? len - 1 : 0), line);
@@ -153,7 +166,7 @@ log_access(const struct request *req, const struct response *resp,
     long long micros)
 {
 	const char *uri = req->request_uri;
-	char path[LOG_PATH_MAX * 3 + 1], method[16 * 3 + 1], when[64];
+	char path[LOG_PATH_ESCAPED + 1], method[LOG_METHOD_MAX * 3 + 1], when[64];
 	char joined[LOG_PATH_MAX + 1];
 	size_t plen;
 
@@ -175,7 +188,7 @@ log_access(const struct request *req, const struct response *resp,
 
 	now_utc(when, sizeof(when));
 	pct_escape(uri, plen > LOG_PATH_MAX ? LOG_PATH_MAX : plen, path);
-	pct_escape(m, strnlen(m, 16), method);
+	pct_escape(m, strnlen(m, LOG_METHOD_MAX), method);
 	if (resp->num_deleted >= 0)
 		snprintf(deleted, sizeof(deleted), "%lld", resp->num_deleted);
 	if (resp->key_id >= 0)

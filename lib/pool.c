@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "pool.h"
 
@@ -64,13 +65,7 @@ take(struct pool *p)
 	void *ctx = NULL;
 	int rc = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += p->wait_ms / 1000;
-	until.tv_nsec += (long)(p->wait_ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	deadline_in(CLOCK_MONOTONIC, p->wait_ms, &until);
 	pthread_mutex_lock(&p->lock);
 	while (p->nidle == 0 && rc != ETIMEDOUT)
 		rc = pthread_cond_timedwait(&p->freed, &p->lock, &until);

@@ -11,8 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "clock.h"
 #include "log.h"
 #include "schema.h"
 
@@ -21,15 +21,6 @@
 #define REPORT_EVERY_MS 10000
 
 static atomic_llong last_report;
-
-static long long
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static int
 known_has(const struct migration *known, unsigned int nknown, const char *name)
@@ -67,7 +58,7 @@ schema_compare(const char *const *have, size_t n,
 static void __attribute__((format(printf, 1, 2)))
 report(const char *fmt, ...)
 {
-	long long now = mono_ms(), last = atomic_load(&last_report);
+	long long now = now_ms(), last = atomic_load(&last_report);
 	char msg[512];
 	va_list ap;
 
@@ -85,7 +76,7 @@ report(const char *fmt, ...)
 static PGresult *
 fetch(PGconn *conn, int timeout_ms)
 {
-	long long deadline = mono_ms() + timeout_ms;
+	long long deadline = now_ms() + timeout_ms;
 	PGresult *res, *last = NULL;
 
 	if (!PQsendQuery(conn, SQL_SCHEMA))
@@ -93,7 +84,7 @@ fetch(PGconn *conn, int timeout_ms)
 	for (;;) {
 		while (PQisBusy(conn)) {
 			struct pollfd p = { PQsocket(conn), POLLIN, 0 };
-			long long left = deadline - mono_ms();
+			long long left = deadline - now_ms();
 			int rc;
 
 			if (left <= 0)

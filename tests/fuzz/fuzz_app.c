@@ -78,6 +78,7 @@
 #include "pct.h"
 #include "metrics.h"
 #include "ref.h"
+#include "fake_store.h"
 
 /* log_access's line (and log_error's) are caught on a pipe for fd 2. */
 static int log_pipe[2] = { -1, -1 }, saved_stderr = -1, keep_stderr;
@@ -96,7 +97,6 @@ static int log_pipe[2] = { -1, -1 }, saved_stderr = -1, keep_stderr;
 
 #define KEY "0123456789abcdef0123456789abcdef01234567"
 #define BASIC_KEY "YXBpOjAxMjM0NTY3ODlhYmNkZWYwMTIzNDU2Nzg5YWJjZGVmMDEyMzQ1Njc="
-#define FAKE_KEY_ID 7
 #define NCTL 16
 #define MAX_ROWS 8
 
@@ -153,6 +153,7 @@ struct input {
 	size_t		 source_len;
 	char		*body;
 	size_t		 body_len;
+	int		 msg_choice;	/* byte 6 (3 only for a UTF-8 field) */
 };
 
 static char *
@@ -215,221 +216,34 @@ make_version(const struct input *in, int row, const char *oid,
 	}
 }
 
-/* The fake data layer: canned answers in, every call recorded. */
-struct fake {
-	const struct input	*in;
-	enum store_status	 key_st, op_st, health_st;
-	int			 msg_choice;
-	long long		 num;
-	int			 nrows, fail_after;	/* -1: never */
-	enum store_status	 fail_st;
-
-	int			 checks, deletes, creates, reads, lists, healths;
-	int			 auths, auth_entity_null;
-	unsigned char		 hash[AUTH_HASH_LEN];
-	char			*entity, *project, *object_id, *request_id;
-	int			 refs_null;
-	unsigned int		 nrefs;
-	char			**refs;
-	enum store_refs_from	 refs_from;
-	char			*message;	/* what delete_model handed back */
-	char			*digest, *val, *source_digest, *source, *ref;
-	size_t			 source_len;
-	long long		 limit, offset;
-};
-
+/* The fake store's rows: make_version with the input as its arg. */
 static void
-record_common(struct fake *f, const unsigned char *hash, const char *entity,
-    const char *project, const char *object_id)
+fake_row(void *arg, int i, const char *object_id, char digest[44],
+    struct store_version *v)
 {
-	CHECK(hash != NULL && entity != NULL && project != NULL);
-	memcpy(f->hash, hash, AUTH_HASH_LEN);
-	f->entity = xstrdup(entity);
-	f->project = xstrdup(project);
-	if (object_id != NULL)
-		f->object_id = xstrdup(object_id);
+	make_version(arg, i, object_id, digest, v);
 }
 
-static enum store_status
-fake_check_key(void *ctx, const unsigned char *hash, long long *key_id)
+/* The 404 message delete_model returns, as byte 6 picks it. */
+static char *
+fake_message(void *arg, const struct store_delete *d)
 {
-	struct fake *f = ctx;
-
-	f->checks++;
-	memcpy(f->hash, hash, AUTH_HASH_LEN);
-	if (f->key_st == STORE_OK)
-		*key_id = FAKE_KEY_ID;
-	return f->key_st;
-}
-
-static enum store_status
-fake_delete(void *ctx, const struct store_delete *d, struct store_result *res)
-{
-	struct fake *f = ctx;
+	const struct input *in = arg;
 	char *msg = NULL;
 
-	f->deletes++;
-	CHECK(d->object_id != NULL && d->request_id != NULL);
-	CHECK(res->message == NULL);
-	record_common(f, d->key_hash, d->entity, d->project, d->object_id);
-	f->request_id = xstrdup(d->request_id);
-	f->refs_null = d->refs == NULL;
-	f->nrefs = d->nrefs;
-	f->refs_from = d->refs_from;
-	CHECK(d->refs != NULL || d->nrefs == 0);
-	if (d->refs != NULL) {
-		f->refs = calloc(d->nrefs + 1, sizeof(*f->refs));
-		CHECK(f->refs != NULL);
-		for (unsigned int i = 0; i < d->nrefs; i++)
-			f->refs[i] = xstrdup(d->refs[i]);
+	switch (in->msg_choice) {
+	case 1:
+		CHECK(asprintf(&msg, "Object %s (None) not found when "
+		    "deleting.", d->object_id) > 0);
+		break;
+	case 2:
+		msg = xstrdup(NASTY_MESSAGE);
+		break;
+	case 3:
+		msg = xstrdup(in->field[F_MESSAGE]);
+		break;
 	}
-
-	/* As lib/db.c does: the key is known unless it was rejected. */
-	res->key_id = f->op_st == STORE_BAD_KEY ? -1 : FAKE_KEY_ID;
-	res->num_deleted = f->op_st == STORE_OK ? f->num : 0;
-	if (f->op_st == STORE_NOT_FOUND) {
-		switch (f->msg_choice) {
-		case 1:
-			CHECK(asprintf(&msg, "Object %s (None) not found when "
-			    "deleting.", d->object_id) > 0);
-			break;
-		case 2:
-			msg = xstrdup(NASTY_MESSAGE);
-			break;
-		case 3:
-			msg = xstrdup(f->in->field[F_MESSAGE]);
-			break;
-		}
-		if (msg != NULL) {
-			f->message = xstrdup(msg);
-			res->message = msg;
-		}
-	}
-	return f->op_st;
-}
-
-static enum store_status
-fake_create(void *ctx, const struct store_create *c, long long *key_id,
-    long long *version_index)
-{
-	struct fake *f = ctx;
-
-	f->creates++;
-	CHECK(c->object_id != NULL && c->digest != NULL && c->val != NULL &&
-	    c->source_digest != NULL && (c->source != NULL || !c->source_len));
-	record_common(f, c->key_hash, c->entity, c->project, c->object_id);
-	f->digest = xstrdup(c->digest);
-	f->val = xstrdup(c->val);
-	f->source_digest = xstrdup(c->source_digest);
-	f->source = xmemdup(c->source, c->source_len);
-	f->source_len = c->source_len;
-	*key_id = f->op_st == STORE_BAD_KEY ? -1 : FAKE_KEY_ID;
-	if (f->op_st == STORE_OK)
-		*version_index = f->num;
-	return f->op_st;
-}
-
-static enum store_status
-fake_read(void *ctx, const struct store_read *r, long long *key_id,
-    store_row_fn fn, void *arg)
-{
-	struct fake *f = ctx;
-	struct store_version v;
-	char digest[44];
-
-	f->reads++;
-	CHECK(r->object_id != NULL && r->ref != NULL);
-	record_common(f, r->key_hash, r->entity, r->project, r->object_id);
-	f->ref = xstrdup(r->ref);
-	*key_id = f->op_st == STORE_BAD_KEY ? -1 : FAKE_KEY_ID;
-	if (f->op_st != STORE_OK)
-		return f->op_st;
-	make_version(f->in, -1, r->object_id, digest, &v);
-	return fn(arg, &v) == 0 ? STORE_OK : STORE_ERROR;
-}
-
-static enum store_status
-fake_list(void *ctx, const struct store_list *l, long long *key_id,
-    int (*begin)(void *arg), store_row_fn fn, void *arg, int *started)
-{
-	struct fake *f = ctx;
-
-	f->lists++;
-	record_common(f, l->key_hash, l->entity, l->project, NULL);
-	f->limit = l->limit;
-	f->offset = l->offset;
-	*key_id = f->op_st == STORE_BAD_KEY ? -1 : FAKE_KEY_ID;
-	*started = 0;
-	if (f->op_st != STORE_OK)
-		return f->op_st;
-	/* As lib/db.c: begin runs once the first row said yes. */
-	*started = 1;
-	if (begin(arg) != 0)
-		return STORE_ERROR;
-	for (int i = 0; i < f->nrows; i++) {
-		struct store_version v;
-		char digest[44];
-
-		if (i == f->fail_after)
-			return f->fail_st;
-		make_version(f->in, i, NULL, digest, &v);
-		if (fn(arg, &v) != 0)
-			return STORE_ERROR;
-	}
-	return f->fail_after == f->nrows ? f->fail_st : STORE_OK;
-}
-
-static enum store_status
-fake_health(void *ctx)
-{
-	struct fake *f = ctx;
-
-	f->healths++;
-	return f->health_st;
-}
-
-/* The key's own answer before a body is read: key_st, as check_key. */
-static enum store_status
-fake_authorize(void *ctx, const unsigned char *hash, const char *entity,
-    int need_write, long long *key_id)
-{
-	struct fake *f = ctx;
-
-	f->auths++;
-	memcpy(f->hash, hash, AUTH_HASH_LEN);
-	f->auth_entity_null = entity == NULL;
-	CHECK(need_write == (entity != NULL));
-	if (f->key_st == STORE_OK || f->key_st == STORE_FORBIDDEN)
-		*key_id = FAKE_KEY_ID;
-	return f->key_st;
-}
-
-static const struct store_ops fake_ops = {
-	.authorize = fake_authorize,
-	.check_key = fake_check_key,
-	.delete_model = fake_delete,
-	.create_model = fake_create,
-	.read_model = fake_read,
-	.list_models = fake_list,
-	.health = fake_health,
-};
-
-static void
-fake_free(struct fake *f)
-{
-	free(f->entity);
-	free(f->project);
-	free(f->object_id);
-	free(f->request_id);
-	for (unsigned int i = 0; f->refs != NULL && i < f->nrefs; i++)
-		free(f->refs[i]);
-	free(f->refs);
-	free(f->message);
-	free(f->digest);
-	free(f->val);
-	free(f->source_digest);
-	free(f->source);
-	free(f->ref);
+	return msg;
 }
 
 /* The fake sink: keeps what was streamed, fails on demand. */
@@ -1212,10 +1026,10 @@ common_answer(enum store_status s, const struct ref_route *rt,
 
 /* A list that the store agreed to: what the stream must hold. */
 static void
-expect_list(const struct fake *f, const struct sink_rec *sink,
+expect_list(const struct fake_store *f, const struct sink_rec *sink,
     struct expect *e)
 {
-	int rows = f->fail_after >= 0 ? f->fail_after : f->nrows;
+	int rows = f->fail_st != STORE_OK ? f->fail_after : f->nrows;
 
 	e->status = 200, e->streamed = 1;
 	e->header_out = sink->fail_at != 1;
@@ -1226,7 +1040,7 @@ expect_list(const struct fake *f, const struct sink_rec *sink,
 		e->aborted = 1;
 		e->lines = sink->fail_at - 2;
 	} else {
-		e->aborted = f->fail_after >= 0;
+		e->aborted = f->fail_st != STORE_OK;
 		e->lines = rows;
 	}
 }
@@ -1234,7 +1048,7 @@ expect_list(const struct fake *f, const struct sink_rec *sink,
 /* Everything after routing for the API routes (section 1's order). */
 static void
 expect_api(const struct request *req, const struct ref_route *rt,
-    const char *qs, size_t qlen, struct fake *f, const struct sink_rec *sink,
+    const char *qs, size_t qlen, struct fake_store *f, const struct sink_rec *sink,
     struct expect *e)
 {
 	int post = strcmp(req->method, "POST") == 0, only = 0;
@@ -1338,9 +1152,11 @@ expect_api(const struct request *req, const struct ref_route *rt,
 			break;
 		if (f->op_st == STORE_OK) {
 			e->json = jobj();
-			jadd(e->json, "num_deleted", json_object_new_int64(f->num));
-			e->status = 200, e->num_deleted = f->num;
-		} else if (f->op_st == STORE_NOT_FOUND && f->msg_choice != 0)
+			jadd(e->json, "num_deleted",
+			    json_object_new_int64(f->num_deleted));
+			e->status = 200, e->num_deleted = f->num_deleted;
+		} else if (f->op_st == STORE_NOT_FOUND &&
+		    ((const struct input *)f->arg)->msg_choice != 0)
 			e->status = 404;	/* the fake's message, below */
 		else
 			e->status = 500, e->body = B_INTERNAL;
@@ -1360,7 +1176,7 @@ expect_api(const struct request *req, const struct ref_route *rt,
 			struct store_version v;
 			char digest[44], *reason, when[48];
 
-			make_version(f->in, -1, rt->val[4], digest, &v);
+			make_version(f->arg, -1, rt->val[4], digest, &v);
 			if (v.deleted) {
 				ref_time(v.deleted_us, REF_STR, when);
 				CHECK(asprintf(&reason, "%s:v%lld was deleted at "
@@ -1439,7 +1255,7 @@ ref_metrics_ok(int access, const char *addr)
 
 static void
 expect_answer(const char *prefix, int access, const struct request *req,
-    struct fake *f, const struct sink_rec *sink, struct expect *e)
+    struct fake_store *f, const struct sink_rec *sink, struct expect *e)
 {
 	const char *method = req->method ? req->method : "", *qs, *allow;
 	size_t plen, qlen, pre = strlen(prefix);
@@ -1565,7 +1381,7 @@ expect_answer(const char *prefix, int access, const struct request *req,
  * Returns the 200 body a successful create must have.
  */
 static struct json_object *
-check_create(const struct fake *f, const struct expect *e)
+check_create(const struct fake_store *f, const struct expect *e)
 {
 	static const char *const fixed[] = { "_type", "_class_name", "_bases",
 	    "name", "description", "files" };
@@ -1629,7 +1445,7 @@ check_create(const struct fake *f, const struct expect *e)
 	o = jobj();
 	jadd(o, "digest", json_object_new_string(f->digest));
 	jadd(o, "object_id", json_object_new_string(f->object_id));
-	jadd(o, "version_index", json_object_new_int64(f->num));
+	jadd(o, "version_index", json_object_new_int64(f->version_index));
 	CHECK(asprintf(&ref, "weave:///%s/%s/object/%s:%s", f->entity,
 	    f->project, f->object_id, f->digest) > 0);
 	jadd(o, "model_ref", json_object_new_string(ref));
@@ -2077,13 +1893,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const char *const prefixes[] = { "", "/api", "/a/b", "/v2" };
 	struct input in;
-	struct fake f;
+	struct fake_store f;
 	struct sink_rec sink;
 	struct request req;
 	struct response resp;
 	struct expect e;
 	struct app_config cfg;
-	struct store st = { &fake_ops, &f };
+	struct store st = { .ops = &fake_store_ops, .ctx = &f };
 	struct app_sink as = { sink_write, sink_flush, &sink };
 	struct json_object *got = NULL, *want = NULL;
 	char *uri = NULL, *rest, errlog[8192];
@@ -2099,20 +1915,25 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	read_input(data, size, cfg.prefix, &in, &req, &uri, &rest);
 	c = in.c;
 
-	f.in = &in;
+	f.arg = &in;
+	f.make_row = fake_row;
+	f.make_message = fake_message;
 	f.key_st = (enum store_status)(c[2] % 7);
 	f.op_st = (enum store_status)(c[3] % 7);
 	f.health_st = (enum store_status)(c[4] % 7);
-	f.msg_choice = c[6] % 4;
-	if (f.msg_choice == 3 && ref_utf8_count(in.field[F_MESSAGE],
+	in.msg_choice = c[6] % 4;
+	if (in.msg_choice == 3 && ref_utf8_count(in.field[F_MESSAGE],
 	    in.flen[F_MESSAGE]) < 0)
-		f.msg_choice = 1;
-	f.num = c[7] == 255 ? LLONG_MAX : c[7];
+		in.msg_choice = 1;
+	f.num_deleted = f.version_index = c[7] == 255 ? LLONG_MAX : c[7];
 	f.nrows = c[13] & 7;
-	f.fail_after = (c[13] >> 3 & 7) - 1;
-	if (f.fail_after > f.nrows)
-		f.fail_after = f.nrows;
-	f.fail_st = (c[13] & 0x40) ? STORE_UNAVAILABLE : STORE_ERROR;
+	/* n in 1-7: the list fails after n - 1 rows (0: never). */
+	if ((c[13] >> 3 & 7) != 0) {
+		f.fail_after = (c[13] >> 3 & 7) - 1;
+		if (f.fail_after > f.nrows)
+			f.fail_after = f.nrows;
+		f.fail_st = (c[13] & 0x40) ? STORE_UNAVAILABLE : STORE_ERROR;
+	}
 	sink.fail_at = c[14] & 0x7F;
 	sink.flush_fails = !!(c[14] & 0x80);
 
@@ -2127,6 +1948,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		/* The one thing the handler logs itself: a cut stream. */
 		CHECK((strstr(errlog, "list cut short") != NULL) ==
 		    !!resp.aborted);
+	}
+	if (f.violations != 0) {
+		fprintf(stderr, "fake store: %s\n", f.violation);
+		CHECK(f.violations == 0);
 	}
 	expect_answer(cfg.prefix, cfg.metrics, &req, &f, &sink, &e);
 #ifdef FUZZ_DEBUG
@@ -2152,7 +1977,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	/* The store is asked exactly what the contract's order implies. */
 	CHECK(f.auths == e.auths && (!f.auths ||
-	    f.auth_entity_null == e.auth_entity_null));
+	    (f.auth_entity == NULL) == e.auth_entity_null));
 	CHECK(f.checks == e.checks && f.deletes == e.deletes &&
 	    f.creates == e.creates && f.reads == e.reads &&
 	    f.lists == e.lists && f.healths == e.healths);
@@ -2220,8 +2045,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (resp.status == 404 && f.deletes &&
 		    f.op_st == STORE_NOT_FOUND) {
 			struct json_object *r;
-			CHECK(f.message != NULL);
-			r = reason_json(f.message, "NotFoundError");
+			CHECK(f.sent_message != NULL);
+			r = reason_json(f.sent_message, "NotFoundError");
 			CHECK(jeq(got, r));
 			json_object_put(r);
 		}
@@ -2236,7 +2061,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	free(e.object_id);
 	free(e.location);
 	resp_free(&resp);
-	fake_free(&f);
+	fake_store_free(&f);
 	free(sink.buf);
 	free(in.source);
 	free(in.body);

@@ -79,7 +79,8 @@ if [ "$(cat "$STAMP" 2>/dev/null)" != "$CC $CFLAGS" ]; then
 	echo "$CC $CFLAGS" >"$STAMP"
 fi
 lib_header=$(ls -t lib/*.h | head -n 1)
-fuzz_header=$(ls -t lib/*.h tests/fuzz/*.h tests/unit/json_*.h | head -n 1)
+fuzz_header=$(ls -t lib/*.h tests/fuzz/*.h tests/unit/json_*.h tests/fake/*.h |
+    head -n 1)
 
 # fresh OUT INPUTS...: true when OUT exists and is newer than every input.
 fresh() {
@@ -117,21 +118,32 @@ if [ "$build_failed" -ne 0 ]; then
 fi
 
 OBJS=$(for src in $LIB_SRC; do echo "$OUT/obj/$(basename "$src" .c).o"; done)
+# The fake data layer fuzz_app shares with the unit tests (tests/fake/),
+# built as the harnesses are: not instrumented for coverage.
+FAKE_OBJ="$OUT/obj/fake_store.o"
+if ! fresh "$FAKE_OBJ" tests/fake/fake_store.c "$fuzz_header" "$STAMP" \
+    tests/fuzz/run.sh; then
+	"$CC" $CFLAGS -Wall -Wextra -Itests/fake -c -o "$FAKE_OBJ" \
+	    tests/fake/fake_store.c >"$OUT/logs/build-fake_store.log" 2>&1 || {
+		cat "$OUT/logs/build-fake_store.log" >&2
+		fail_all "building tests/fake/fake_store.c with $CC failed"
+	}
+fi
 declare -A BUILT
 pids=""
 for h in $HARNESSES; do
 	bin="$OUT/fuzz_$h"
-	if fresh "$bin" "tests/fuzz/fuzz_$h.c" $OBJS "$fuzz_header" \
-	    tests/fuzz/run.sh; then
+	if fresh "$bin" "tests/fuzz/fuzz_$h.c" $OBJS "$FAKE_OBJ" \
+	    "$fuzz_header" tests/fuzz/run.sh; then
 		BUILT[$h]=ok
 		continue
 	fi
 	# The harness itself (its reference checks) is not instrumented for
 	# coverage, so cov and ft count lib/ alone.
-	{ "$CC" $CFLAGS -Wall -Wextra -Itests/fuzz -c -o "$OUT/obj/fuzz_$h.o" \
-	    "tests/fuzz/fuzz_$h.c" &&
+	{ "$CC" $CFLAGS -Wall -Wextra -Itests/fuzz -Itests/fake \
+	    -c -o "$OUT/obj/fuzz_$h.o" "tests/fuzz/fuzz_$h.c" &&
 	  "$CC" $CFLAGS -fsanitize=fuzzer -o "$bin" "$OUT/obj/fuzz_$h.o" \
-	    $OBJS $LIBS; } >"$OUT/logs/build-fuzz_$h.log" 2>&1 &
+	    "$FAKE_OBJ" $OBJS $LIBS; } >"$OUT/logs/build-fuzz_$h.log" 2>&1 &
 	pids="$pids $h:$!"
 done
 for hp in $pids; do

@@ -1,8 +1,8 @@
 #include <pthread.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "pool.h"
 #include "t.h"
 
@@ -81,15 +81,6 @@ list_thread(void *arg)
 	return NULL;
 }
 
-static long long
-ms_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Waits (5 s at most) until n lists stream. */
 static int
 wait_lists(struct pool *p, int n)
@@ -157,10 +148,10 @@ test_pool(void)
 	l[0].p = &p;
 	pthread_create(&t[0], NULL, list_thread, &l[0]);
 	T_INT("one list streaming", 1, wait_lists(&p, 1));
-	t0 = ms_now();
+	t0 = now_ms();
 	T_INT("health with none free: 503", STORE_UNAVAILABLE,
 	    pool_store_ops.health(&p));
-	waited = ms_now() - t0;
+	waited = now_ms() - t0;
 	T_INT("waited wait_ms", 1, waited >= 190);
 	pthread_mutex_unlock(&gate);
 	pthread_join(t[0], NULL);
