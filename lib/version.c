@@ -74,7 +74,7 @@ put(char **o, const char *s, size_t n)
 }
 
 /*
- * The common case without a parse: a value written by this service is
+ * The common case without a parse (version.h): a value written by this service is
  * FastAPI's compact rendering of {"_type",..,"_bases","name","description",
  * "files":{"obj.py":FD}, attributes...}, keys unique, so its name and
  * description tokens and the attributes' text after "files" can be spliced
@@ -83,8 +83,8 @@ put(char **o, const char *s, size_t n)
  * shape (migrated jsonb text, model add --val values), for the general way;
  * NULL with *len 1 when out of memory.
  */
-static char *
-render_spliced(const struct store_version *v, size_t *len)
+char *
+version_render_spliced(const struct store_version *v, size_t *len)
 {
 	const char *val = v->val, *name, *desc, *attrs;
 	size_t n = v->val_len, i, name_len, desc_len, attrs_len, cap;
@@ -173,7 +173,7 @@ version_render(const struct store_version *v, size_t *len)
 	char created[TIMEFMT_MAX];
 	char *text = NULL;
 
-	if ((text = render_spliced(v, len)) != NULL || *len == 1)
+	if ((text = version_render_spliced(v, len)) != NULL || *len == 1)
 		return text;
 	if (v->source_len > INT_MAX)
 		return NULL;
