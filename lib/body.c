@@ -184,31 +184,6 @@ body_err_not_object(struct json_object *errors, struct json_object *input)
 	    "fields from"), input, NULL);
 }
 
-/*
- * Python's bytes.decode("utf-8", "replace") of in[0..len) into out (3 *
- * len bytes): every maximal prefix of a well-formed sequence that does not
- * complete, and every byte that starts none, becomes one U+FFFD.
- * Returns the length written.
- */
-static size_t
-utf8_replace(const unsigned char *in, size_t len, char *out)
-{
-	size_t o = 0, i = 0, n, bad;
-
-	while (i < len) {
-		if ((n = utf8_seq((const char *)in + i, len - i, &bad)) > 0) {
-			memcpy(out + o, in + i, n);
-			o += n;
-			i += n;
-		} else {
-			memcpy(out + o, "\xef\xbf\xbd", 3);
-			o += 3;
-			i += bad;
-		}
-	}
-	return o;
-}
-
 int
 body_err_not_json_text(struct json_object *errors, const char *buf,
     size_t len)
@@ -219,7 +194,7 @@ body_err_not_json_text(struct json_object *errors, const char *buf,
 
 	if (len > (size_t)INT32_MAX / 3 || (text = malloc(3 * len + 1)) == NULL)
 		return -1;
-	n = utf8_replace((const unsigned char *)buf, len, text);
+	n = utf8_replace(buf, len, text);
 	input = json_object_new_string_len(text, (int)n);
 	free(text);
 	if (input == NULL)
