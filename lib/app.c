@@ -10,6 +10,7 @@
 #include "keyseen.h"
 #include "body.h"
 #include "jparse.h"
+#include "jsonb.h"
 #include "log.h"
 #include "openapi.h"
 #include "metrics.h"
@@ -159,8 +160,8 @@ reason_body(struct response *resp, int status, const char *reason,
 {
 	struct json_object *o = json_object_new_object();
 
-	if (o == NULL || resp_add(o, "reason", json_object_new_string(reason)) ||
-	    resp_add(o, "error_type", json_object_new_string(type))) {
+	if (o == NULL || jb_add(o, "reason", json_object_new_string(reason)) ||
+	    jb_add(o, "error_type", json_object_new_string(type))) {
 		json_object_put(o);
 		return -1;
 	}
@@ -200,7 +201,7 @@ validation_error(struct json_object *errors, struct response *resp)
 		json_object_put(errors);
 		return -1;
 	}
-	if (resp_add(body, "detail", errors) != 0) {
+	if (jb_add(body, "detail", errors) != 0) {
 		json_object_put(body);
 		return -1;
 	}
@@ -321,7 +322,7 @@ delete_model(const struct route *rt, const struct refs *refs,
 	if (common_status(s, rt, resp, &rc) != 0) {
 		if (s == STORE_OK) {
 			struct json_object *o = json_object_new_object();
-			if (o == NULL || resp_add(o, "num_deleted",
+			if (o == NULL || jb_add(o, "num_deleted",
 			    json_object_new_int64(res.num_deleted))) {
 				json_object_put(o);
 				rc = -1;
@@ -360,10 +361,10 @@ read_row(void *arg, const struct store_version *v)
 		snprintf(reason, sizeof(reason), "%s:v%lld was deleted at %s",
 		    v->object_id, v->version_index, when);
 		if ((o = json_object_new_object()) == NULL ||
-		    resp_add(o, "reason", json_object_new_string(reason)) ||
-		    resp_add(o, "error_type",
+		    jb_add(o, "reason", json_object_new_string(reason)) ||
+		    jb_add(o, "error_type",
 		    json_object_new_string("ObjectDeletedError")) ||
-		    resp_add(o, "deleted_at", json_object_new_string(iso))) {
+		    jb_add(o, "deleted_at", json_object_new_string(iso))) {
 			json_object_put(o);
 			return -1;
 		}
@@ -546,10 +547,10 @@ create_version(const struct route *rt, const struct body_model *m,
 	snprintf(ref, sizeof(ref), "weave:///%s/%s/object/%s:%s",
 	    rt->entity.val, rt->project.val, m->object_id, v.digest);
 	if ((o = json_object_new_object()) == NULL ||
-	    resp_add(o, "digest", json_object_new_string(v.digest)) ||
-	    resp_add(o, "object_id", json_object_new_string(m->object_id)) ||
-	    resp_add(o, "version_index", json_object_new_int64(index)) ||
-	    resp_add(o, "model_ref", json_object_new_string(ref))) {
+	    jb_add(o, "digest", json_object_new_string(v.digest)) ||
+	    jb_add(o, "object_id", json_object_new_string(m->object_id)) ||
+	    jb_add(o, "version_index", json_object_new_int64(index)) ||
+	    jb_add(o, "model_ref", json_object_new_string(ref))) {
 		json_object_put(o);
 		return -1;
 	}

@@ -65,14 +65,4 @@ int body_check(struct json_object *body, struct json_object *errors,
 
 void body_model_free(struct body_model *m);
 
-/*
- * The value stored for m (section 9.1 key order):
- * {"_type":"Model","_class_name":"Model","_bases":["Object","BaseModel"],
- * "name":N,"description":D,"files":{"obj.py":source_digest}} followed by the
- * attributes keys in the order sent, their values shared with the body.
- * Returns a new object, or NULL when out of memory.
- */
-struct json_object *body_model_value(const struct body_model *m,
-    const char *source_digest);
-
 #endif

@@ -5,6 +5,13 @@
 #include "body.h"
 #include "store.h"
 
+/*
+ * The six keys of the stored value's fixed part (a Weave Model's reserved
+ * keys), in their stored order; the rest of a value are its attributes.
+ */
+#define VERSION_RESERVED 6
+extern const char *const version_reserved[VERSION_RESERVED];
+
 /* What a create writes, derived from a checked body (section 9.1). */
 struct version_new {
 	char	 source_digest[44];	/* digest of source_code's bytes */
@@ -13,8 +20,11 @@ struct version_new {
 };
 
 /*
- * Builds the stored value of m and its digests into out (free out->val).
- * Returns 0, or -1 when out of memory.
+ * Builds the stored value of m and its digests into out (free out->val):
+ * {"_type":"Model","_class_name":"Model","_bases":["Object","BaseModel"],
+ * "name":N,"description":D,"files":{"obj.py":source_digest}} followed by
+ * the attributes keys in the order sent (section 9.1 key order). Returns
+ * 0, or -1 when out of memory.
  */
 int version_prepare(const struct body_model *m, struct version_new *out);
 

@@ -17,6 +17,7 @@ main(void)
 	test_objname();
 	test_body();
 	test_respond();
+	test_jsonb();
 	test_app();
 	test_pool();
 	test_jparse();
