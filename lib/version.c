@@ -1,4 +1,5 @@
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,6 +225,42 @@ version_render(const struct store_version *v, size_t *len)
 }
 
 /*
+ * MODEL_LAYOUT parsed once per process (NULL when that ran out of memory):
+ * a copy of it costs a create less than a parse.
+ */
+static struct json_object *layout;
+static pthread_once_t layout_once = PTHREAD_ONCE_INIT;
+
+static void
+parse_layout(void)
+{
+	struct jparse_error err;
+
+	if (jparse(MODEL_LAYOUT, sizeof(MODEL_LAYOUT) - 1, &layout, &err) !=
+	    JPARSE_OK)
+		layout = NULL;
+}
+
+/* A new object of MODEL_LAYOUT's members, or NULL when out of memory. */
+static struct json_object *
+new_layout(void)
+{
+	struct json_object *v = NULL;
+	struct jparse_error err;
+
+	pthread_once(&layout_once, parse_layout);
+	if (layout != NULL)
+		return json_object_deep_copy(layout, &v, NULL) == 0 ? v : NULL;
+	/* The first parse failed: parse each time rather than fail each time. */
+	if (jparse(MODEL_LAYOUT, sizeof(MODEL_LAYOUT) - 1, &v, &err) !=
+	    JPARSE_OK) {
+		json_object_put(v);
+		return NULL;
+	}
+	return v;
+}
+
+/*
  * The value stored for m: MODEL_LAYOUT with name, description and the
  * source's digest in their slots, then the attributes' keys in the order
  * sent, their values shared with the body. json-c replaces a member in
@@ -233,12 +270,11 @@ version_render(const struct store_version *v, size_t *len)
 static struct json_object *
 model_value(const struct body_model *m, const char *source_digest)
 {
-	struct json_object *v = NULL, *files;
-	struct jparse_error err;
+	struct json_object *v, *files;
 	int rc;
 
-	if (jparse(MODEL_LAYOUT, sizeof(MODEL_LAYOUT) - 1, &v, &err) !=
-	    JPARSE_OK || !json_object_object_get_ex(v, KEY_FILES, &files)) {
+	if ((v = new_layout()) == NULL ||
+	    !json_object_object_get_ex(v, KEY_FILES, &files)) {
 		json_object_put(v);
 		return NULL;
 	}
