@@ -11,25 +11,7 @@
 #define DROP		0xFFFFFFFFu	/* not a code point: '<' and '>' */
 
 #define IN_RANGES(table, cp) \
-	in_ranges((table), sizeof(table) / sizeof((table)[0]), (cp))
-
-/* Binary search over sorted, disjoint ranges. */
-static int
-in_ranges(const struct lower_range *r, size_t n, unsigned int cp)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (cp < r[mid].lo)
-			hi = mid;
-		else if (cp > r[mid].hi)
-			lo = mid + 1;
-		else
-			return 1;
-	}
-	return 0;
-}
+	utf8_in_ranges((table), sizeof(table) / sizeof((table)[0]), (cp))
 
 /*
  * Context-free str.lower() of one code point: stores one or two code points

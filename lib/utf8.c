@@ -34,19 +34,26 @@ utf8_replace(const char *in, size_t len, char *out)
 }
 
 int
-utf8_is_word(unsigned int cp)
+utf8_in_ranges(const struct utf8_range *r, size_t n, unsigned int cp)
 {
-	size_t lo = 0, hi = sizeof(word_ranges) / sizeof(word_ranges[0]);
+	size_t lo = 0, hi = n;
 
 	/* Binary search over sorted, disjoint ranges. */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (cp < word_ranges[mid].lo)
+		if (cp < r[mid].lo)
 			hi = mid;
-		else if (cp > word_ranges[mid].hi)
+		else if (cp > r[mid].hi)
 			lo = mid + 1;
 		else
 			return 1;
 	}
 	return 0;
+}
+
+int
+utf8_is_word(unsigned int cp)
+{
+	return utf8_in_ranges(word_ranges,
+	    sizeof(word_ranges) / sizeof(word_ranges[0]), cp);
 }

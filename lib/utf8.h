@@ -175,6 +175,14 @@ long utf8_count(const char *s, size_t len);
  */
 size_t utf8_replace(const char *in, size_t len, char *out);
 
+/* Code points lo..hi, as the generated tables hold them. */
+struct utf8_range {
+	unsigned int	lo, hi;
+};
+
+/* Returns 1 when cp lies in one of r[0..n) (sorted, disjoint), else 0. */
+int utf8_in_ranges(const struct utf8_range *r, size_t n, unsigned int cp);
+
 /* Returns 1 when cp is matched by \w in a Python 3 str regex, else 0. */
 int utf8_is_word(unsigned int cp);
 
