@@ -4,6 +4,11 @@
 
 #include <json-c/json.h>
 
+/*
+ * body: a create body's checks and their 422 entries (built with jsonb).
+ * What a checked body stores is version.c's (version_prepare).
+ */
+
 #define BODY_MAX_ID_LEN 128	/* characters of the derived object id */
 
 /*
