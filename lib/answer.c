@@ -1,6 +1,7 @@
 #include <stdio.h>
 
 #include "answer.h"
+#include "jsonb.h"
 
 #define BODY_BAD_KEY	"{\"detail\":\"Invalid authentication credentials\"}"
 #define BODY_FORBIDDEN	"{\"reason\":\"Forbidden\",\"error_type\":\"Forbidden\"}"
@@ -13,8 +14,8 @@ answer_reason(struct response *resp, int status, const char *reason,
 {
 	struct json_object *o = json_object_new_object();
 
-	if (o == NULL || resp_add(o, "reason", json_object_new_string(reason)) ||
-	    resp_add(o, "error_type", json_object_new_string(type))) {
+	if (o == NULL || jb_add(o, "reason", json_object_new_string(reason)) ||
+	    jb_add(o, "error_type", json_object_new_string(type))) {
 		json_object_put(o);
 		return -1;
 	}

@@ -11,6 +11,7 @@
 #include "app.h"
 #include "auth.h"
 #include "endpoint.h"
+#include "jsonb.h"
 #include "keyseen.h"
 #include "log.h"
 #include "metrics.h"
@@ -132,7 +133,7 @@ validation_error(struct json_object *errors, struct response *resp)
 		json_object_put(errors);
 		return -1;
 	}
-	if (resp_add(body, "detail", errors) != 0) {
+	if (jb_add(body, "detail", errors) != 0) {
 		json_object_put(body);
 		return -1;
 	}

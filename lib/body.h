@@ -4,6 +4,11 @@
 
 #include <json-c/json.h>
 
+/*
+ * body: a create body's checks and their 422 entries (built with jsonb).
+ * What a checked body stores is version.c's (version_prepare).
+ */
+
 #define BODY_MAX_ID_LEN 128	/* characters of the derived object id */
 
 /*
@@ -64,15 +69,5 @@ int body_check(struct json_object *body, struct json_object *errors,
     struct body_model *m);
 
 void body_model_free(struct body_model *m);
-
-/*
- * The value stored for m (section 9.1 key order):
- * {"_type":"Model","_class_name":"Model","_bases":["Object","BaseModel"],
- * "name":N,"description":D,"files":{"obj.py":source_digest}} followed by the
- * attributes keys in the order sent, their values shared with the body.
- * Returns a new object, or NULL when out of memory.
- */
-struct json_object *body_model_value(const struct body_model *m,
-    const char *source_digest);
 
 #endif

@@ -15,6 +15,7 @@
 
 #include "base64.h"
 #include "canon.h"
+#include "utf8.h"
 
 /* A growing output text; oom set once an allocation failed. */
 struct cbuf {
@@ -67,53 +68,9 @@ cb_str(struct cbuf *b, const char *s)
 	cb_put(b, s, strlen(s));
 }
 
-/*
- * Decodes the code point at s[0..len) (len > 0) into *cp and returns its
- * byte length; an ill-formed byte is U+FFFD of length 1.
- */
-static size_t
-decode(const unsigned char *s, size_t len, unsigned long *cp)
-{
-	unsigned char c = s[0], lo = 0x80, hi = 0xBF;
-	size_t need;
-	unsigned long v;
-
-	if (c < 0x80) {
-		*cp = c;
-		return 1;
-	}
-	if (c >= 0xC2 && c <= 0xDF) {
-		need = 1;
-		v = c & 0x1F;
-	} else if (c >= 0xE0 && c <= 0xEF) {
-		need = 2;
-		v = c & 0x0F;
-		lo = c == 0xE0 ? 0xA0 : 0x80;
-		hi = c == 0xED ? 0x9F : 0xBF;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		need = 3;
-		v = c & 0x07;
-		lo = c == 0xF0 ? 0x90 : 0x80;
-		hi = c == 0xF4 ? 0x8F : 0xBF;
-	} else
-		goto bad;
-	if (len < need + 1 || s[1] < lo || s[1] > hi)
-		goto bad;
-	for (size_t k = 1; k <= need; k++) {
-		if (s[k] < 0x80 || s[k] > 0xBF)
-			goto bad;
-		v = v << 6 | (s[k] & 0x3F);
-	}
-	*cp = v;
-	return need + 1;
-bad:
-	*cp = 0xFFFD;
-	return 1;
-}
-
 /* The short escape of c (json's ESCAPE_DCT), or 0. */
 static char
-short_escape(unsigned long c)
+short_escape(unsigned int c)
 {
 	switch (c) {
 	case '"':	return '"';
@@ -129,7 +86,7 @@ short_escape(unsigned long c)
 
 /* Writes \uXXXX (lower-case hex) at out; returns 6. */
 static size_t
-put_u(char *out, unsigned long c)
+put_u(char *out, unsigned int c)
 {
 	static const char hex[] = "0123456789abcdef";
 
@@ -147,7 +104,7 @@ canon_compact_string(const char *s, size_t len, char *out)
 {
 	const unsigned char *u = (const unsigned char *)s;
 	size_t o = 0, n;
-	unsigned long c;
+	unsigned int c;
 	char e;
 
 	out[o++] = '"';
@@ -158,7 +115,7 @@ canon_compact_string(const char *s, size_t len, char *out)
 			n = 1;
 			continue;
 		}
-		n = decode(u + i, len - i, &c);
+		n = utf8_decode_lax(s + i, len - i, &c);
 		if ((e = short_escape(c)) != 0) {
 			out[o++] = '\\';
 			out[o++] = e;
@@ -179,14 +136,13 @@ canon_compact_string(const char *s, size_t len, char *out)
 size_t
 canon_ascii_string(const char *s, size_t len, char *out)
 {
-	const unsigned char *u = (const unsigned char *)s;
 	size_t o = 0, n;
-	unsigned long c;
+	unsigned int c;
 	char e;
 
 	out[o++] = '"';
 	for (size_t i = 0; i < len; i += n) {
-		n = decode(u + i, len - i, &c);
+		n = utf8_decode_lax(s + i, len - i, &c);
 		if ((e = short_escape(c)) != 0) {
 			out[o++] = '\\';
 			out[o++] = e;

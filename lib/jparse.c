@@ -72,39 +72,6 @@ tmp_reserve(struct jp *p, size_t n)
 	return 0;
 }
 
-/*
- * Returns the length of the longest prefix of s[0..len) that is
- * well-formed UTF-8 as Python's strict decoder reads it (no overlong forms,
- * surrogates or code points above U+10FFFF).
- */
-static size_t
-utf8_prefix(const unsigned char *s, size_t len)
-{
-	size_t i = 0, n;
-
-	while (i < len) {
-		if (s[i] < 0x80) {
-			i++;
-			continue;
-		}
-		if ((n = utf8_seq((const char *)s + i, len - i, NULL)) == 0)
-			return i;
-		i += n;
-	}
-	return i;
-}
-
-/* Code points in s[0..n), which is well-formed UTF-8. */
-static size_t
-chars_before(const unsigned char *s, size_t n)
-{
-	size_t count = 0;
-
-	for (size_t i = 0; i < n; i++)
-		count += (s[i] & 0xC0) != 0x80;
-	return count;
-}
-
 static int
 is_ws(unsigned char c)
 {
@@ -143,32 +110,6 @@ hex4(const unsigned char *s, size_t at)
 			return -1;
 	}
 	return v;
-}
-
-/* Writes code point cp as UTF-8 at out; returns its length. */
-static size_t
-put_utf8(char *out, unsigned long cp)
-{
-	if (cp < 0x80) {
-		out[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		out[0] = (char)(0xC0 | cp >> 6);
-		out[1] = (char)(0x80 | (cp & 0x3F));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		out[0] = (char)(0xE0 | cp >> 12);
-		out[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-		out[2] = (char)(0x80 | (cp & 0x3F));
-		return 3;
-	}
-	out[0] = (char)(0xF0 | cp >> 18);
-	out[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-	out[2] = (char)(0x80 | (cp >> 6 & 0x3F));
-	out[3] = (char)(0x80 | (cp & 0x3F));
-	return 4;
 }
 
 /*
@@ -235,7 +176,7 @@ parse_string(struct jp *p, size_t *n)
 		if (cp >= 0xD800 && cp <= 0xDFFF)
 			lone = 1;
 		else
-			o += put_utf8(p->tmp + o, (unsigned long)cp);
+			o += utf8_encode(p->tmp + o, (unsigned int)cp);
 	}
 	if (lone)
 		return fail(p, begin, "Lone surrogate in a \\uXXXX escape");
@@ -521,7 +462,7 @@ jparse(const char *buf, size_t len, struct json_object **out,
 		p.s += 3;
 		p.len -= 3;
 	}
-	if ((good = utf8_prefix(p.s, p.len)) < p.len)
+	if ((good = utf8_valid_prefix((const char *)p.s, p.len)) < p.len)
 		fail(&p, good, "Invalid UTF-8");
 	else {
 		skip_ws(&p);
@@ -536,6 +477,6 @@ jparse(const char *buf, size_t len, struct json_object **out,
 	}
 	free(p.tmp);
 	if (p.status == JPARSE_INVALID)
-		err->pos = chars_before(p.s, err->pos);
+		err->pos = utf8_chars((const char *)p.s, err->pos);
 	return p.status;
 }

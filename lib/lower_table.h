@@ -195,14 +195,11 @@ static const struct { unsigned int lo, hi; int delta; unsigned int stride; }
 	{ 0x1E900, 0x1E921,     34, 1 },
 };
 
-#ifndef LOWER_RANGE_DEFINED
-#define LOWER_RANGE_DEFINED
-struct lower_range { unsigned int lo, hi; };
-#endif
+#include "utf8.h"
 
 /* The case-ignorable code points (skipped when
  * deciding whether U+03A3 ends a word). */
-static const struct lower_range lower_ignorable[427] = {
+static const struct utf8_range lower_ignorable[427] = {
 	{ 0x00027, 0x00027 },
 	{ 0x0002E, 0x0002E },
 	{ 0x0003A, 0x0003A },
@@ -633,7 +630,7 @@ static const struct lower_range lower_ignorable[427] = {
 };
 
 /* The cased code points that are not case-ignorable. */
-static const struct lower_range lower_cased[149] = {
+static const struct utf8_range lower_cased[149] = {
 	{ 0x00041, 0x0005A },
 	{ 0x00061, 0x0007A },
 	{ 0x000AA, 0x000AA },

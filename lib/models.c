@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "answer.h"
+#include "jsonb.h"
 #include "jparse.h"
 #include "log.h"
 #include "metrics.h"
@@ -16,7 +17,7 @@ deleted_body(struct response *resp, long long n)
 {
 	struct json_object *o = json_object_new_object();
 
-	if (o == NULL || resp_add(o, "num_deleted", json_object_new_int64(n))) {
+	if (o == NULL || jb_add(o, "num_deleted", json_object_new_int64(n))) {
 		json_object_put(o);
 		return -1;
 	}
@@ -76,10 +77,10 @@ deleted_version(struct response *resp, const struct store_version *v)
 	snprintf(reason, sizeof(reason), "%s:v%lld was deleted at %s",
 	    v->object_id, v->version_index, when);
 	if ((o = json_object_new_object()) == NULL ||
-	    resp_add(o, "reason", json_object_new_string(reason)) ||
-	    resp_add(o, "error_type",
+	    jb_add(o, "reason", json_object_new_string(reason)) ||
+	    jb_add(o, "error_type",
 	    json_object_new_string("ObjectDeletedError")) ||
-	    resp_add(o, "deleted_at", json_object_new_string(iso))) {
+	    jb_add(o, "deleted_at", json_object_new_string(iso))) {
 		json_object_put(o);
 		return -1;
 	}
@@ -256,10 +257,10 @@ created_body(const struct route *rt, const struct body_model *m,
 	snprintf(ref, sizeof(ref), "weave:///%s/%s/object/%s:%s",
 	    rt->entity.val, rt->project.val, m->object_id, digest);
 	if ((o = json_object_new_object()) == NULL ||
-	    resp_add(o, "digest", json_object_new_string(digest)) ||
-	    resp_add(o, "object_id", json_object_new_string(m->object_id)) ||
-	    resp_add(o, "version_index", json_object_new_int64(index)) ||
-	    resp_add(o, "model_ref", json_object_new_string(ref))) {
+	    jb_add(o, "digest", json_object_new_string(digest)) ||
+	    jb_add(o, "object_id", json_object_new_string(m->object_id)) ||
+	    jb_add(o, "version_index", json_object_new_int64(index)) ||
+	    jb_add(o, "model_ref", json_object_new_string(ref))) {
 		json_object_put(o);
 		return -1;
 	}

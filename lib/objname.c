@@ -11,25 +11,7 @@
 #define DROP		0xFFFFFFFFu	/* not a code point: '<' and '>' */
 
 #define IN_RANGES(table, cp) \
-	in_ranges((table), sizeof(table) / sizeof((table)[0]), (cp))
-
-/* Binary search over sorted, disjoint ranges. */
-static int
-in_ranges(const struct lower_range *r, size_t n, unsigned int cp)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (cp < r[mid].lo)
-			hi = mid;
-		else if (cp > r[mid].hi)
-			lo = mid + 1;
-		else
-			return 1;
-	}
-	return 0;
-}
+	utf8_in_ranges((table), sizeof(table) / sizeof((table)[0]), (cp))
 
 /*
  * Context-free str.lower() of one code point: stores one or two code points
@@ -93,31 +75,6 @@ cased_follows(const char *s, size_t len, size_t i)
 	return 0;
 }
 
-static size_t
-put_utf8(char *o, unsigned int cp)
-{
-	if (cp < 0x80) {
-		o[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		o[0] = (char)(0xC0 | cp >> 6);
-		o[1] = (char)(0x80 | (cp & 0x3F));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		o[0] = (char)(0xE0 | cp >> 12);
-		o[1] = (char)(0x80 | (cp >> 6 & 0x3F));
-		o[2] = (char)(0x80 | (cp & 0x3F));
-		return 3;
-	}
-	o[0] = (char)(0xF0 | cp >> 18);
-	o[1] = (char)(0x80 | (cp >> 12 & 0x3F));
-	o[2] = (char)(0x80 | (cp >> 6 & 0x3F));
-	o[3] = (char)(0x80 | (cp & 0x3F));
-	return 4;
-}
-
 int
 objname_to_id(const char *name, size_t len, char **out, size_t *out_len)
 {
@@ -145,7 +102,7 @@ objname_to_id(const char *name, size_t len, char **out, size_t *out_len)
 		} else
 			m = lower_one(cp, to);
 		for (size_t j = 0; j < m; j++)
-			n += put_utf8(o + n, to[j]);
+			n += utf8_encode(o + n, to[j]);
 		if (!IN_RANGES(lower_ignorable, cp))
 			after_cased = IN_RANGES(lower_cased, cp);
 	}

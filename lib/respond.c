@@ -49,30 +49,6 @@ resp_json(struct response *r, int status, struct json_object *obj)
 	return 0;
 }
 
-int
-resp_add(struct json_object *o, const char *k, struct json_object *v)
-{
-	if (v == NULL)
-		return -1;
-	if (json_object_object_add(o, k, v) != 0) {
-		json_object_put(v);
-		return -1;
-	}
-	return 0;
-}
-
-int
-resp_append(struct json_object *a, struct json_object *v)
-{
-	if (v == NULL)
-		return -1;
-	if (json_object_array_add(a, v) != 0) {
-		json_object_put(v);
-		return -1;
-	}
-	return 0;
-}
-
 void
 resp_internal_error(struct response *r)
 {

@@ -38,14 +38,6 @@ void resp_static(struct response *r, int status, const char *json);
  */
 int resp_json(struct response *r, int status, struct json_object *obj);
 
-/*
- * Adds v under k in object o, or appends v to array a. v may be NULL (a
- * constructor that failed); it is taken either way. Return 0, or -1 on
- * failure with v released.
- */
-int resp_add(struct json_object *o, const char *k, struct json_object *v);
-int resp_append(struct json_object *a, struct json_object *v);
-
 /* Sets a 500 for a failure inside the service. */
 void resp_internal_error(struct response *r);
 

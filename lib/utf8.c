@@ -1,40 +1,7 @@
+#include <string.h>
+
 #include "utf8.h"
 #include "word_table.h"
-
-size_t
-utf8_seq(const char *s, size_t len, size_t *bad)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	unsigned char c = p[0], lo = 0x80, hi = 0xBF;
-	size_t need, i;
-
-	if (c < 0x80)
-		return 1;
-	/* The second-byte bounds exclude overlongs, surrogates and > U+10FFFF. */
-	if (c >= 0xC2 && c <= 0xDF)
-		need = 1;
-	else if (c >= 0xE0 && c <= 0xEF) {
-		need = 2;
-		lo = c == 0xE0 ? 0xA0 : 0x80;
-		hi = c == 0xED ? 0x9F : 0xBF;
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		need = 3;
-		lo = c == 0xF0 ? 0x90 : 0x80;
-		hi = c == 0xF4 ? 0x8F : 0xBF;
-	} else
-		need = 0;
-	for (i = 1; need > 0 && i <= need && i < len; i++) {
-		if (p[i] < lo || p[i] > hi)
-			break;
-		lo = 0x80;
-		hi = 0xBF;
-	}
-	if (need > 0 && i == need + 1)
-		return need + 1;
-	if (bad != NULL)
-		*bad = i;
-	return 0;
-}
 
 long
 utf8_count(const char *s, size_t len)
@@ -47,43 +14,46 @@ utf8_count(const char *s, size_t len)
 	return count;
 }
 
-unsigned int
-utf8_decode(const char *s, size_t *n)
+size_t
+utf8_replace(const char *in, size_t len, char *out)
 {
-	const unsigned char *p = (const unsigned char *)s;
+	size_t o = 0, i = 0, n, bad;
 
-	if (p[0] < 0x80) {
-		*n = 1;
-		return p[0];
+	while (i < len) {
+		if ((n = utf8_seq(in + i, len - i, &bad)) > 0) {
+			memcpy(out + o, in + i, n);
+			o += n;
+			i += n;
+		} else {
+			memcpy(out + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i += bad;
+		}
 	}
-	if (p[0] < 0xE0) {
-		*n = 2;
-		return ((p[0] & 0x1Fu) << 6) | (p[1] & 0x3Fu);
-	}
-	if (p[0] < 0xF0) {
-		*n = 3;
-		return ((p[0] & 0x0Fu) << 12) | ((p[1] & 0x3Fu) << 6) |
-		    (p[2] & 0x3Fu);
-	}
-	*n = 4;
-	return ((p[0] & 0x07u) << 18) | ((p[1] & 0x3Fu) << 12) |
-	    ((p[2] & 0x3Fu) << 6) | (p[3] & 0x3Fu);
+	return o;
 }
 
 int
-utf8_is_word(unsigned int cp)
+utf8_in_ranges(const struct utf8_range *r, size_t n, unsigned int cp)
 {
-	size_t lo = 0, hi = sizeof(word_ranges) / sizeof(word_ranges[0]);
+	size_t lo = 0, hi = n;
 
 	/* Binary search over sorted, disjoint ranges. */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
-		if (cp < word_ranges[mid].lo)
+		if (cp < r[mid].lo)
 			hi = mid;
-		else if (cp > word_ranges[mid].hi)
+		else if (cp > r[mid].hi)
 			lo = mid + 1;
 		else
 			return 1;
 	}
 	return 0;
+}
+
+int
+utf8_is_word(unsigned int cp)
+{
+	return utf8_in_ranges(word_ranges,
+	    sizeof(word_ranges) / sizeof(word_ranges[0]), cp);
 }

@@ -3,8 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "jsonb.h"
 #include "pct.h"
-#include "respond.h"
 #include "utf8.h"
 #include "validate.h"
 
@@ -26,8 +26,9 @@ is_hex(unsigned char c)
 	    (c >= 'A' && c <= 'F');
 }
 
-enum valid_rule
-valid_name(const char *s, size_t len)
+/* The rules before the pattern: UTF-8, at most 128 characters, not empty. */
+static enum valid_rule
+valid_text(const char *s, size_t len)
 {
 	long n = utf8_count(s, len);
 
@@ -37,6 +38,16 @@ valid_name(const char *s, size_t len)
 		return VALID_TOO_LONG;
 	if (len == 0)
 		return VALID_PATTERN;
+	return VALID_OK;
+}
+
+enum valid_rule
+valid_name(const char *s, size_t len)
+{
+	enum valid_rule rule = valid_text(s, len);
+
+	if (rule != VALID_OK)
+		return rule;
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (!is_alnum(c) && c != '_' && c != '.' && c != '-')
@@ -48,14 +59,10 @@ valid_name(const char *s, size_t len)
 enum valid_rule
 valid_object_id(const char *s, size_t len)
 {
-	long n = utf8_count(s, len);
+	enum valid_rule rule = valid_text(s, len);
 
-	if (n < 0)
-		return VALID_UNICODE;
-	if (n > VALID_MAX_LEN)
-		return VALID_TOO_LONG;
-	if (len == 0)
-		return VALID_PATTERN;
+	if (rule != VALID_OK)
+		return rule;
 	for (size_t i = 0, k; i < len; i += k) {
 		unsigned int cp = utf8_decode(s + i, &k);
 		if (cp != '.' && cp != '-' && !utf8_is_word(cp))
@@ -88,16 +95,6 @@ valid_digest(const char *s, size_t len)
 	return VALID_PATTERN;
 }
 
-/* Like resp_add, and clears *v, which is no longer the caller's either way. */
-static int
-put_take(struct json_object *o, const char *k, struct json_object **v)
-{
-	int rc = resp_add(o, k, *v);
-
-	*v = NULL;
-	return rc;
-}
-
 /*
  * The value pydantic echoes as "input": the decoded text, or for text that
  * is not UTF-8, the raw text as sent (non-printable bytes as %XX, so the
@@ -119,72 +116,52 @@ input_value(const char *raw, size_t raw_len, const char *val, size_t len)
 	return o;
 }
 
-/* Builds ["path"|"query", name] (plus index when index >= 0). */
+/* ["path"|"query", name] (plus index when index >= 0). */
 static struct json_object *
 new_loc(const char *where, const char *name, long index)
 {
-	struct json_object *loc = json_object_new_array();
-
-	if (loc == NULL)
-		return NULL;
-	if (resp_append(loc, json_object_new_string(where)) != 0 ||
-	    resp_append(loc, json_object_new_string(name)) != 0 ||
-	    (index >= 0 && resp_append(loc, json_object_new_int64(index)) != 0)) {
-		json_object_put(loc);
-		return NULL;
-	}
-	return loc;
+	return jb_loc(where, name, NULL, index);
 }
 
-/* Appends one string error to errors; pattern is used for VALID_PATTERN. */
+/*
+ * Appends one string error to errors; pattern is used for VALID_PATTERN.
+ * loc and input are taken (NULL: a constructor that failed).
+ */
 static int
 add_error(struct json_object *errors, enum valid_rule rule,
     struct json_object *loc, struct json_object *input, const char *pattern)
 {
-	struct json_object *e = json_object_new_object(), *ctx = NULL;
 	char msg[128];
-	const char *type;
+	int rc;
 
-	if (e == NULL || loc == NULL || input == NULL)
-		goto fail;
+	if (input == NULL) {
+		json_object_put(loc);
+		return -1;
+	}
 	switch (rule) {
 	case VALID_UNICODE:
-		type = "string_unicode";
 		snprintf(msg, sizeof(msg), "Input should be a valid string, "
 		    "unable to parse raw data as a unicode string");
+		rc = jb_error(errors, "string_unicode", loc, msg, strlen(msg),
+		    input);
 		break;
 	case VALID_TOO_LONG:
-		type = "string_too_long";
 		snprintf(msg, sizeof(msg), "String should have at most %d "
 		    "characters", VALID_MAX_LEN);
-		if ((ctx = json_object_new_object()) == NULL ||
-		    resp_add(ctx, "max_length", json_object_new_int(VALID_MAX_LEN)))
-			goto fail;
+		rc = jb_error_ctx(errors, "string_too_long", loc, msg,
+		    strlen(msg), input, jb_ctx("max_length",
+		    json_object_new_int(VALID_MAX_LEN)));
 		break;
 	default:
-		type = "string_pattern_mismatch";
 		snprintf(msg, sizeof(msg), "String should match pattern '%s'",
 		    pattern);
-		if ((ctx = json_object_new_object()) == NULL ||
-		    resp_add(ctx, "pattern", json_object_new_string(pattern)))
-			goto fail;
+		rc = jb_error_ctx(errors, "string_pattern_mismatch", loc, msg,
+		    strlen(msg), input, jb_ctx("pattern",
+		    json_object_new_string(pattern)));
 		break;
 	}
-	if (resp_add(e, "type", json_object_new_string(type)) ||
-	    put_take(e, "loc", &loc) ||
-	    resp_add(e, "msg", json_object_new_string(msg)) ||
-	    put_take(e, "input", &input) ||
-	    (ctx != NULL && put_take(e, "ctx", &ctx)))
-		goto fail;
-	if (resp_append(errors, e) != 0)
-		return -1;
-	return 0;
-fail:
-	json_object_put(ctx);
-	json_object_put(loc);
 	json_object_put(input);
-	json_object_put(e);
-	return -1;
+	return rc;
 }
 
 static int
@@ -209,31 +186,24 @@ static int
 add_too_long(struct json_object *errors, struct json_object *loc,
     struct json_object *input, size_t n)
 {
-	struct json_object *e = json_object_new_object(), *ctx;
+	struct json_object *ctx = json_object_new_object();
 	char msg[128];
+	int rc;
 
-	if (e == NULL || loc == NULL || input == NULL) {
-		json_object_put(e);
+	if (input == NULL ||
+	    jb_add(ctx, "field_type", json_object_new_string("List")) ||
+	    jb_add(ctx, "max_length", json_object_new_int(VALID_MAX_DIGESTS)) ||
+	    jb_add(ctx, "actual_length", json_object_new_int64((int64_t)n))) {
+		json_object_put(ctx);
 		json_object_put(loc);
 		json_object_put(input);
 		return -1;
 	}
 	snprintf(msg, sizeof(msg), "List should have at most %d items after "
 	    "validation, not %zu", VALID_MAX_DIGESTS, n);
-	if (resp_add(e, "type", json_object_new_string("too_long")) ||
-	    put_take(e, "loc", &loc) ||
-	    resp_add(e, "msg", json_object_new_string(msg)) ||
-	    put_take(e, "input", &input) ||
-	    resp_add(e, "ctx", ctx = json_object_new_object()) ||
-	    resp_add(ctx, "field_type", json_object_new_string("List")) ||
-	    resp_add(ctx, "max_length", json_object_new_int(VALID_MAX_DIGESTS)) ||
-	    resp_add(ctx, "actual_length", json_object_new_int64((int64_t)n))) {
-		json_object_put(loc);
-		json_object_put(input);
-		json_object_put(e);
-		return -1;
-	}
-	return resp_append(errors, e);
+	rc = jb_error_ctx(errors, "too_long", loc, msg, strlen(msg), input, ctx);
+	json_object_put(input);
+	return rc;
 }
 
 /* The single error for more than 100 digests; input is the whole list. */
@@ -244,7 +214,7 @@ add_too_many(struct json_object *errors, const struct query *q)
 
 	for (size_t i = 0; list != NULL && i < q->n; i++) {
 		const struct query_item *it = &q->items[i];
-		if (resp_append(list, input_value(it->raw, it->raw_len, it->val,
+		if (jb_append(list, input_value(it->raw, it->raw_len, it->val,
 		    it->len)) != 0) {
 			json_object_put(list);
 			return -1;
@@ -347,24 +317,24 @@ static int
 add_count_error(struct json_object *errors, enum valid_rule rule,
     const char *name, const struct query_item *it)
 {
-	struct json_object *e = json_object_new_object(), *ctx = NULL;
-	int neg = rule == VALID_NEGATIVE;
+	struct json_object *input = input_value(it->raw, it->raw_len, it->val,
+	    it->len);
+	int rc;
 
-	if (e == NULL || resp_add(e, "type", json_object_new_string(neg ?
-	    "greater_than_equal" : "int_parsing")) ||
-	    resp_add(e, "loc", new_loc("query", name, -1)) ||
-	    resp_add(e, "msg", json_object_new_string(neg ?
-	    "Input should be greater than or equal to 0" :
-	    "Input should be a valid integer, unable to parse string as an "
-	    "integer")) ||
-	    resp_add(e, "input", input_value(it->raw, it->raw_len, it->val,
-	    it->len)) ||
-	    (neg && (resp_add(e, "ctx", ctx = json_object_new_object()) ||
-	    resp_add(ctx, "ge", json_object_new_int(0))))) {
-		json_object_put(e);
+	if (input == NULL)
 		return -1;
-	}
-	return resp_append(errors, e);
+	if (rule == VALID_NEGATIVE)
+		rc = jb_error_ctx(errors, "greater_than_equal",
+		    jb_loc("query", name, NULL, -1),
+		    JB_MSG("Input should be greater than or equal to 0"), input,
+		    jb_ctx("ge", json_object_new_int(0)));
+	else
+		rc = jb_error(errors, "int_parsing",
+		    jb_loc("query", name, NULL, -1),
+		    JB_MSG("Input should be a valid integer, unable to parse "
+		    "string as an integer"), input);
+	json_object_put(input);
+	return rc;
 }
 
 int
@@ -397,55 +367,20 @@ valid_paging(const struct query *limit, const struct query *offset,
 	return 0;
 }
 
-/*
- * Appends {"type":T,"loc":loc,"msg":M,"input":input} plus ctx when not
- * NULL; loc, input and ctx are taken, input NULL is the JSON null.
- */
-static int
-add_entry(struct json_object *errors, const char *type,
-    struct json_object *loc, const char *msg, struct json_object *input,
-    struct json_object *ctx)
-{
-	struct json_object *e = json_object_new_object();
-
-	if (e == NULL || loc == NULL ||
-	    resp_add(e, "type", json_object_new_string(type)) ||
-	    put_take(e, "loc", &loc) ||
-	    resp_add(e, "msg", json_object_new_string(msg)))
-		goto fail;
-	/* Not resp_add: JSON null is a value here. */
-	if (json_object_object_add(e, "input", input) != 0)
-		goto fail;
-	input = NULL;
-	if (ctx != NULL && put_take(e, "ctx", &ctx))
-		goto fail;
-	return resp_append(errors, e);
-fail:
-	json_object_put(loc);
-	json_object_put(input);
-	json_object_put(ctx);
-	json_object_put(e);
-	return -1;
-}
-
 int
 valid_extra_keys(const struct query_keys *k, struct json_object *errors)
 {
 	for (size_t i = 0; i < k->n; i++) {
 		const struct query_key *key = &k->keys[i];
 		const struct query_item *v = &key->last;
-		struct json_object *loc = json_object_new_array(), *name, *input;
+		struct json_object *loc, *input;
+		int rc;
+
+		loc = jb_loc("query", NULL, NULL, -1);
 
 		/* A key that is no UTF-8 is named as sent, like an input. */
-		name = input_value(key->raw_name, key->raw_name_len, key->name,
-		    key->name_len);
-		if (loc == NULL || name == NULL || resp_append(loc,
-		    json_object_new_string("query")) != 0) {
-			json_object_put(name);
-			json_object_put(loc);
-			return -1;
-		}
-		if (resp_append(loc, name) != 0) {
+		if (jb_append(loc, input_value(key->raw_name, key->raw_name_len,
+		    key->name, key->name_len)) != 0) {
 			json_object_put(loc);
 			return -1;
 		}
@@ -455,25 +390,13 @@ valid_extra_keys(const struct query_keys *k, struct json_object *errors)
 			json_object_put(loc);
 			return -1;
 		}
-		if (add_entry(errors, "extra_forbidden", loc, "Extra inputs are "
-		    "not permitted", input, NULL) != 0)
+		rc = jb_error(errors, "extra_forbidden", loc,
+		    JB_MSG("Extra inputs are not permitted"), input);
+		json_object_put(input);
+		if (rc != 0)
 			return -1;
 	}
 	return 0;
-}
-
-/* ["body"], or ["body", index] when index >= 0. */
-static struct json_object *
-body_loc(long index)
-{
-	struct json_object *loc = json_object_new_array();
-
-	if (loc == NULL || resp_append(loc, json_object_new_string("body")) ||
-	    (index >= 0 && resp_append(loc, json_object_new_int64(index)))) {
-		json_object_put(loc);
-		return NULL;
-	}
-	return loc;
 }
 
 int
@@ -483,17 +406,17 @@ valid_body_refs(struct json_object *body, int query_given,
 	static const char both[] = "digests given both in the query and in "
 	    "the body";
 	size_t n, before = json_object_array_length(errors);
-	struct json_object *ctx;
 	char msg[sizeof(both) + 16];
 
 	*ok = 0;
 	if (!json_object_is_type(body, json_type_array))
-		return add_entry(errors, "list_type", body_loc(-1),
-		    "Input should be a valid list", json_object_get(body), NULL);
+		return jb_error(errors, "list_type",
+		    jb_loc("body", NULL, NULL, -1),
+		    JB_MSG("Input should be a valid list"), body);
 	n = json_object_array_length(body);
 	if (n > VALID_MAX_DIGESTS)
-		return add_too_long(errors, body_loc(-1), json_object_get(body),
-		    n);
+		return add_too_long(errors, jb_loc("body", NULL, NULL, -1),
+		    json_object_get(body), n);
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *v = json_object_array_get_idx(body, i);
 		enum valid_rule rule;
@@ -501,17 +424,18 @@ valid_body_refs(struct json_object *body, int query_given,
 		size_t len;
 
 		if (!json_object_is_type(v, json_type_string)) {
-			if (add_entry(errors, "string_type", body_loc((long)i),
-			    "Input should be a valid string", json_object_get(v),
-			    NULL) != 0)
+			if (jb_error(errors, "string_type",
+			    jb_loc("body", NULL, NULL, (long)i),
+			    JB_MSG("Input should be a valid string"), v) != 0)
 				return -1;
 			continue;
 		}
 		s = json_object_get_string(v);
 		len = (size_t)json_object_get_string_len(v);
 		if ((rule = valid_digest(s, len)) != VALID_OK &&
-		    add_error(errors, rule, body_loc((long)i),
-		    json_object_new_string_len(s, (int)len), DIGEST_PATTERN) != 0)
+		    add_error(errors, rule, jb_loc("body", NULL, NULL,
+		    (long)i), json_object_new_string_len(s, (int)len),
+		    DIGEST_PATTERN) != 0)
 			return -1;
 	}
 	if (json_object_array_length(errors) > before)
@@ -519,13 +443,10 @@ valid_body_refs(struct json_object *body, int query_given,
 	/* As a validator after the list's own checks: only a sound list. */
 	if (query_given) {
 		snprintf(msg, sizeof(msg), "Value error, %s", both);
-		if ((ctx = json_object_new_object()) == NULL ||
-		    resp_add(ctx, "error", json_object_new_string(both)) != 0) {
-			json_object_put(ctx);
-			return -1;
-		}
-		return add_entry(errors, "value_error", body_loc(-1), msg,
-		    json_object_get(body), ctx);
+		return jb_error_ctx(errors, "value_error",
+		    jb_loc("body", NULL, NULL, -1), msg, strlen(msg), body,
+		    jb_ctx("error",
+		    json_object_new_string(both)));
 	}
 	*ok = 1;
 	return 0;

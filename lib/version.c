@@ -1,53 +1,42 @@
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "canon.h"
 #include "jparse.h"
-#include "respond.h"
+#include "jsonb.h"
 #include "timefmt.h"
 #include "version.h"
 
-/* The keys Weave's Model value reserves; the rest are attributes. */
-static const char *const reserved[] = {
-	"_type", "_class_name", "_bases", "name", "description", "files"
-};
-
 /*
- * Sets *out to a copy of o's member key when it is a string, else NULL.
- * Returns 0, or -1 when out of memory.
+ * The stored value's layout (section 9.1 key order), written once: the
+ * create path builds its value from MODEL_LAYOUT with the slots filled in
+ * (name, description, the source's digest, then the attributes), and
+ * version_render_spliced reads exactly that text back without a parse.
+ * It is FastAPI's compact rendering with the slots empty.
  */
-static int
-string_member(struct json_object *o, const char *key, struct json_object **out)
-{
-	struct json_object *v;
+#define KEY_TYPE	"_type"
+#define KEY_CLASS	"_class_name"
+#define KEY_BASES	"_bases"
+#define KEY_NAME	"name"
+#define KEY_DESC	"description"
+#define KEY_FILES	"files"
+#define KEY_SOURCE	"obj.py"
+#define MODEL_PREFIX	"{\"" KEY_TYPE "\":\"Model\"," \
+	"\"" KEY_CLASS "\":\"Model\"," \
+	"\"" KEY_BASES "\":[\"Object\",\"BaseModel\"]," \
+	"\"" KEY_NAME "\":"
+#define DESC_PREFIX	",\"" KEY_DESC "\":"
+#define FILES_PREFIX	",\"" KEY_FILES "\":{\"" KEY_SOURCE "\":\""
+#define MODEL_LAYOUT	MODEL_PREFIX "\"\"" DESC_PREFIX "null" \
+	FILES_PREFIX "\"}}"
 
-	*out = NULL;
-	if (o == NULL || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return 0;
-	*out = json_object_new_string_len(json_object_get_string(v),
-	    json_object_get_string_len(v));
-	return *out == NULL ? -1 : 0;
-}
-
-/* Adds *v (NULL: JSON null) under key; *v is o's afterwards either way. */
-static int
-add_owned(struct json_object *o, const char *key, struct json_object **v)
-{
-	int rc = json_object_object_add(o, key, *v);
-
-	if (rc != 0)
-		json_object_put(*v);
-	*v = NULL;
-	return rc;
-}
-
-/* The stored value's start when POST, model create or model add made it. */
-#define MODEL_PREFIX "{\"_type\":\"Model\",\"_class_name\":\"Model\"," \
-	"\"_bases\":[\"Object\",\"BaseModel\"],\"name\":"
-#define FILES_PREFIX ",\"files\":{\"obj.py\":\""
+/* MODEL_LAYOUT's keys, which Weave's Model value reserves. */
+const char *const version_reserved[VERSION_RESERVED] = {
+	KEY_TYPE, KEY_CLASS, KEY_BASES, KEY_NAME, KEY_DESC, KEY_FILES
+};
 
 /*
  * The end of the JSON string token at s[i..n) (s[i] is its opening quote),
@@ -74,17 +63,16 @@ put(char **o, const char *s, size_t n)
 }
 
 /*
- * The common case without a parse: a value written by this service is
- * FastAPI's compact rendering of {"_type",..,"_bases","name","description",
- * "files":{"obj.py":FD}, attributes...}, keys unique, so its name and
- * description tokens and the attributes' text after "files" can be spliced
- * into the answer as they stand (the reserved keys all sit in the prefix,
- * so none can follow). Returns NULL with *len 0 when v->val has another
- * shape (migrated jsonb text, model add --val values), for the general way;
- * NULL with *len 1 when out of memory.
+ * The common case without a parse (version.h): a value this service wrote
+ * is MODEL_LAYOUT with its slots filled and the attributes after it, keys
+ * unique, so its name and description tokens and the attributes' text
+ * after "files" can be spliced into the answer as they stand (the reserved
+ * keys all sit in the layout, so none can follow). Returns NULL with *len
+ * 0 when v->val has another shape (migrated jsonb text, model add --val
+ * values), for the general way; NULL with *len 1 when out of memory.
  */
-static char *
-render_spliced(const struct store_version *v, size_t *len)
+char *
+version_render_spliced(const struct store_version *v, size_t *len)
 {
 	const char *val = v->val, *name, *desc, *attrs;
 	size_t n = v->val_len, i, name_len, desc_len, attrs_len, cap;
@@ -99,9 +87,10 @@ render_spliced(const struct store_version *v, size_t *len)
 	if ((i = string_end(val, i, n)) == 0)
 		return NULL;
 	name_len = (size_t)(val + i - name);
-	if (n - i < 16 || memcmp(val + i, ",\"description\":", 15) != 0)
+	if (n - i < sizeof(DESC_PREFIX) ||
+	    memcmp(val + i, DESC_PREFIX, sizeof(DESC_PREFIX) - 1) != 0)
 		return NULL;
-	i += 15;
+	i += sizeof(DESC_PREFIX) - 1;
 	desc = val + i;
 	if (val[i] == '"') {
 		if ((i = string_end(val, i, n)) == 0)
@@ -164,16 +153,47 @@ render_spliced(const struct store_version *v, size_t *len)
 	return text;
 }
 
+/*
+ * Adds under key a copy of val's member key when it is a string, else
+ * fallback (a string, or NULL for the JSON null). Returns 0 or -1.
+ */
+static int
+add_string_member(struct json_object *o, const char *key,
+    struct json_object *val, const char *fallback)
+{
+	struct json_object *m;
+
+	if (val != NULL && json_object_object_get_ex(val, key, &m) &&
+	    json_object_is_type(m, json_type_string))
+		return jb_add(o, key, json_object_new_string_len(
+		    json_object_get_string(m), json_object_get_string_len(m)));
+	if (fallback == NULL)
+		return jb_add_null(o, key);
+	return jb_add(o, key, json_object_new_string(fallback));
+}
+
+/* Adds val without its reserved keys, or null when nothing is left. */
+static int
+add_attributes(struct json_object *o, struct json_object *val)
+{
+	if (val == NULL)
+		return jb_add_null(o, "attributes");
+	for (size_t i = 0; i < VERSION_RESERVED; i++)
+		json_object_object_del(val, version_reserved[i]);
+	if (json_object_object_length(val) == 0)
+		return jb_add_null(o, "attributes");
+	return jb_add(o, "attributes", json_object_get(val));
+}
+
 char *
 version_render(const struct store_version *v, size_t *len)
 {
-	struct json_object *val = NULL, *o = NULL, *name = NULL, *desc = NULL;
-	struct json_object *attrs = NULL, *src = NULL;
+	struct json_object *val = NULL, *o;
 	struct jparse_error err;
 	char created[TIMEFMT_MAX];
 	char *text = NULL;
 
-	if ((text = render_spliced(v, len)) != NULL || *len == 1)
+	if ((text = version_render_spliced(v, len)) != NULL || *len == 1)
 		return text;
 	if (v->source_len > INT_MAX)
 		return NULL;
@@ -184,38 +204,101 @@ version_render(const struct store_version *v, size_t *len)
 		json_object_put(val);
 		val = NULL;
 	}
-	if (string_member(val, "name", &name) != 0 ||
-	    string_member(val, "description", &desc) != 0)
-		goto done;
-	if (name == NULL && (name = json_object_new_string(v->object_id)) == NULL)
-		goto done;
-	if (val != NULL) {
-		for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]); i++)
-			json_object_object_del(val, reserved[i]);
-		if (json_object_object_length(val) > 0)
-			attrs = json_object_get(val);
-	}
-	if ((src = json_object_new_string_len(v->source ? v->source : "",
-	    (int)v->source_len)) == NULL || (o = json_object_new_object()) == NULL)
-		goto done;
 	timefmt(v->created_us, TIMEFMT_PYDANTIC, created);
-	if (resp_add(o, "object_id", json_object_new_string(v->object_id)) ||
-	    resp_add(o, "digest", json_object_new_string(v->digest)) ||
-	    resp_add(o, "version_index", json_object_new_int64(v->version_index)) ||
-	    resp_add(o, "created_at", json_object_new_string(created)) ||
-	    add_owned(o, "name", &name) || add_owned(o, "description", &desc) ||
-	    add_owned(o, "source_code", &src) ||
-	    add_owned(o, "attributes", &attrs))
-		goto done;
-	text = canon_compact(o, len);
-done:
+	/* In order: name and description are copied before the attributes
+	 * lose the reserved keys. */
+	if ((o = json_object_new_object()) != NULL &&
+	    jb_add(o, "object_id", json_object_new_string(v->object_id)) == 0 &&
+	    jb_add(o, "digest", json_object_new_string(v->digest)) == 0 &&
+	    jb_add(o, "version_index",
+	    json_object_new_int64(v->version_index)) == 0 &&
+	    jb_add(o, "created_at", json_object_new_string(created)) == 0 &&
+	    add_string_member(o, KEY_NAME, val, v->object_id) == 0 &&
+	    add_string_member(o, KEY_DESC, val, NULL) == 0 &&
+	    jb_add(o, "source_code", json_object_new_string_len(v->source ?
+	    v->source : "", (int)v->source_len)) == 0 &&
+	    add_attributes(o, val) == 0)
+		text = canon_compact(o, len);
 	json_object_put(o);
-	json_object_put(name);
-	json_object_put(desc);
-	json_object_put(src);
-	json_object_put(attrs);
 	json_object_put(val);
 	return text;
+}
+
+/*
+ * MODEL_LAYOUT parsed once per process (NULL when that ran out of memory):
+ * a copy of it costs a create less than a parse.
+ */
+static struct json_object *layout;
+static pthread_once_t layout_once = PTHREAD_ONCE_INIT;
+
+static void
+parse_layout(void)
+{
+	struct jparse_error err;
+
+	if (jparse(MODEL_LAYOUT, sizeof(MODEL_LAYOUT) - 1, &layout, &err) !=
+	    JPARSE_OK)
+		layout = NULL;
+}
+
+/* A new object of MODEL_LAYOUT's members, or NULL when out of memory. */
+static struct json_object *
+new_layout(void)
+{
+	struct json_object *v = NULL;
+	struct jparse_error err;
+
+	pthread_once(&layout_once, parse_layout);
+	if (layout != NULL)
+		return json_object_deep_copy(layout, &v, NULL) == 0 ? v : NULL;
+	/* The first parse failed: parse each time rather than fail each time. */
+	if (jparse(MODEL_LAYOUT, sizeof(MODEL_LAYOUT) - 1, &v, &err) !=
+	    JPARSE_OK) {
+		json_object_put(v);
+		return NULL;
+	}
+	return v;
+}
+
+/*
+ * The value stored for m: MODEL_LAYOUT with name, description and the
+ * source's digest in their slots, then the attributes' keys in the order
+ * sent, their values shared with the body. json-c replaces a member in
+ * its place, so the layout's order stands. A new object, or NULL when out
+ * of memory.
+ */
+static struct json_object *
+model_value(const struct body_model *m, const char *source_digest)
+{
+	struct json_object *v, *files;
+	int rc;
+
+	if ((v = new_layout()) == NULL ||
+	    !json_object_object_get_ex(v, KEY_FILES, &files)) {
+		json_object_put(v);
+		return NULL;
+	}
+	rc = jb_add(v, KEY_NAME, json_object_new_string_len(m->name,
+	    (int)m->name_len));
+	if (rc == 0 && m->description != NULL)
+		rc = jb_add(v, KEY_DESC, json_object_new_string_len(
+		    m->description, (int)m->description_len));
+	if (rc == 0)
+		rc = jb_add(files, KEY_SOURCE,
+		    json_object_new_string(source_digest));
+	if (rc == 0 && m->attributes != NULL) {
+		json_object_object_foreach(m->attributes, k, a) {
+			rc = a == NULL ? jb_add_null(v, k) :
+			    jb_add(v, k, json_object_get(a));
+			if (rc != 0)
+				break;
+		}
+	}
+	if (rc != 0) {
+		json_object_put(v);
+		return NULL;
+	}
+	return v;
 }
 
 int
@@ -227,7 +310,7 @@ version_prepare(const struct body_model *m, struct version_new *out)
 
 	out->val = NULL;
 	canon_digest(m->source, m->source_len, out->source_digest);
-	if ((val = body_model_value(m, out->source_digest)) == NULL)
+	if ((val = model_value(m, out->source_digest)) == NULL)
 		return -1;
 	/* The digest is of Python's sort_keys form; the text kept is FastAPI's. */
 	sorted = canon_sorted(val, &slen);

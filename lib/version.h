@@ -5,6 +5,13 @@
 #include "body.h"
 #include "store.h"
 
+/*
+ * The six keys of the stored value's fixed part (a Weave Model's reserved
+ * keys), in their stored order; the rest of a value are its attributes.
+ */
+#define VERSION_RESERVED 6
+extern const char *const version_reserved[VERSION_RESERVED];
+
 /* What a create writes, derived from a checked body (section 9.1). */
 struct version_new {
 	char	 source_digest[44];	/* digest of source_code's bytes */
@@ -13,8 +20,11 @@ struct version_new {
 };
 
 /*
- * Builds the stored value of m and its digests into out (free out->val).
- * Returns 0, or -1 when out of memory.
+ * Builds the stored value of m and its digests into out (free out->val):
+ * {"_type":"Model","_class_name":"Model","_bases":["Object","BaseModel"],
+ * "name":N,"description":D,"files":{"obj.py":source_digest}} followed by
+ * the attributes keys in the order sent (section 9.1 key order). Returns
+ * 0, or -1 when out of memory.
  */
 int version_prepare(const struct body_model *m, struct version_new *out);
 
@@ -29,5 +39,14 @@ int version_prepare(const struct body_model *m, struct version_new *out);
  * malloc'd text and its length in *len, or NULL when out of memory.
  */
 char *version_render(const struct store_version *v, size_t *len);
+
+/*
+ * version_render's fast path alone, which splices the text of a value this
+ * service stored without parsing it: the same text, or NULL with *len 0 when
+ * the value has another shape (version_render then parses it), NULL with
+ * *len 1 when out of memory. Public so that a test can tell that a created
+ * value takes it.
+ */
+char *version_render_spliced(const struct store_version *v, size_t *len);
 
 #endif

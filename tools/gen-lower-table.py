@@ -106,14 +106,13 @@ out.write("static const struct { unsigned int lo, hi; int delta; unsigned int st
 for lo, hi, stride, d in runs:
     out.write("\t{ 0x%05X, 0x%05X, %6d, %d },\n" % (lo, hi, d, stride))
 out.write("};\n")
-out.write("\n#ifndef LOWER_RANGE_DEFINED\n#define LOWER_RANGE_DEFINED\n"
-          "struct lower_range { unsigned int lo, hi; };\n#endif\n")
+out.write("\n#include \"utf8.h\"\n")
 for name, rs, what in (
         ("lower_ignorable", ign, "case-ignorable code points (skipped when\n"
          " * deciding whether U+03A3 ends a word)"),
         ("lower_cased", cas, "cased code points that are not case-ignorable")):
     out.write("\n/* The %s. */\n" % what)
-    out.write("static const struct lower_range %s[%d] = {\n"
+    out.write("static const struct utf8_range %s[%d] = {\n"
               % (name, len(rs)))
     for lo, hi in rs:
         out.write("\t{ 0x%05X, 0x%05X },\n" % (lo, hi))

@@ -27,7 +27,7 @@ bit(const unsigned char *bits, unsigned int cp)
 }
 
 static void
-fill(unsigned char *bits, const struct lower_range *r, size_t n)
+fill(unsigned char *bits, const struct utf8_range *r, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
 		for (unsigned int c = r[i].lo; c <= r[i].hi; c++)

@@ -18,6 +18,7 @@ main(void)
 	test_objname();
 	test_body();
 	test_respond();
+	test_jsonb();
 	test_app();
 	test_pool();
 	test_jparse();

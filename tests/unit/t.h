@@ -23,6 +23,7 @@ void test_validate(void);
 void test_objname(void);
 void test_body(void);
 void test_respond(void);
+void test_jsonb(void);
 void test_app(void);
 void test_pool(void);
 void test_timefmt(void);

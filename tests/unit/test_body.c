@@ -1,9 +1,11 @@
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <json-c/json.h>
 
 #include "body.h"
 #include "t.h"
+#include "version.h"
 
 #define RENDER (JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
 
@@ -171,15 +173,22 @@ model_value(void)
 	    "\"description\":null,\"attributes\":{\"temperature\":0.7,"
 	    "\"nested\":{\"b\":[1,\"\\u00e9\"],\"a\":null},\"z\":\"\"},"
 	    "\"source_code\":\"import weave\\n\\u0000x\"}";
+	/* The stored value (version_prepare), its source digest spliced in. */
 	static const char want[] = "{\"_type\":\"Model\","
 	    "\"_class_name\":\"Model\",\"_bases\":[\"Object\",\"BaseModel\"],"
 	    "\"name\":\"My Model\",\"description\":null,\"files\":{\"obj.py\":"
-	    "\"0NFNjXNCzDLAjIYX58k00Q85aWTv5qalBvL7nFDkoA4\"},"
+	    "\"%s\"},"
 	    "\"temperature\":0.7,\"nested\":{\"b\":[1,\"\xc3\xa9\"],"
 	    "\"a\":null},"
 	    "\"z\":\"\"}";
+	static const char want_desc[] = "{\"_type\":\"Model\","
+	    "\"_class_name\":\"Model\",\"_bases\":[\"Object\",\"BaseModel\"],"
+	    "\"name\":\"My Model\",\"description\":\"d\\u0000e\","
+	    "\"files\":{\"obj.py\":\"%s\"}}";
+	struct version_new vn;
+	char text[512];
 	struct json_object *body = json_tokener_parse(body_text);
-	struct json_object *errors = json_object_new_array(), *v;
+	struct json_object *errors = json_object_new_array();
 	struct body_model m;
 
 	if (!T_INT("model body", 0, body_check(body, errors, &m)))
@@ -190,20 +199,21 @@ model_value(void)
 	T_MEM("model source", "import weave\n\0x", 15, m.source, m.source_len);
 	T_INT("model attributes", 1, m.attributes ==
 	    json_object_object_get(body, "attributes"));
-	v = body_model_value(&m, "0NFNjXNCzDLAjIYX58k00Q85aWTv5qalBvL7nFDkoA4");
-	T_STR("model value", want, render(v));
-	json_object_put(v);
+	if (T_INT("model value", 0, version_prepare(&m, &vn))) {
+		snprintf(text, sizeof(text), want, vn.source_digest);
+		T_STR("model value", text, vn.val);
+		free(vn.val);
+	}
 
 	/* A description that is a string, and no attributes at all. */
 	m.description = "d\0e";
 	m.description_len = 3;
 	m.attributes = NULL;
-	v = body_model_value(&m, "FD");
-	T_STR("model value, description", "{\"_type\":\"Model\","
-	    "\"_class_name\":\"Model\",\"_bases\":[\"Object\",\"BaseModel\"],"
-	    "\"name\":\"My Model\",\"description\":\"d\\u0000e\","
-	    "\"files\":{\"obj.py\":\"FD\"}}", render(v));
-	json_object_put(v);
+	if (T_INT("model value, description", 0, version_prepare(&m, &vn))) {
+		snprintf(text, sizeof(text), want_desc, vn.source_digest);
+		T_STR("model value, description", text, vn.val);
+		free(vn.val);
+	}
 	body_model_free(&m);
 out:
 	json_object_put(body);

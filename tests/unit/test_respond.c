@@ -145,18 +145,6 @@ test_bodies(void)
 	T_INT("resp_internal_error retry_after", 0, r.retry_after);
 	T_INT("resp_internal_error location", 1, r.location == NULL);
 	resp_free(&r);
-
-	/* A failed constructor (NULL) is reported, not added. */
-	o = json_object_new_object();
-	T_INT("resp_add(NULL)", -1, resp_add(o, "k", NULL));
-	T_INT("resp_add(NULL) adds nothing", 0, json_object_object_length(o));
-	json_object_put(o);
-	o = json_object_new_array();
-	T_INT("resp_append(NULL)", -1, resp_append(o, NULL));
-	T_INT("resp_append(string)", 0, resp_append(o,
-	    json_object_new_string("a")));
-	T_INT("resp_append length", 1, json_object_array_length(o));
-	json_object_put(o);
 }
 
 struct reason_case {

@@ -156,6 +156,60 @@ test_utf8(void)
 		T_INT(label, c->want_len, n);
 	}
 
+	/* The valid prefix is the whole text exactly when it counts. */
+	for (size_t i = 0; i < T_LEN(count_cases); i++) {
+		const struct count_case *c = &count_cases[i];
+
+		snprintf(label, sizeof(label), "utf8_valid_prefix(\"%s\", %zu)",
+		    t_label(in, sizeof(in), c->in, c->len), c->len);
+		T_INT(label, 1, (utf8_valid_prefix(c->in, c->len) == c->len) ==
+		    (c->want >= 0));
+		if (c->want >= 0)
+			T_INT(label, c->want, utf8_chars(c->in, c->len));
+	}
+	T_INT("utf8_valid_prefix stops at 0xff", 4,
+	    utf8_valid_prefix("ab\xc3\xa9\xff", 5));
+	T_INT("utf8_valid_prefix stops at a cut sequence", 1,
+	    utf8_valid_prefix("a\xe6\x97", 3));
+	T_INT("utf8_valid_prefix of nothing", 0, utf8_valid_prefix("", 0));
+
+	/* Encoding inverts decoding; the lax decoder agrees on UTF-8. */
+	for (size_t i = 0; i < T_LEN(decode_cases); i++) {
+		const struct decode_case *c = &decode_cases[i];
+		char out[4];
+		unsigned int cp = 0;
+		size_t n = utf8_encode(out, c->want);
+
+		snprintf(label, sizeof(label), "utf8_encode(U+%04X)", c->want);
+		T_MEM(label, c->in, c->want_len, out, n);
+		n = utf8_decode_lax(c->in, strlen(c->in), &cp);
+		T_INT(label, c->want, cp);
+		T_INT(label, c->want_len, n);
+	}
+	{
+		/* Each byte that starts no sequence is one U+FFFD of length 1. */
+		static const char *const bad[] = { "\xc3", "\xe0\x80\x80",
+		    "\xed\xa0\x80", "\xf4\x90\x80\x80", "\x80", "\xff",
+		    "\xc3" "a", "\xe6\x97" };
+		for (size_t i = 0; i < T_LEN(bad); i++) {
+			unsigned int cp = 0;
+			size_t n = utf8_decode_lax(bad[i], strlen(bad[i]), &cp);
+
+			snprintf(label, sizeof(label), "utf8_decode_lax(\"%s\")",
+			    t_label(in, sizeof(in), bad[i], strlen(bad[i])));
+			T_INT(label, 0xFFFD, cp);
+			T_INT(label, 1, n);
+		}
+	}
+	{
+		/* Python's b"a\xe6\x97b\xff\xc3\xa9".decode("utf-8", "replace"). */
+		char out[32];
+		size_t n = utf8_replace("a\xe6\x97" "b\xff\xc3\xa9", 7, out);
+
+		T_MEM("utf8_replace", "a\xef\xbf\xbd" "b\xef\xbf\xbd\xc3\xa9",
+		    10, out, n);
+	}
+
 	for (size_t i = 0; i < T_LEN(word_cases); i++) {
 		const struct word_case *c = &word_cases[i];
 

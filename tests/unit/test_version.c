@@ -71,8 +71,9 @@ test_version_spliced(void)
 		struct jparse_error err;
 		struct body_model m;
 		struct version_new vn;
-		char *fast = NULL, *slow = NULL, *spaced = NULL, label[160];
-		size_t flen = 0, slen = 0;
+		char *fast = NULL, *slow = NULL, *spaced = NULL, *spliced = NULL;
+		char label[160];
+		size_t flen = 0, slen = 0, splen = 0;
 
 		t_label(label, sizeof(label), bodies[i], strlen(bodies[i]));
 		if (jparse(bodies[i], strlen(bodies[i]), &body, &err) != JPARSE_OK) {
@@ -93,6 +94,8 @@ test_version_spliced(void)
 			struct store_version w = v;
 
 			fast = version_render(&v, &flen);
+			/* The create path's value must take the fast path. */
+			spliced = version_render_spliced(&v, &splen);
 			if (asprintf(&spaced, " %s", vn.val) < 0)
 				spaced = NULL;
 			w.val = spaced;
@@ -102,10 +105,14 @@ test_version_spliced(void)
 		T_INT(label, 1, fast != NULL && slow != NULL);
 		if (fast != NULL && slow != NULL)
 			T_MEM(label, slow, slen, fast, flen);
+		T_INT(label, 1, spliced != NULL);
+		if (fast != NULL && spliced != NULL)
+			T_MEM(label, fast, flen, spliced, splen);
 		free(vn.val);
 		body_model_free(&m);
 next:
 		free(fast);
+		free(spliced);
 		free(slow);
 		free(spaced);
 		json_object_put(errors);
