@@ -1,6 +1,7 @@
 #ifndef APP_H
 #define APP_H
 
+#include "reqid.h"
 #include "respond.h"
 #include "store.h"
 
@@ -65,8 +66,5 @@ struct app_sink {
  */
 void app_handle(const struct app_config *cfg, const struct request *req,
     struct store *st, const struct app_sink *sink, struct response *resp);
-
-/* Stores a new random request id (hex) in id. */
-void app_new_request_id(char id[RESP_REQUEST_ID_MAX + 1]);
 
 #endif

@@ -1,16 +1,107 @@
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "endpoint.h"
 #include "pct.h"
 #include "route.h"
 
+/*
+ * More segments than the longest pattern has is no route (a longer pattern
+ * would never match: tests/unit/test_endpoint.c routes every pattern).
+ */
 #define MAX_SEGMENTS 7
 
-static int
-seg_is(const struct route_param *p, const char *lit)
+/* The routes; a new resource adds its rows here. */
+const struct route_pattern route_patterns[] = {
+	{ .pattern = "health", .kind = ROUTE_HEALTH },
+	{ .pattern = "openapi.json", .kind = ROUTE_OPENAPI },
+	{ .pattern = "metrics", .kind = ROUTE_METRICS },
+	{ .pattern = "v2/:entity/:project/models", .kind = ROUTE_MODELS },
+	{ .pattern = "v2/:entity/:project/models/:object_id",
+	    .kind = ROUTE_MODEL },
+	{ .pattern = "v2/:entity/:project/models/:object_id/versions/:digest",
+	    .kind = ROUTE_VERSION },
+};
+const size_t route_npatterns =
+    sizeof(route_patterns) / sizeof(route_patterns[0]);
+
+/* Where a pattern's ":name" goes in struct route. */
+static const struct {
+	const char	*name;
+	size_t		 offset;
+} params[] = {
+	{ .name = "entity", .offset = offsetof(struct route, entity) },
+	{ .name = "project", .offset = offsetof(struct route, project) },
+	{ .name = "object_id", .offset = offsetof(struct route, object_id) },
+	{ .name = "digest", .offset = offsetof(struct route, digest) },
+};
+
+/* The field of r that the parameter name[0..len) names, or NULL. */
+static struct route_param *
+param_field(struct route *r, const char *name, size_t len)
 {
-	size_t n = strlen(lit);
-	return p->len == n && memcmp(p->val, lit, n) == 0;
+	for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++)
+		if (strlen(params[i].name) == len &&
+		    memcmp(params[i].name, name, len) == 0)
+			return (struct route_param *)((char *)r +
+			    params[i].offset);
+	return NULL;
+}
+
+/*
+ * True when the decoded segments seg[0..nseg) fit pattern; then, when r is
+ * not NULL, stores each ":name" segment in its field of r.
+ */
+static int
+pattern_fits(const char *pattern, const struct route_param *seg,
+    size_t nseg, struct route *r)
+{
+	const char *p = pattern;
+	size_t i, n;
+
+	for (i = 0; i < nseg; i++, p += n + 1) {
+		n = strcspn(p, "/");
+		if (*p == ':') {
+			struct route_param *f = r == NULL ? NULL :
+			    param_field(r, p + 1, n - 1);
+			if (f != NULL)
+				*f = seg[i];
+		} else if (seg[i].len != n || memcmp(seg[i].val, p, n) != 0)
+			return 0;
+		if (p[n] == '\0')
+			return i + 1 == nseg;
+	}
+	return 0;
+}
+
+/* True when some pattern has nseg segments: only then is a path decoded. */
+static int
+some_pattern_has(size_t nseg)
+{
+	for (size_t i = 0; i < route_npatterns; i++) {
+		size_t n = 1;
+
+		for (const char *p = route_patterns[i].pattern; *p; p++)
+			n += *p == '/';
+		if (n == nseg)
+			return 1;
+	}
+	return 0;
+}
+
+/* The route's kind and parameters from the first pattern that fits. */
+static void
+match_patterns(const struct route_param *seg, size_t nseg, struct route *r)
+{
+	for (size_t i = 0; i < route_npatterns; i++) {
+		if (!pattern_fits(route_patterns[i].pattern, seg, nseg, NULL))
+			continue;
+		pattern_fits(route_patterns[i].pattern, seg, nseg, r);
+		r->kind = route_patterns[i].kind;
+		r->allow = endpoint_allow(r->kind);
+		return;
+	}
 }
 
 int
@@ -40,7 +131,7 @@ route_match(const char *path, size_t len, struct route *r)
 		nseg++;
 		start = i + 1;
 	}
-	if (nseg != 1 && nseg != 4 && nseg != 5 && nseg != 7)
+	if (!some_pattern_has(nseg))
 		return 0;
 
 	if ((r->buf = malloc(end)) == NULL)
@@ -52,34 +143,7 @@ route_match(const char *path, size_t len, struct route *r)
 		o += seg[i].len;
 		r->buf[o++] = '\0';
 	}
-
-	if (nseg == 1 && seg_is(&seg[0], "health")) {
-		r->kind = ROUTE_HEALTH;
-		r->allow = "GET, HEAD";
-	} else if (nseg == 1 && seg_is(&seg[0], "openapi.json")) {
-		r->kind = ROUTE_OPENAPI;
-		r->allow = "GET, HEAD";
-	} else if (nseg == 1 && seg_is(&seg[0], "metrics")) {
-		r->kind = ROUTE_METRICS;
-		r->allow = "GET, HEAD";
-	} else if (nseg >= 4 && seg_is(&seg[0], "v2") &&
-	    seg_is(&seg[3], "models")) {
-		r->entity = seg[1];
-		r->project = seg[2];
-		if (nseg == 4) {
-			r->kind = ROUTE_MODELS;
-			r->allow = "GET, POST";
-		} else if (nseg == 5) {
-			r->kind = ROUTE_MODEL;
-			r->allow = "DELETE";
-			r->object_id = seg[4];
-		} else if (seg_is(&seg[5], "versions")) {
-			r->kind = ROUTE_VERSION;
-			r->allow = "GET";
-			r->object_id = seg[4];
-			r->digest = seg[6];
-		}
-	}
+	match_patterns(seg, nseg, r);
 	if (r->kind == ROUTE_NOT_FOUND) {
 		free(r->buf);
 		r->buf = NULL;
@@ -91,18 +155,7 @@ route_match(const char *path, size_t len, struct route *r)
 int
 route_allows(const struct route *r, const char *method)
 {
-	size_t n = strlen(method);
-
-	/* allow is ", "-separated; a method matches a whole item. */
-	for (const char *p = r->allow; p != NULL && *p; ) {
-		const char *end = strchr(p, ',');
-		size_t len = end ? (size_t)(end - p) : strlen(p);
-
-		if (len == n && n > 0 && memcmp(p, method, n) == 0)
-			return 1;
-		p = end ? end + 2 : p + len;
-	}
-	return 0;
+	return endpoint_find(r->kind, method) != NULL;
 }
 
 void

@@ -233,13 +233,16 @@ valid_request(const struct route *r, const struct query *q,
 	*out = NULL;
 	if (errors == NULL)
 		return -1;
-	if (check_param(errors, &r->entity, "entity", 0) ||
-	    check_param(errors, &r->project, "project", 0))
+	/* The parameters the route's pattern has: raw is NULL for the rest. */
+	if ((r->entity.raw != NULL &&
+	    check_param(errors, &r->entity, "entity", 0)) ||
+	    (r->project.raw != NULL &&
+	    check_param(errors, &r->project, "project", 0)))
 		goto fail;
-	if (r->kind != ROUTE_MODELS &&
+	if (r->object_id.raw != NULL &&
 	    check_param(errors, &r->object_id, "object_id", 1))
 		goto fail;
-	if (r->kind == ROUTE_VERSION) {
+	if (r->digest.raw != NULL) {
 		enum valid_rule rule = valid_digest(r->digest.val, r->digest.len);
 		if (rule != VALID_OK && add_error(errors, rule,
 		    new_loc("path", "digest", -1), input_value(r->digest.raw,

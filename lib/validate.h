@@ -30,8 +30,9 @@ enum valid_rule valid_object_id(const char *s, size_t len);
 enum valid_rule valid_digest(const char *s, size_t len);
 
 /*
- * Checks the path parameters in order (the route's own: object_id and
- * digest where it has them), then the digests (q may be NULL), and stores in
+ * Checks the path parameters in order (entity, project, then object_id
+ * and digest where the route's pattern has them), then the digests of the
+ * query (q is NULL for an endpoint without EP_DIGESTS), and stores in
  * *errors the HTTPValidationError "detail" array (pydantic v2 entries:
  * type, loc, msg, input, ctx), or NULL when everything is valid. Returns 0,
  * or -1 when out of memory.

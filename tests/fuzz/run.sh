@@ -60,7 +60,7 @@ LIBS="$(pkg-config --libs $PKGS) -lfcgi -lpthread"
 mkdir -p "$OUT/obj" "$OUT/artifacts" "$OUT/logs" || exit 1
 # lib/ minus nothing: db.c and log.c link against libpq; the migrations
 # built in (lib/schema.c compares a database's with them) are generated as
-# make does, rewritten only when they change; app.c serves the OpenAPI
+# make does, rewritten only when they change; endpoint.c serves the OpenAPI
 # document, embedded below as make does it.
 tools/embed-sql.sh $(ls sql/[0-9]*.sql) >"$OUT/migrations.c.new" &&
     { cmp -s "$OUT/migrations.c.new" "$OUT/migrations.c" ||

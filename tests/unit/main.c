@@ -10,6 +10,7 @@ main(void)
 	test_pct();
 	test_utf8();
 	test_route();
+	test_endpoint();
 	test_query();
 	test_base64();
 	test_auth();

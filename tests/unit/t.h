@@ -15,6 +15,7 @@ extern int t_passed, t_failed;
 void test_pct(void);
 void test_utf8(void);
 void test_route(void);
+void test_endpoint(void);
 void test_query(void);
 void test_base64(void);
 void test_auth(void);
