@@ -263,117 +263,137 @@ parse_number(struct jp *p, struct json_object **out)
 
 static int parse_value(struct jp *p, struct json_object **out);
 
+/*
+ * After an item: 1 when close ends the container (p->i past it), 0 when a
+ * ',' leads to the next item (p->i past it and any whitespace), -1 for
+ * anything else.
+ */
+static int
+next_item(struct jp *p, unsigned char close)
+{
+	skip_ws(p);
+	if (p->i < p->len && p->s[p->i] == close) {
+		p->i++;
+		return 1;
+	}
+	if (p->i >= p->len || p->s[p->i] != ',')
+		return fail(p, p->i, "Expecting ',' delimiter");
+	p->i++;
+	skip_ws(p);
+	return 0;
+}
+
+/* Reads one array element at p->i into arr. */
+static int
+parse_element(struct jp *p, struct json_object *arr)
+{
+	struct json_object *v;
+
+	if (parse_value(p, &v) < 0)
+		return -1;
+	if (json_object_array_add(arr, v) < 0) {
+		json_object_put(v);
+		return nomem(p);
+	}
+	return 0;
+}
+
+/* Reads one "key": value member at p->i into obj. */
+static int
+parse_member(struct jp *p, struct json_object *obj)
+{
+	struct json_object *v;
+	char *key;
+	size_t n, begin;
+
+	if (p->i >= p->len || p->s[p->i] != '"')
+		return fail(p, p->i, "Expecting property name enclosed in "
+		    "double quotes");
+	begin = p->i;
+	if (parse_string(p, &n) < 0)
+		return -1;
+	if (memchr(p->tmp, '\0', n) != NULL)
+		return fail(p, begin, "U+0000 in an object key is not supported");
+	skip_ws(p);
+	if (p->i >= p->len || p->s[p->i] != ':')
+		return fail(p, p->i, "Expecting ':' delimiter");
+	p->i++;
+	skip_ws(p);
+	/* The value may reuse tmp, so the key needs its own copy. */
+	if ((key = strdup(p->tmp)) == NULL)
+		return nomem(p);
+	if (parse_value(p, &v) < 0) {
+		free(key);
+		return -1;
+	}
+	/* json-c, like a dict, keeps a repeated key's first place. */
+	if (json_object_object_add(obj, key, v) < 0) {
+		json_object_put(v);
+		free(key);
+		return nomem(p);
+	}
+	free(key);
+	return 0;
+}
+
+/*
+ * Moves past the '[' or '{' at p->i and any whitespace; returns 1, past
+ * it too, when close follows at once (an empty container), else 0.
+ */
+static int
+open_container(struct jp *p, unsigned char close)
+{
+	p->i++;
+	skip_ws(p);
+	if (p->i < p->len && p->s[p->i] == close) {
+		p->i++;
+		return 1;
+	}
+	return 0;
+}
+
 /* Reads the array whose '[' is at p->i (_parse_array_unicode). */
 static int
 parse_array(struct jp *p, struct json_object **out)
 {
-	struct json_object *arr, *v;
+	struct json_object *arr;
+	int rc;
 
 	if ((arr = json_object_new_array()) == NULL)
 		return nomem(p);
-	p->i++;
-	skip_ws(p);
-	if (p->i < p->len && p->s[p->i] == ']') {
-		p->i++;
-		*out = arr;
-		return 0;
-	}
-	for (;;) {
-		if (parse_value(p, &v) < 0)
-			goto bad;
-		if (json_object_array_add(arr, v) < 0) {
-			json_object_put(v);
-			nomem(p);
-			goto bad;
+	if ((rc = open_container(p, ']')) == 0) {
+		while ((rc = parse_element(p, arr)) == 0 &&
+		    (rc = next_item(p, ']')) == 0)
+			;
+		if (rc < 0) {
+			json_object_put(arr);
+			return -1;
 		}
-		skip_ws(p);
-		if (p->i < p->len && p->s[p->i] == ']')
-			break;
-		if (p->i >= p->len || p->s[p->i] != ',') {
-			fail(p, p->i, "Expecting ',' delimiter");
-			goto bad;
-		}
-		p->i++;
-		skip_ws(p);
 	}
-	p->i++;
 	*out = arr;
 	return 0;
-bad:
-	json_object_put(arr);
-	return -1;
 }
 
 /* Reads the object whose '{' is at p->i (_parse_object_unicode). */
 static int
 parse_object(struct jp *p, struct json_object **out)
 {
-	struct json_object *obj, *v;
-	char *key;
-	size_t n, begin;
+	struct json_object *obj;
+	int rc;
 
 	if ((obj = json_object_new_object()) == NULL)
 		return nomem(p);
-	p->i++;
-	skip_ws(p);
-	if (p->i < p->len && p->s[p->i] == '}') {
-		p->i++;
-		*out = obj;
-		return 0;
+	if ((rc = open_container(p, '}')) == 0) {
+		while ((rc = parse_member(p, obj)) == 0 &&
+		    (rc = next_item(p, '}')) == 0)
+			;
+		if (rc < 0) {
+			json_object_put(obj);
+			return -1;
+		}
 	}
-	for (;;) {
-		if (p->i >= p->len || p->s[p->i] != '"') {
-			fail(p, p->i, "Expecting property name enclosed in "
-			    "double quotes");
-			goto bad;
-		}
-		begin = p->i;
-		if (parse_string(p, &n) < 0)
-			goto bad;
-		if (memchr(p->tmp, '\0', n) != NULL) {
-			fail(p, begin, "U+0000 in an object key is not supported");
-			goto bad;
-		}
-		skip_ws(p);
-		if (p->i >= p->len || p->s[p->i] != ':') {
-			fail(p, p->i, "Expecting ':' delimiter");
-			goto bad;
-		}
-		p->i++;
-		skip_ws(p);
-		/* The value may reuse tmp, so the key needs its own copy. */
-		if ((key = strdup(p->tmp)) == NULL) {
-			nomem(p);
-			goto bad;
-		}
-		if (parse_value(p, &v) < 0) {
-			free(key);
-			goto bad;
-		}
-		/* json-c, like a dict, keeps a repeated key's first place. */
-		if (json_object_object_add(obj, key, v) < 0) {
-			json_object_put(v);
-			free(key);
-			nomem(p);
-			goto bad;
-		}
-		free(key);
-		skip_ws(p);
-		if (p->i < p->len && p->s[p->i] == '}')
-			break;
-		if (p->i >= p->len || p->s[p->i] != ',') {
-			fail(p, p->i, "Expecting ',' delimiter");
-			goto bad;
-		}
-		p->i++;
-		skip_ws(p);
-	}
-	p->i++;
 	*out = obj;
 	return 0;
-bad:
-	json_object_put(obj);
-	return -1;
 }
 
 /* Is the literal lit at p->i? */
@@ -420,21 +440,17 @@ parse_value(struct jp *p, struct json_object **out)
 		}
 		break;
 	case 't':
-		if (at_literal(p, "true")) {
-			p->i += 4;
-			if ((*out = json_object_new_boolean(1)) == NULL)
+	case 'f': {
+		const char *lit = p->s[p->i] == 't' ? "true" : "false";
+
+		if (at_literal(p, lit)) {
+			p->i += strlen(lit);
+			if ((*out = json_object_new_boolean(*lit == 't')) == NULL)
 				return nomem(p);
 			return 0;
 		}
 		break;
-	case 'f':
-		if (at_literal(p, "false")) {
-			p->i += 5;
-			if ((*out = json_object_new_boolean(0)) == NULL)
-				return nomem(p);
-			return 0;
-		}
-		break;
+	}
 	case 'N':
 	case 'I':
 	case '-':
