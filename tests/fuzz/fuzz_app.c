@@ -902,13 +902,22 @@ body_errors(const struct request *req, struct json_object *errors,
 	}
 }
 
+/*
+ * A reason names path segments, which may hold any bytes; the answer is
+ * UTF-8 as Python's would be (Starlette decodes the path with "replace"),
+ * and the reason's literal text is ASCII, so repairing the whole reason is
+ * repairing each segment.
+ */
 static struct json_object *
 reason_json(const char *reason, const char *type)
 {
 	struct json_object *o = jobj();
+	size_t n;
+	char *text = ref_utf8_replace(reason, strlen(reason), &n);
 
-	jadd(o, "reason", json_object_new_string(reason));
+	jadd(o, "reason", json_object_new_string_len(text, (int)n));
 	jadd(o, "error_type", json_object_new_string(type));
+	free(text);
 	return o;
 }
 
