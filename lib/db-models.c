@@ -31,6 +31,8 @@
 #define SQL_AUTHORIZE "SELECT status, key_id FROM authorize($1, $2, $3)"
 #define SQL_CREATE "SELECT status, key_id, version_index " \
 	"FROM model_create($1, $2, $3, $4, $5, $6, $7, $8)"
+#define SQL_HEALTH "SELECT 1"
+#define SQL_TOUCH_KEY "SELECT key_touch($1)"
 #define SQL_READ "SELECT status, key_id, digest, version_index, created_at, " \
 	"deleted_at, val, source_digest, source, NULL::text " \
 	"FROM model_read($1, $2, $3, $4, $5)"
@@ -53,10 +55,10 @@ static struct db_stmt stmts[ST_COUNT] = {
 	[ST_CREATE] = { .tag = "create", .sql = SQL_CREATE, .nparams = 8 },
 	[ST_READ] = { .tag = "read", .sql = SQL_READ, .nparams = 5 },
 	[ST_LIST] = { .tag = "list", .sql = SQL_LIST, .nparams = 5 },
-	[ST_HEALTH] = { .tag = "health", .sql = "SELECT 1", .nparams = 0 },
+	[ST_HEALTH] = { .tag = "health", .sql = SQL_HEALTH, .nparams = 0 },
 	[ST_AUTHORIZE] = { .tag = "authorize", .sql = SQL_AUTHORIZE,
 	    .nparams = 3 },
-	[ST_TOUCH_KEY] = { .tag = "touch_key", .sql = "SELECT key_touch($1)",
+	[ST_TOUCH_KEY] = { .tag = "touch_key", .sql = SQL_TOUCH_KEY,
 	    .nparams = 1 },
 };
 

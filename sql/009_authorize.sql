@@ -215,6 +215,14 @@ $$;
 -- materialised first: the app calls it only as SELECT ... FROM
 -- model_list(...).
 --
+-- Limit and offset are read through sub-selects, so no plan depends on
+-- their values: the app's prepared statement then gets a generic plan,
+-- planned once per connection, instead of being planned again for every
+-- request (a list of 10 spent 0.5-0.65 ms planning before this migration,
+-- and 0.9-1.0 ms with the two inlined functions; now ~0.02 ms). The plan
+-- is the same either way (index-only scan to the offset, index scan in
+-- order from there), from 10 rows to 1M.
+--
 -- The offset is skipped in the index alone: an index-only scan of the list
 -- index (it holds every column of the order) finds the key of the row at
 -- the offset, and the stream starts at that key. A plain OFFSET would fetch
@@ -244,7 +252,7 @@ LANGUAGE sql STABLE AS $$
 			  FROM model_versions w
 			 WHERE w.project_id = s.project_id AND w.deleted_at IS NULL
 			 ORDER BY w.created_at, w.version_index, w.id
-			OFFSET p_offset LIMIT 1)
+			OFFSET (SELECT p_offset) LIMIT 1)
 		 ORDER BY v.created_at, v.version_index, v.id
-		 LIMIT p_limit) AS l ON true
+		 LIMIT (SELECT p_limit)) AS l ON true
 $$;
