@@ -3,9 +3,9 @@
 -- list's and the key checks' SQL in the app), and model_read deliberately
 -- has no role check, so a new write function copied from the wrong one
 -- would silently take read keys. From here on every one of them asks
--- authorize() (directly, or through authorize_project() when it works on
--- an existing project), and a statement's need for the write role is one
--- argument.
+-- authorize() (directly, or through authorize_project() and
+-- authorize_model() when it works on an existing project or model), and a
+-- statement's need for the write role is one argument.
 --
 -- authorize(key hash, entity, need_write) gives one row:
 --   status 0  the key is live, belongs to the entity (any entity when
@@ -54,9 +54,23 @@ LANGUAGE sql STABLE AS $$
 	       AND p.entity_id = a.entity_id AND p.name = p_project
 $$;
 
--- The delete of 006, its key and project check through authorize_project().
--- Everything else (statuses, messages, the audit row, the lock) is
--- unchanged.
+-- authorize_project() and the model: model_id is NULL when the project
+-- has no model of that name (a delete and a read then answer 4 with what
+-- they were asked for). What every statement on one model starts with.
+CREATE FUNCTION authorize_model(p_key_hash bytea, p_entity text,
+	p_project text, p_object_id text, p_need_write boolean)
+RETURNS TABLE (status integer, key_id bigint, model_id bigint)
+LANGUAGE sql STABLE AS $$
+	SELECT a.status, a.key_id, m.id
+	  FROM authorize_project(p_key_hash, p_entity, p_project,
+	                         p_need_write) AS a
+	  LEFT JOIN models m ON m.project_id = a.project_id
+	       AND m.object_id = p_object_id
+$$;
+
+-- The delete of 006, its key, project and model lookup through
+-- authorize_model(). Everything else (statuses, messages, the audit row,
+-- the lock) is unchanged.
 CREATE OR REPLACE FUNCTION delete_model(p_key_hash bytea, p_entity text,
 	p_project text, p_object_id text, p_refs text[], p_request_id text,
 	p_refs_from text DEFAULT 'query',
@@ -64,7 +78,6 @@ CREATE OR REPLACE FUNCTION delete_model(p_key_hash bytea, p_entity text,
 	OUT key_id bigint)
 LANGUAGE plpgsql AS $$
 DECLARE
-	v_project_id bigint;
 	v_model_id bigint;
 	v_ids bigint[];
 	v_missing text[];
@@ -72,14 +85,13 @@ DECLARE
 	v_pass integer;
 BEGIN
 	num_deleted := 0;
-	SELECT a.status, a.key_id, a.project_id
-	  INTO status, key_id, v_project_id
-	  FROM authorize_project(p_key_hash, p_entity, p_project, true) AS a;
+	SELECT a.status, a.key_id, a.model_id
+	  INTO status, key_id, v_model_id
+	  FROM authorize_model(p_key_hash, p_entity, p_project, p_object_id,
+	                       true) AS a;
 	IF status <> 0 THEN
 		RETURN;
 	END IF;
-	SELECT id INTO v_model_id FROM models
-	 WHERE project_id = v_project_id AND object_id = p_object_id;
 
 	FOR v_pass IN 1 .. 2 LOOP
 		IF v_pass = 2 THEN
@@ -161,8 +173,8 @@ BEGIN
 END;
 $$;
 
--- The read of 004, its key check through authorize_project() (a read:
--- any role).
+-- The read of 004, its key, project and model lookup through
+-- authorize_model() (a read: any role).
 CREATE OR REPLACE FUNCTION model_read(p_key_hash bytea, p_entity text,
 	p_project text, p_object_id text, p_ref text,
 	OUT status integer, OUT key_id bigint, OUT digest text,
@@ -171,18 +183,16 @@ CREATE OR REPLACE FUNCTION model_read(p_key_hash bytea, p_entity text,
 	OUT source bytea)
 LANGUAGE plpgsql STABLE AS $$
 DECLARE
-	v_project_id bigint;
 	v_model_id bigint;
 	v_id bigint;
 BEGIN
-	SELECT a.status, a.key_id, a.project_id
-	  INTO status, key_id, v_project_id
-	  FROM authorize_project(p_key_hash, p_entity, p_project, false) AS a;
+	SELECT a.status, a.key_id, a.model_id
+	  INTO status, key_id, v_model_id
+	  FROM authorize_model(p_key_hash, p_entity, p_project, p_object_id,
+	                       false) AS a;
 	IF status <> 0 THEN
 		RETURN;
 	END IF;
-	SELECT id INTO v_model_id FROM models
-	 WHERE project_id = v_project_id AND object_id = p_object_id;
 	v_id := version_find(v_model_id, p_ref);
 	IF v_id IS NULL THEN
 		status := 4;
