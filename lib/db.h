@@ -7,15 +7,17 @@
 
 /*
  * The PostgreSQL store: one connection, opened lazily, replaced after loss.
- * One per worker thread; never shared.
+ * One per worker thread; never shared. lib/db.c is the connection layer
+ * (lib/db-conn.h), lib/db-models.c the Models resource's statements and
+ * db_store_ops.
  */
 struct db {
 	PGconn		*conn;
 	const char	*url;		/* DATABASE_URL, or NULL for PG* */
 	int		 timeout_ms;	/* per statement, client-enforced */
 	unsigned	 opened;	/* connections opened: > 1 are reconnects */
-	unsigned int	 used;		/* statements run on this connection */
-	unsigned int	 prepared;	/* ... and prepared on it (bits) */
+	unsigned long long used;	/* statements run on this connection */
+	unsigned long long prepared;	/* ... and prepared on it (bits) */
 	int		 sent_prepared;	/* the one in flight went by name */
 };
 

@@ -1,2 +1,2 @@
--- pgbench: the app's key check before a 422 (lib/db.c SQL_CHECK_KEY).
-SELECT id FROM api_keys WHERE key_hash = :kh AND revoked_at IS NULL;
+-- pgbench: the app's key check before a 422 (lib/db-models.c SQL_CHECK_KEY).
+SELECT status, key_id FROM authorize(:kh, NULL, false);

@@ -1,4 +1,4 @@
--- pgbench: the app's create (lib/db.c SQL_CREATE), every transaction a new
+-- pgbench: the app's create (lib/db-models.c SQL_CREATE), every transaction a new
 -- model, so each one writes (model, version; the source text is the same
 -- every time, kept once), as in the wrk create run whose names vary.
 -- Transaction n of client c creates model PREFIX-g, g = n * nclients + c

@@ -1,4 +1,4 @@
--- pgbench: the app's delete statement (lib/db.c SQL_DELETE), one version
+-- pgbench: the app's delete statement (lib/db-models.c SQL_DELETE), one version
 -- deleted per transaction. Each client counts its own transactions in n
 -- (pgbench keeps a client's variables between transactions; -D n=START
 -- sets the first value), so transaction n of client c deletes v0 of model

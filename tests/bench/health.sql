@@ -1,2 +1,2 @@
--- pgbench: the app's /health statement (lib/db.c SQL_HEALTH).
+-- pgbench: the app's /health statement (lib/db-models.c SQL_HEALTH).
 SELECT 1;

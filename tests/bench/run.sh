@@ -23,7 +23,7 @@
 #           same configuration: the ceiling of every no-database path
 #
 # against the ceilings, in the same run on the same PostgreSQL: pgbench
-# sending the statements of lib/db.c with the same protocol (-M extended:
+# sending the statements of lib/db-models.c with the same protocol (-M extended:
 # unnamed statement, Parse/Bind/Describe/Execute/Sync, one round trip) over
 # as many connections as the app opens (MODELS_API_THREADS), and lighttpd
 # serving a small static file for the paths that never reach the database.
@@ -526,11 +526,11 @@ NTASKS=$(ls "/proc/$(app_pid)/task" | wc -l)
 # lighttpd into /dev/null, BENCH_ROUNDS times, the best kept; then once
 # more into wc -l, which must count every version. CPU per 1000 lines.
 hwm_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$(app_pid)/status"; }
-# list_sql PROJECT [LIMIT OFFSET]: the list statement of lib/db.c
+# list_sql PROJECT [LIMIT OFFSET]: the list statement of lib/db-models.c
 # (SQL_LIST), its parameters as literals: the bench key, entity bench, no
 # limit, offset 0 unless given.
 list_sql() {
-	sed -n '/^#define SQL_LIST /,/AS l ON true"$/p' "$ROOT/lib/db.c" |
+	sed -n '/^#define SQL_LIST /,/model_list(/p' "$ROOT/lib/db-models.c" |
 	    sed -e 's/^#define SQL_LIST //' -e 's/^[[:space:]]*"//' \
 	    -e 's/"[[:space:]]*\\\{0,1\}$//' | tr -d '\n' |
 	    sed -e "s/\\\$1/'\\\\x$KH'::bytea/g" -e "s/\\\$2/'bench'/g" \

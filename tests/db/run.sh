@@ -22,9 +22,11 @@ key() { "$ADMIN" key create "$1" --role "$2" 2>/dev/null; }
 last_id() { "$ADMIN" key list "$1" | tail -n 1 | cut -d' ' -f1; }
 DBT_KEY_W=$(key acme write);	DBT_KEY_W_ID=$(last_id acme)
 DBT_KEY_R=$(key acme read);	DBT_KEY_R_ID=$(last_id acme)
+DBT_KEY_A=$(key acme admin);	DBT_KEY_A_ID=$(last_id acme)
 DBT_KEY_O=$(key other write);	DBT_KEY_O_ID=$(last_id other)
 DBT_KEY_X=$(key acme write);	"$ADMIN" key revoke "$(last_id acme)" >/dev/null
-export DBT_KEY_W DBT_KEY_W_ID DBT_KEY_R DBT_KEY_R_ID DBT_KEY_O DBT_KEY_O_ID \
+export DBT_KEY_W DBT_KEY_W_ID DBT_KEY_R DBT_KEY_R_ID DBT_KEY_A DBT_KEY_A_ID \
+    DBT_KEY_O DBT_KEY_O_ID \
     DBT_KEY_X DBT_ADMIN=$ADMIN
 
 # delete_audit rows written before migration 006 are carried over: a second

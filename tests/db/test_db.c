@@ -1,6 +1,7 @@
 /*
- * lib/db.c against a real PostgreSQL: the store interface (check_key,
- * delete_model, read_model, health) as the handler sees it, on a throwaway
+ * lib/db.c and lib/db-models.c against a real PostgreSQL: the store
+ * interface (every operation) as the handler sees it, and the one SQL
+ * authorization rule behind each keyed statement, on a throwaway
  * cluster that tests/db/run.sh starts and fills. Faults are real: a
  * test-only trigger (created here, never a migration) raises a chosen
  * SQLSTATE from inside delete_model, a row lock held by this program
@@ -14,10 +15,10 @@
  * the store's own answers.
  *
  * Environment (set by run.sh): DATABASE_URL, DBT_ADMIN (models-admin),
- * DBT_KEY_{W,R,O,X} and DBT_KEY_{W,R,O}_ID (write, read, other entity's and
- * revoked keys of entity acme), DBT_PG_STOP, DBT_PG_START (commands),
- * DBT_OLD_URL (a database whose delete_audit rows were written before
- * migration 006 and then migrated).
+ * DBT_KEY_{W,R,A,O,X} and DBT_KEY_{W,R,A,O}_ID (write, read, admin, other
+ * entity's and revoked keys of entity acme), DBT_PG_STOP, DBT_PG_START
+ * (commands), DBT_OLD_URL (a database whose delete_audit rows were
+ * written before migration 006 and then migrated).
  * Last line: "N passed, N failed".
  */
 #include <pthread.h>
@@ -506,6 +507,209 @@ test_mapping(void)
 			    hash, cases[i].entity, cases[i].write, &id));
 			T_INT(what, cases[i].id ? atoll(env(cases[i].id)) : -1,
 			    id);
+		}
+	}
+	db_close(&d);
+}
+
+/*
+ * The one authorization rule (sql/009): authorize() itself, for every role
+ * with and without the write need, another entity's key, a revoked key and
+ * an unknown one; the entity's id comes with a live key.
+ */
+static void
+test_authorize_sql(void)
+{
+	static const struct {
+		const char	*key, *entity, *write, *want;
+	} cases[] = {
+		{ "DBT_KEY_R", "'acme'", "false", "0|DBT_KEY_R_ID|acme" },
+		{ "DBT_KEY_R", "'acme'", "true", "2|DBT_KEY_R_ID|acme" },
+		{ "DBT_KEY_R", "NULL", "true", "2|DBT_KEY_R_ID|acme" },
+		{ "DBT_KEY_W", "'acme'", "false", "0|DBT_KEY_W_ID|acme" },
+		{ "DBT_KEY_W", "'acme'", "true", "0|DBT_KEY_W_ID|acme" },
+		{ "DBT_KEY_A", "'acme'", "false", "0|DBT_KEY_A_ID|acme" },
+		{ "DBT_KEY_A", "'acme'", "true", "0|DBT_KEY_A_ID|acme" },
+		{ "DBT_KEY_O", "'acme'", "false", "2|DBT_KEY_O_ID|other" },
+		{ "DBT_KEY_O", "'other'", "true", "0|DBT_KEY_O_ID|other" },
+		{ "DBT_KEY_O", "NULL", "false", "0|DBT_KEY_O_ID|other" },
+		{ "DBT_KEY_X", "'acme'", "false", "1|(null)|(null)" },
+		{ "DBT_KEY_X", "NULL", "false", "1|(null)|(null)" },
+		{ UNKNOWN_KEY, "'acme'", "false", "1|(null)|(null)" },
+	};
+	unsigned char hash[AUTH_HASH_LEN];
+	char hex[2 * AUTH_HASH_LEN + 1], what[160], want[160], got[160];
+	const char *id;
+
+	for (size_t i = 0; i < T_LEN(cases); i++) {
+		key_hash(cases[i].key, hash);
+		for (size_t j = 0; j < AUTH_HASH_LEN; j++)
+			snprintf(hex + 2 * j, 3, "%02x", hash[j]);
+		/* "STATUS|KEY_ID|ENTITY", the variable naming the id read. */
+		id = strchr(cases[i].want, '|') + 1;
+		if (strncmp(id, "DBT_", 4) == 0) {
+			char var[32];
+
+			snprintf(var, sizeof(var), "%.*s",
+			    (int)strcspn(id, "|"), id);
+			snprintf(want, sizeof(want), "%.2s%s%s", cases[i].want,
+			    env(var), id + strlen(var));
+		} else
+			snprintf(want, sizeof(want), "%s", cases[i].want);
+		sql_text(admin, got, sizeof(got), "SELECT a.status || '|' || "
+		    "coalesce(a.key_id::text, '(null)') || '|' || "
+		    "coalesce(e.name, '(null)') FROM authorize('\\x%s', %s, "
+		    "%s) a LEFT JOIN entities e ON e.id = a.entity_id", hex,
+		    cases[i].entity, cases[i].write);
+		snprintf(what, sizeof(what), "authorize() SQL: %s, entity %s, "
+		    "write %s", cases[i].key, cases[i].entity, cases[i].write);
+		T_STR(what, want, got);
+	}
+	/* One row whatever the key: the callers read their status from it. */
+	T_INT("authorize() SQL: one row for an unknown key", 1,
+	    sql_num("SELECT count(*) FROM authorize('\\x00', 'acme', true)"));
+}
+
+/* The keyed operations of the store, each asked with one key. */
+enum rule_op { OP_CHECK, OP_AUTH_READ, OP_AUTH_WRITE, OP_READ, OP_LIST,
+	OP_CREATE, OP_DELETE, OP_COUNT };
+
+static const char *const rule_ops[OP_COUNT] = { "check_key",
+    "authorize(read)", "authorize(write)", "read_model", "list_models",
+    "create_model", "delete_model" };
+
+static int rule_begun;
+
+static int
+rule_begin(void *arg)
+{
+	(void)arg;
+	rule_begun++;
+	return 0;
+}
+
+static int
+rule_row(void *arg, const struct store_version *v)
+{
+	(void)arg;
+	(void)v;
+	return 0;
+}
+
+/* Runs op on acme/proj (object "rule") with the key hash; sets *id. */
+static enum store_status
+rule_call(struct db *d, enum rule_op op, const unsigned char *hash,
+    long long *id)
+{
+	struct store_read rq = { .key_hash = hash, .entity = "acme",
+	    .project = "proj", .object_id = "rule", .ref = "latest" };
+	struct store_list lq = { .key_hash = hash, .entity = "acme",
+	    .project = "proj", .limit = -1, .offset = 0 };
+	struct store_create cq = { .key_hash = hash, .entity = "acme",
+	    .project = "proj", .object_id = "rule-new", .digest = "dRule",
+	    .val = "{}" };
+	const char *refs[1] = { "v999999" };
+	struct store_delete dq = { .key_hash = hash, .entity = "acme",
+	    .project = "proj", .object_id = "rule", .refs = refs, .nrefs = 1,
+	    .request_id = "dbt-rule" };
+	struct store_result res = { .key_id = -1 };
+	enum store_status s = STORE_ERROR;
+	long long index;
+	int started;
+
+	*id = -1;
+	switch (op) {
+	case OP_CHECK:
+		return db_store_ops.check_key(d, hash, id);
+	case OP_AUTH_READ:
+		return db_store_ops.authorize(d, hash, "acme", 0, id);
+	case OP_AUTH_WRITE:
+		return db_store_ops.authorize(d, hash, "acme", 1, id);
+	case OP_READ:
+		return db_store_ops.read_model(d, &rq, id, rule_row, NULL);
+	case OP_LIST:
+		return db_store_ops.list_models(d, &lq, id, rule_begin,
+		    rule_row, NULL, &started);
+	case OP_CREATE:
+		return db_store_ops.create_model(d, &cq, id, &index);
+	case OP_DELETE:
+		s = db_store_ops.delete_model(d, &dq, &res);
+		*id = res.key_id;
+		free(res.message);
+		return s;
+	case OP_COUNT:
+		break;
+	}
+	return s;
+}
+
+/*
+ * Every statement that takes a key applies the one rule: a read key is
+ * refused every write (and nothing is written), another entity's key
+ * everything but the bare key check, a revoked or unknown key everything;
+ * each refusal names the key it saw, and a refused list starts nothing.
+ */
+static void
+test_authorize_rule(void)
+{
+	/* Per key, the status of each op in enum rule_op order. */
+	static const struct {
+		const char		*key, *id;
+		enum store_status	 want[OP_COUNT];
+	} cases[] = {
+		{ "DBT_KEY_W", "DBT_KEY_W_ID", { STORE_OK, STORE_OK, STORE_OK,
+		    STORE_OK, STORE_OK, STORE_OK, STORE_NOT_FOUND } },
+		{ "DBT_KEY_A", "DBT_KEY_A_ID", { STORE_OK, STORE_OK, STORE_OK,
+		    STORE_OK, STORE_OK, STORE_OK, STORE_NOT_FOUND } },
+		{ "DBT_KEY_R", "DBT_KEY_R_ID", { STORE_OK, STORE_OK,
+		    STORE_FORBIDDEN, STORE_OK, STORE_OK, STORE_FORBIDDEN,
+		    STORE_FORBIDDEN } },
+		{ "DBT_KEY_O", "DBT_KEY_O_ID", { STORE_OK, STORE_FORBIDDEN,
+		    STORE_FORBIDDEN, STORE_FORBIDDEN, STORE_FORBIDDEN,
+		    STORE_FORBIDDEN, STORE_FORBIDDEN } },
+		{ "DBT_KEY_X", NULL, { STORE_BAD_KEY, STORE_BAD_KEY,
+		    STORE_BAD_KEY, STORE_BAD_KEY, STORE_BAD_KEY, STORE_BAD_KEY,
+		    STORE_BAD_KEY } },
+		{ UNKNOWN_KEY, NULL, { STORE_BAD_KEY, STORE_BAD_KEY,
+		    STORE_BAD_KEY, STORE_BAD_KEY, STORE_BAD_KEY, STORE_BAD_KEY,
+		    STORE_BAD_KEY } },
+	};
+	unsigned char hash[AUTH_HASH_LEN];
+	char what[160], dig[64];
+	struct db d;
+
+	add("rule", 0, dig);
+	db_init(&d, url, 5000);
+	for (size_t i = 0; i < T_LEN(cases); i++) {
+		key_hash(cases[i].key, hash);
+		for (int op = 0; op < OP_COUNT; op++) {
+			long long versions = sql_num("SELECT count(*) FROM "
+			    "model_versions v JOIN models m ON m.id = "
+			    "v.model_id WHERE m.object_id = 'rule-new'");
+			long long audit = audit_rows("rule");
+			int begun = rule_begun;
+			enum store_status want = cases[i].want[op], s;
+			long long id;
+
+			/* A write key's create writes once, then finds it. */
+			s = rule_call(&d, (enum rule_op)op, hash, &id);
+			snprintf(what, sizeof(what), "rule: %s with %s",
+			    rule_ops[op], cases[i].key);
+			t_status(what, want, s);
+			snprintf(what, sizeof(what), "rule: %s with %s: key id",
+			    rule_ops[op], cases[i].key);
+			T_INT(what, want == STORE_BAD_KEY || !cases[i].id ?
+			    -1 : atoll(env(cases[i].id)), id);
+			if (want == STORE_OK || want == STORE_NOT_FOUND)
+				continue;
+			snprintf(what, sizeof(what), "rule: %s with %s: "
+			    "nothing written, nothing started", rule_ops[op],
+			    cases[i].key);
+			T_INT(what, 1, versions == sql_num("SELECT count(*) "
+			    "FROM model_versions v JOIN models m ON m.id = "
+			    "v.model_id WHERE m.object_id = 'rule-new'") &&
+			    audit == audit_rows("rule") &&
+			    begun == rule_begun);
 		}
 	}
 	db_close(&d);
@@ -1167,6 +1371,8 @@ main(void)
 		return 1;
 	}
 	test_mapping();
+	test_authorize_sql();
+	test_authorize_rule();
 	test_audit_scope();
 	test_faults();
 	test_timeout();
