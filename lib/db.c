@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "db-conn.h"
 #include "log.h"
 #include "metrics.h"
@@ -72,15 +73,6 @@ db_close(struct db *d)
 	/* Prepared statements live and die with their connection. */
 	d->used = 0;
 	d->prepared = 0;
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Server notices go to the error log as one line each. */
