@@ -728,7 +728,7 @@ cmd_model_add(int argc, char **argv)
 	struct json_object *obj;
 	struct jparse_error perr;
 	enum jparse_status st;
-	char *sorted, *compact, digest[44];
+	char *sorted, *compact, digest[CANON_DIGEST_SIZE];
 	size_t slen;
 	PGresult *res;
 

@@ -486,7 +486,7 @@ canon_compact(const struct json_object *v, size_t *len)
 }
 
 void
-canon_digest(const void *buf, size_t len, char out[44])
+canon_digest(const void *buf, size_t len, char out[CANON_DIGEST_SIZE])
 {
 	unsigned char hash[SHA256_DIGEST_LENGTH];
 

@@ -49,9 +49,12 @@ size_t canon_ascii_string(const char *s, size_t len, char *out);
 size_t canon_float(double v, char out[32]);
 
 /*
- * Weave's digest of buf[0..len) (Weave's digest rules (README, lib/openapi.json)): SHA-256, URL-safe
- * base64 without '=', '-' -> 'X', '_' -> 'Y'; 43 characters and a NUL.
+ * Weave's digest of buf[0..len) (the rules: README, lib/openapi.json):
+ * SHA-256, URL-safe base64 without '=', '-' -> 'X', '_' -> 'Y';
+ * CANON_DIGEST_LEN characters and a NUL.
  */
-void canon_digest(const void *buf, size_t len, char out[44]);
+#define CANON_DIGEST_LEN	43
+#define CANON_DIGEST_SIZE	(CANON_DIGEST_LEN + 1)
+void canon_digest(const void *buf, size_t len, char out[CANON_DIGEST_SIZE]);
 
 #endif

@@ -116,13 +116,6 @@ input_value(const char *raw, size_t raw_len, const char *val, size_t len)
 	return o;
 }
 
-/* ["path"|"query", name] (plus index when index >= 0). */
-static struct json_object *
-new_loc(const char *where, const char *name, long index)
-{
-	return jb_loc(where, name, NULL, index);
-}
-
 /*
  * Appends one string error to errors; pattern is used for VALID_PATTERN.
  * loc and input are taken (NULL: a constructor that failed).
@@ -173,7 +166,7 @@ check_param(struct json_object *errors, const struct route_param *p,
 
 	if (rule == VALID_OK)
 		return 0;
-	return add_error(errors, rule, new_loc("path", name, -1),
+	return add_error(errors, rule, jb_loc("path", name, NULL, -1),
 	    input_value(p->raw, p->raw_len, p->val, p->len),
 	    is_object_id ? OID_PATTERN : NAME_PATTERN);
 }
@@ -220,7 +213,7 @@ add_too_many(struct json_object *errors, const struct query *q)
 			return -1;
 		}
 	}
-	return add_too_long(errors, new_loc("query", "digests", -1), list,
+	return add_too_long(errors, jb_loc("query", "digests", NULL, -1), list,
 	    q->n);
 }
 
@@ -245,7 +238,7 @@ valid_request(const struct route *r, const struct query *q,
 	if (r->digest.raw != NULL) {
 		enum valid_rule rule = valid_digest(r->digest.val, r->digest.len);
 		if (rule != VALID_OK && add_error(errors, rule,
-		    new_loc("path", "digest", -1), input_value(r->digest.raw,
+		    jb_loc("path", "digest", NULL, -1), input_value(r->digest.raw,
 		    r->digest.raw_len, r->digest.val, r->digest.len),
 		    DIGEST_PATTERN) != 0)
 			goto fail;
@@ -260,7 +253,7 @@ valid_request(const struct route *r, const struct query *q,
 			const struct query_item *it = &q->items[i];
 			enum valid_rule rule = valid_digest(it->val, it->len);
 			if (rule != VALID_OK && add_error(errors, rule,
-			    new_loc("query", "digests", (long)i),
+			    jb_loc("query", "digests", NULL, (long)i),
 			    input_value(it->raw, it->raw_len, it->val, it->len),
 			    DIGEST_PATTERN) != 0)
 				goto fail;

@@ -3,6 +3,7 @@
 #include <stddef.h>
 
 #include "body.h"
+#include "canon.h"
 #include "store.h"
 
 /*
@@ -14,8 +15,8 @@ extern const char *const version_reserved[VERSION_RESERVED];
 
 /* What a create writes, derived from a checked body (section 9.1). */
 struct version_new {
-	char	 source_digest[44];	/* digest of source_code's bytes */
-	char	 digest[44];		/* digest of the stored value */
+	char	 source_digest[CANON_DIGEST_SIZE];	/* digest of source_code's bytes */
+	char	 digest[CANON_DIGEST_SIZE];		/* digest of the stored value */
 	char	*val;			/* the stored value, compact, malloc'd */
 };
 

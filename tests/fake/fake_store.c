@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "canon.h"
 #include "fake_store.h"
 
 #define RULE(f, cond) do {						\
@@ -172,7 +173,7 @@ fake_read(void *ctx, const struct store_read *r, long long *key_id,
 {
 	struct fake_store *f = ctx;
 	struct store_version v;
-	char digest[44];
+	char digest[CANON_DIGEST_SIZE];
 
 	f->reads++;
 	RULE(f, r->object_id != NULL && r->ref != NULL);
@@ -208,7 +209,7 @@ fake_list(void *ctx, const struct store_list *l, long long *key_id,
 		return STORE_ERROR;
 	for (int i = 0; i < f->nrows; i++) {
 		struct store_version v;
-		char digest[44];
+		char digest[CANON_DIGEST_SIZE];
 
 		if (fails && i == f->fail_after)
 			return f->fail_st;
