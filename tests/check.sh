@@ -21,6 +21,9 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT" || exit 1
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=0:exitcode=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+# The stages that run make (the package, the install) run it as by hand,
+# not as part of `make -j check`'s jobserver, whose descriptors they lack.
+unset MAKEFLAGS MFLAGS MAKELEVEL
 
 PASSED=0
 FAILED=0
@@ -117,21 +120,34 @@ serial() {
 	LAST_SERIAL=$N
 }
 
+# alone NAME COMMAND...: a stage with nothing beside it, started once
+# every stage before it has ended: hostile clients measures the service's
+# latency under attack with every core its own (its 4 MiB senders, given
+# 4 s of a dev window, sent nothing at all beside valgrind on a busy
+# machine).
+alone() {
+	wanted "$1" || return 0
+	join
+	stage "$@"
+	join
+}
+
 # join: waits for every stage started, reports them.
 join() {
 	wait
 	show
 }
 
-# Longest first, so that the two at a time end close together; the
-# summary keeps this order. The three stages of the .deb run one after the
-# other (serial); each suite's own order and checks are unchanged.
+# Hostile clients alone, then the rest longest first, so that the two at a
+# time end close together; the summary keeps this order. The three stages
+# of the .deb run one after the other (serial). Each suite's own order and
+# checks are unchanged.
+alone "hostile clients through every front (slow uploads, stalled lists, 4 MiB bodies, mixed writes)" \
+    env BUILD="$ROOT/build" tests/e2e/hostile.sh
 stage "end-to-end (cgi, valgrind memcheck)" env BUILD="$ROOT/build" FRONT=cgi \
     VALGRIND=1 tests/e2e/run.sh
-stage "hostile clients through every front (slow uploads, stalled lists, 4 MiB bodies, mixed writes)" \
-    env BUILD="$ROOT/build" tests/e2e/hostile.sh
-serial "Debian package (make deb, lintian, hardening, unpacked binaries through lighttpd)" \
-    tests/e2e/package.sh
+PACKAGE="Debian package (make deb, lintian, hardening, unpacked binaries through lighttpd)"
+serial "$PACKAGE" tests/e2e/package.sh
 stage "fuzzing (libFuzzer, 3 s per harness)" env FUZZ_SECONDS=3 tests/fuzz/run.sh
 stage "failover (primary + sync standby: kill -9, stalled standby, async, switchover, PgBouncer switchover)" \
     env BUILD="$ROOT/build" tests/failover/run.sh
@@ -140,8 +156,10 @@ serial "restarts and upgrades under load (re-exec, every front, the .deb), schem
     env BUILD="$ROOT/build" tests/e2e/upgrade.sh
 stage "OpenAPI document (redocly lint, openapi-typescript + openapi-fetch client)" \
     env BUILD="$ROOT/build" tests/e2e/openapi.sh
+# After the package stage too: the .deb that built, not built again (when
+# that stage ran: CHECK_ONLY may leave it out).
 serial "install from the .deb: the README's steps to a first curl, man pages, purge" \
-    tests/e2e/install.sh
+    env INSTALL_DEB_BUILT="$(wanted "$PACKAGE" && echo 1)" tests/e2e/install.sh
 stage "end-to-end (lighttpd, asan+ubsan)" env BUILD="$ROOT/build/asan" tests/e2e/run.sh
 for front in cgi lighttpd nginx apache; do
 	stage "end-to-end ($front)" env BUILD="$ROOT/build" FRONT=$front \
