@@ -68,6 +68,8 @@ fo_end() {
 	stack_pgbouncer_stop "$T/bouncer"
 	fo_clusters_down
 	stack_pg_stop "$T/tmpl" immediate
+	# shellcheck disable=SC2086
+	[ -n "$RMPIDS" ] && wait $RMPIDS
 	if [ "${KEEP:-0}" = 1 ]; then
 		echo "kept $T" >&2
 	else
@@ -80,7 +82,7 @@ now() { date +%s.%N; }
 
 # fo_clusters_down: both clusters stopped (killed if need be), removed.
 fo_clusters_down() {
-	local d pm
+	local d pm g
 	for d in "$T/pg1" "$T/pg2"; do
 		[ -d "$d" ] || continue
 		stack_pg_stop "$d" immediate
@@ -88,9 +90,13 @@ fo_clusters_down() {
 			pm=$(head -n 1 "$d/postmaster.pid")
 			kill -9 "$pm" $(pgrep -P "$pm") 2>/dev/null
 		fi
-		rm -rf "$d"
+		# Renamed, then removed in the background: the next pair's
+		# copy need not wait for it (fo_end does).
+		g=$d.gone.$RANDOM$RANDOM
+		mv "$d" "$g" && { rm -rf "$g" & RMPIDS="$RMPIDS $!"; }
 	done
 }
+RMPIDS=""
 
 # fo_kill_primary: SIGKILL to pg1's postmaster and all its children in one
 # call, as when the host dies (a stopped walsender included).
