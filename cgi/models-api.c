@@ -18,6 +18,10 @@
 #include <stdlib.h>
 #include <semaphore.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -66,6 +70,12 @@
 #define RCVTIMEO_RENEW_US 100000
 /* What drain reads at once. */
 #define DRAIN_CHUNK 16384
+/*
+ * An answer this large fits a Unix socket's default send buffer (208 KiB
+ * of accounted memory) many times over, headers and record framing
+ * included: writing it cannot block.
+ */
+#define SEND_BUFFERED 32768
 /* The pause after a failed accept, so a lasting failure does not spin. */
 #define ACCEPT_RETRY_US 10000
 /* A kept connection's worker looks again this soon when another accepts. */
@@ -98,6 +108,9 @@ struct config {
 struct worker {
 	pthread_t	 tid;
 	FCGX_Request	 req;
+	int		 ep;	/* epoll instance: the listening socket */
+	size_t		 sent;	/* bytes of this answer handed to libfcgi */
+	int		 send_limited;	/* SO_SNDTIMEO set on the connection */
 };
 
 static struct config cfg;
@@ -105,6 +118,8 @@ static struct app_config app_cfg;
 static struct pool pool;
 static sem_t heavy_slots;
 static int listen_fd = -1;
+/* The listening socket is TCP (not a Unix socket). */
+static int tcp_listener;
 static atomic_int stopping;
 /* Set for a re-exec: workers leave their kept connections open. */
 static atomic_int handing_over;
@@ -112,7 +127,8 @@ static atomic_int handing_over;
 static int kept_fds[MAX_CONNECTIONS];
 static int nkept;
 #define KEPT_ENV	"MODELS_API_KEPT_FDS"
-static pthread_mutex_t accept_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Workers asleep in accept_next, waiting for a new connection. */
+static atomic_int idle_accepters;
 /* The signal mask workers wait under: everything ours blocked but WAKE_SIG. */
 static sigset_t wait_mask;
 /* This program's file and arguments, for a re-exec (SIGUSR2). */
@@ -120,7 +136,7 @@ static char self_exe[PATH_MAX];
 static char **self_argv;
 
 /*
- * Wakes the workers out of ppoll when stopping. A real-time signal, so
+ * Wakes the workers out of their waits when stopping. A real-time signal, so
  * SIGUSR2 is free for the graceful re-exec.
  */
 #define WAKE_SIG	SIGRTMIN
@@ -532,16 +548,30 @@ struct output {
 };
 
 /* FastCGI: ctx is the FCGX_Request. */
+/*
+ * Hands an answer's bytes to libfcgi. The connection's send timeout is set
+ * only once the answer outgrows SEND_BUFFERED: until then every byte fits
+ * the Unix socket's send buffer, empty when a request starts (the front
+ * read the last answer whole), so no write can block, and most answers
+ * skip the system call. A TCP connection gets it at accept: its buffer
+ * starts smaller.
+ */
 static int
 fcgi_write(void *ctx, const char *buf, size_t len)
 {
-	return put_all(buf, len, ((FCGX_Request *)ctx)->out);
+	struct worker *w = ctx;
+
+	if (!w->send_limited && (w->sent += len) > SEND_BUFFERED) {
+		set_timeout(w->req.ipcFd, SO_SNDTIMEO, cfg.send_timeout_ms);
+		w->send_limited = 1;
+	}
+	return put_all(buf, len, w->req.out);
 }
 
 static int
 fcgi_flush(void *ctx)
 {
-	return FCGX_FFlush(((FCGX_Request *)ctx)->out) == 0 ? 0 : -1;
+	return FCGX_FFlush(((struct worker *)ctx)->req.out) == 0 ? 0 : -1;
 }
 
 /*
@@ -552,7 +582,7 @@ fcgi_flush(void *ctx)
 static int
 fcgi_end(void *ctx)
 {
-	FCGX_Request *req = ctx;
+	FCGX_Request *req = &((struct worker *)ctx)->req;
 
 	if (FCGX_FClose(req->err) != 0 || FCGX_FClose(req->out) != 0) {
 		log_error("response not delivered: front server went away");
@@ -639,7 +669,7 @@ serve(struct worker *w)
 	struct store st = { .ops = &pool_store_ops, .ctx = &pool };
 	const struct output out = {
 		.sink = { .write = fcgi_write, .flush = fcgi_flush,
-		    .ctx = &w->req },
+		    .ctx = w },
 		.end = fcgi_end,
 	};
 	struct response resp;
@@ -647,6 +677,7 @@ serve(struct worker *w)
 	int in_step, delivered;
 
 	metrics_busy_add(1);
+	w->sent = 0;
 	read_params(w->req.envp, &r);
 	body_init(&b, &r, FCGX_GetParam("CONTENT_LENGTH", w->req.envp), t0);
 	b.get = fcgi_get;
@@ -675,9 +706,10 @@ serve(struct worker *w)
 
 /*
  * Waits until one of fds[0..n) is readable and returns its index, or -1
- * when stopping. Signals reach a worker only inside ppoll, so the WAKE_SIG
- * that announces a stop either interrupts this wait or is pending until
- * the next one: it can never cut into request I/O, and is never lost.
+ * when stopping. Signals reach a worker only inside ppoll (here) or
+ * epoll_pwait (accept_next), so the WAKE_SIG that announces a stop either
+ * interrupts this wait or is pending until the next one: it can never cut
+ * into request I/O, and is never lost.
  * timeout_ms < 0 waits indefinitely; a timeout returns n.
  */
 static int
@@ -715,8 +747,8 @@ wait_readable(struct pollfd *fds, int n, int timeout_ms)
  * up: nginx reuses its most recent connections first, so a long-idle one
  * is the least likely to be in use at the moment it closes (a request
  * nginx had just sent on it would be a 502, never retried for a POST).
- * Returns 0 to read the kept connection, 1 when it now holds accept_lock
- * with the kept connection closed, -1 when stopping.
+ * Returns 0 to read the kept connection, 1 when it has closed the kept
+ * connection to accept a new one, -1 when stopping.
  */
 static int
 wait_kept(struct worker *w)
@@ -742,7 +774,7 @@ wait_kept(struct worker *w)
 			return rc;
 		if ((rc = wait_readable(fds, 2, -1)) != 1)
 			return rc;
-		if (pthread_mutex_trylock(&accept_lock) == 0) {
+		if (atomic_load(&idle_accepters) == 0) {
 			close_now(w);
 			return 1;
 		}
@@ -753,15 +785,94 @@ wait_kept(struct worker *w)
 }
 
 /*
- * A new connection's limits: a send that takes no byte for the send
- * timeout fails (a stalled client's list is abandoned); outside a body's
- * reading, a read waits DRAIN_GAP_MS at most.
+ * A new connection's limits, set before its first byte is read: a read
+ * waits DRAIN_GAP_MS at most, outside a body's reading (a front that
+ * connects and sends nothing, or half a record, holds a worker no longer
+ * than that); a send that takes no byte for the send timeout fails (a
+ * stalled client's list is abandoned), set here for TCP and by fcgi_write
+ * once an answer grows large for a Unix socket.
  */
 static void
-connection_limits(int fd)
+connection_limits(struct worker *w, int fd)
 {
-	set_timeout(fd, SO_SNDTIMEO, cfg.send_timeout_ms);
 	set_timeout(fd, SO_RCVTIMEO, DRAIN_GAP_MS);
+	w->send_limited = tcp_listener;
+	if (tcp_listener)
+		set_timeout(fd, SO_SNDTIMEO, cfg.send_timeout_ms);
+}
+
+/*
+ * Takes the next connection from the listening socket: at once when one
+ * waits (under load one nearly always does), else after sleeping until
+ * the kernel wakes this worker for one. Each worker sleeps on its own
+ * epoll instance, registered with EPOLLEXCLUSIVE, so a new connection
+ * wakes one sleeping worker rather than all, and no lock passes from
+ * worker to worker (the accept lock this replaced cost every request a
+ * futex wake-up and a thread switch). Several workers may wake for one
+ * connection: the listening socket is non-blocking, and those that find
+ * it taken sleep again. WAKE_SIG gets through only inside epoll_pwait,
+ * so a stop interrupts the sleep or is pending until the next one.
+ * Returns the connection, or -1 when stopping.
+ */
+static int
+accept_next(struct worker *w)
+{
+	struct epoll_event ev;
+	int fd, rc;
+
+	for (;;) {
+		if (atomic_load(&stopping))
+			return -1;
+		if ((fd = accept(listen_fd, NULL, NULL)) >= 0)
+			return fd;
+		if (errno == EINTR || errno == ECONNABORTED)
+			continue;
+		if (errno != EAGAIN && errno != EWOULDBLOCK) {
+			log_error("accept failed: %s", strerror(errno));
+			usleep(ACCEPT_RETRY_US);
+			continue;
+		}
+		atomic_fetch_add(&idle_accepters, 1);
+		rc = epoll_pwait(w->ep, &ev, 1, -1, &wait_mask);
+		atomic_fetch_sub(&idle_accepters, 1);
+		if (rc < 0 && errno != EINTR) {
+			log_error("epoll_wait: %s", strerror(errno));
+			usleep(ACCEPT_RETRY_US);
+		}
+	}
+}
+
+/*
+ * What libfcgi's own accept did for a TCP connection, kept: no Nagle delay
+ * on answers, and only the front addresses FCGI_WEB_SERVER_ADDRS lists
+ * (IPv4, comma-separated; unset: any). Returns 0 to serve it, -1 to close.
+ */
+static int
+inet_connection_ok(int fd)
+{
+	struct sockaddr_storage sa;
+	socklen_t len = sizeof(sa);
+	const char *allowed = getenv("FCGI_WEB_SERVER_ADDRS");
+	char peer[INET_ADDRSTRLEN], *list, *item, *save = NULL;
+	int on = 1, ok;
+
+	if (setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) != 0)
+		log_error("setsockopt TCP_NODELAY: %s", strerror(errno));
+	if (allowed == NULL)
+		return 0;
+	if (getpeername(fd, (struct sockaddr *)&sa, &len) != 0)
+		return -1;
+	if (sa.ss_family != AF_INET)
+		return 0;
+	if (inet_ntop(AF_INET, &((struct sockaddr_in *)&sa)->sin_addr, peer,
+	    sizeof(peer)) == NULL || (list = strdup(allowed)) == NULL)
+		return -1;
+	ok = 0;
+	for (item = strtok_r(list, ",", &save); item != NULL && !ok;
+	    item = strtok_r(NULL, ",", &save))
+		ok = strcmp(item + strspn(item, " "), peer) == 0;
+	free(list);
+	return ok ? 0 : -1;
 }
 
 static void *
@@ -770,8 +881,7 @@ worker_main(void *arg)
 	struct worker *w = arg;
 
 	for (;;) {
-		struct pollfd lfd = { .fd = listen_fd, .events = POLLIN };
-		int rc = -1;
+		int fd, rc;
 
 		FCGX_Finish_r(&w->req);
 		if (w->req.ipcFd >= 0) {
@@ -780,30 +890,28 @@ worker_main(void *arg)
 				break;
 			if (rc == 0) {
 				/* Reads the next request on the kept connection. */
-				rc = FCGX_Accept_r(&w->req);
-				if (rc == 0)
+				if (FCGX_Accept_r(&w->req) == 0)
 					serve(w);
 				continue;
 			}
-		} else {
-			pthread_mutex_lock(&accept_lock);
 		}
-		rc = wait_readable(&lfd, 1, -1) == 0 ? FCGX_Accept_r(&w->req) : -1;
-		pthread_mutex_unlock(&accept_lock);
-		/* A connection accepted before the stop is served, not dropped. */
-		if (rc == 0) {
-			connection_limits(w->req.ipcFd);
-			serve(w);
+		if ((fd = accept_next(w)) < 0)
+			break;
+		if (tcp_listener && inet_connection_ok(fd) != 0) {
+			close(fd);
 			continue;
 		}
-		if (atomic_load(&stopping))
-			break;
-		/* Another process won the connection (EAGAIN), or it failed. */
-		if (rc != -EAGAIN && rc != -EWOULDBLOCK && rc != -EINTR) {
-			log_error("accept failed: %s", rc < 0 &&
-			    rc > -ERRNO_MAX ? strerror(-rc) : "protocol error");
-			usleep(ACCEPT_RETRY_US);
-		}
+		connection_limits(w, fd);
+		/*
+		 * libfcgi reads the request on the connection given; kept
+		 * until the request says otherwise. Its own accept is never
+		 * reached: workers' requests have no listening socket, so a
+		 * connection that ends before its request is an error return.
+		 */
+		w->req.ipcFd = fd;
+		w->req.keepConnection = 1;
+		if (FCGX_Accept_r(&w->req) == 0)
+			serve(w);
 	}
 	FCGX_Finish_r(&w->req);
 	/* A re-exec hands an idle kept connection on (see keep_for_exec). */
@@ -1031,6 +1139,8 @@ wait_signal(const sigset_t *stop_set)
 static int
 start_listener(void)
 {
+	struct sockaddr_storage sa;
+	socklen_t len = sizeof(sa);
 	int fd, flags;
 
 	if ((fd = open_listener()) < 0) {
@@ -1040,13 +1150,16 @@ start_listener(void)
 	}
 	/*
 	 * Non-blocking, so a worker woken for a connection that another
-	 * process accepted first gets EAGAIN instead of sleeping in accept.
+	 * worker or process accepted first gets EAGAIN instead of sleeping
+	 * in accept.
 	 */
 	if ((flags = fcntl(fd, F_GETFL)) < 0 ||
 	    fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
 		log_startup("fcntl: %s", strerror(errno));
 		return -1;
 	}
+	tcp_listener = getsockname(fd, (struct sockaddr *)&sa, &len) == 0 &&
+	    (sa.ss_family == AF_INET || sa.ss_family == AF_INET6);
 	return fd;
 }
 
@@ -1061,7 +1174,7 @@ setup_signals(sigset_t *stop_set)
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_wake;	/* no SA_RESTART: ppoll must return */
+	sa.sa_handler = on_wake;	/* no SA_RESTART: the waits must return */
 	sigemptyset(&sa.sa_mask);
 	sigaction(WAKE_SIG, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
@@ -1083,7 +1196,7 @@ setup_signals(sigset_t *stop_set)
 	sigaddset(stop_set, WAKE_SIG);
 	/*
 	 * wait_mask is the mask with all of them blocked but WAKE_SIG: a
-	 * worker in ppoll must never take a stop signal meant for main's
+	 * worker in its waits must never take a stop signal meant for main's
 	 * sigwait (libfcgi's own handler would run, and stopping never be set).
 	 */
 	pthread_sigmask(SIG_BLOCK, stop_set, NULL);
@@ -1103,8 +1216,14 @@ start_workers(struct worker *workers, const pthread_attr_t *attr)
 	atomic_store(&stopping, 0);
 	atomic_store(&handing_over, 0);
 	for (int i = 0; i < cfg.connections; i++) {
-		if (FCGX_InitRequest(&workers[i].req, listen_fd, 0) != 0) {
-			log_startup("cannot start thread %d", i);
+		struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE };
+
+		/* No listening socket for libfcgi: accept_next accepts. */
+		if (FCGX_InitRequest(&workers[i].req, -1, 0) != 0 ||
+		    (workers[i].ep = epoll_create1(EPOLL_CLOEXEC)) < 0 ||
+		    epoll_ctl(workers[i].ep, EPOLL_CTL_ADD, listen_fd, &ev) != 0) {
+			log_startup("cannot start thread %d: %s", i,
+			    strerror(errno));
 			return -1;
 		}
 		/* A handed-over connection: its next request comes here. */
@@ -1140,8 +1259,10 @@ stop_workers(struct worker *workers, int sig)
 		FCGX_ShutdownPending();
 	for (int i = 0; i < cfg.connections; i++)
 		pthread_kill(workers[i].tid, WAKE_SIG);
-	for (int i = 0; i < cfg.connections; i++)
+	for (int i = 0; i < cfg.connections; i++) {
 		pthread_join(workers[i].tid, NULL);
+		close(workers[i].ep);
+	}
 }
 
 static int

@@ -78,13 +78,18 @@ take(struct pool *p)
 	return ctx;
 }
 
+/*
+ * Signalled after the unlock: a waiter woken while the lock is still held
+ * would only block again on it, one more thread switch per hand-over.
+ * take() checks for an idle store under the lock, so none is missed.
+ */
 static void
 give(struct pool *p, void *ctx)
 {
 	pthread_mutex_lock(&p->lock);
 	p->idle[p->nidle++] = ctx;
-	pthread_cond_signal(&p->freed);
 	pthread_mutex_unlock(&p->lock);
+	pthread_cond_signal(&p->freed);
 }
 
 /* Claims a list slot; 0 when max_lists are streaming already. */

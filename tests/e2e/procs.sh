@@ -699,5 +699,32 @@ for SIG in USR1 INT; do
 	stack_stop_pid "$T/fe$SIG/front.pidfile"
 done
 
+# --- f. a TCP listener: the fronts FCGI_WEB_SERVER_ADDRS lists ---------------
+# --listen HOST:PORT. The workers accept connections themselves, not
+# libfcgi; what libfcgi's accept did for TCP stays: only the front
+# addresses FCGI_WEB_SERVER_ADDRS lists (unset: any) get an answer, any
+# other connection is closed unread.
+tcp_health() {
+	SCRIPT_NAME=/health REQUEST_URI=/health REQUEST_METHOD=GET \
+	    cgi-fcgi -bind -connect "127.0.0.1:$1" 2>/dev/null | head -n 1 | tr -d '\r'
+}
+for ALLOWED in - 127.0.0.1 "10.9.9.9, 127.0.0.1" 10.9.9.9; do
+	TPORT=$(stack_free_port)
+	if [ "$ALLOWED" = - ]; then
+		set -- env -u FCGI_WEB_SERVER_ADDRS
+	else
+		set -- env FCGI_WEB_SERVER_ADDRS="$ALLOWED"
+	fi
+	"$@" setpriv --reuid=nobody --regid=nogroup --clear-groups -- \
+	    "$APP" --listen "127.0.0.1:$TPORT" 2>>"$T/f.log" &
+	echo $! >"$T/f.pid"
+	TREES="$TREES $T/f.pid"
+	wait_until 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$TPORT" 2>/dev/null
+	WANT="Status: 200 OK"
+	[ "$ALLOWED" = 10.9.9.9 ] && WANT=""
+	expect_eq "f: TCP, FCGI_WEB_SERVER_ADDRS '$ALLOWED': /health" "$WANT" "$(tcp_health "$TPORT")"
+	stack_stop_pid "$T/f.pid"
+done
+
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" = 0 ]
