@@ -22,6 +22,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -76,6 +77,8 @@
  * included: writing it cannot block.
  */
 #define SEND_BUFFERED 32768
+/* Open files beyond two per worker: database, logs, listening socket. */
+#define FD_SLACK 64
 /* The pause after a failed accept, so a lasting failure does not spin. */
 #define ACCEPT_RETRY_US 10000
 /* A kept connection's worker looks again this soon when another accepts. */
@@ -1265,6 +1268,30 @@ stop_workers(struct worker *workers, int sig)
 	}
 }
 
+/*
+ * Every worker holds an epoll instance and a connection at most: raises
+ * the soft limit on open files (1024 by default in many shells) toward
+ * the hard one when short of that, with FD_SLACK to spare for the
+ * database connections, logs and the listening socket.
+ */
+static void
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+	rlim_t need = (rlim_t)cfg.connections * 2 + (rlim_t)cfg.threads +
+	    FD_SLACK;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= need)
+		return;
+	rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < need ?
+	    rl.rlim_max : need;
+	if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < need)
+		log_error("open files limited to %llu; %d connections need "
+		    "%llu (MODELS_API_CONNECTIONS)",
+		    (unsigned long long)rl.rlim_cur, cfg.connections,
+		    (unsigned long long)need);
+}
+
 static int
 run_fastcgi(void)
 {
@@ -1286,6 +1313,7 @@ run_fastcgi(void)
 		return 1;
 	}
 	adopt_kept();
+	raise_fd_limit();
 	for (;;) {
 		if (start_workers(workers, &attr) != 0)
 			return 1;

@@ -725,6 +725,17 @@ for ALLOWED in - 127.0.0.1 "10.9.9.9, 127.0.0.1" 10.9.9.9; do
 	expect_eq "f: TCP, FCGI_WEB_SERVER_ADDRS '$ALLOWED': /health" "$WANT" "$(tcp_health "$TPORT")"
 	stack_stop_pid "$T/f.pid"
 done
+# 300 connections, 300 epoll instances: a soft limit of 256 open files is
+# raised (to 2 x 300 + 64 + threads), the hard one left alone.
+TPORT=$(stack_free_port)
+MODELS_API_CONNECTIONS=300 prlimit --nofile=256:4096 setpriv --reuid=nobody \
+    --regid=nogroup --clear-groups -- "$APP" --listen "127.0.0.1:$TPORT" 2>>"$T/f.log" &
+echo $! >"$T/f.pid"
+wait_until 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$TPORT" 2>/dev/null
+expect_eq "f: 300 connections under a soft limit of 256 open files: /health" "Status: 200 OK" "$(tcp_health "$TPORT")"
+expect_eq "f: the soft limit raised, the hard one kept" "$((600 + 64 + THREADS)) 4096" \
+    "$(awk '/^Max open files/ { print $4, $5 }' "/proc/$(cat "$T/f.pid")/limits")"
+stack_stop_pid "$T/f.pid"
 
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" = 0 ]
