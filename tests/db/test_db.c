@@ -1358,6 +1358,152 @@ test_prepared(void)
 	db_set_prepared(1);
 }
 
+/* What the list's rows carried, as "object:index:source:has_source ...". */
+struct list_seen {
+	char	text[1024];
+	size_t	len;
+};
+
+static int
+list_seen_row(void *arg, const struct store_version *v)
+{
+	struct list_seen *ls = arg;
+	int n;
+
+	n = snprintf(ls->text + ls->len, sizeof(ls->text) - ls->len,
+	    "%s%s:%lld:%.*s:%d", ls->len > 0 ? " " : "", v->object_id,
+	    v->version_index, v->source != NULL ? (int)v->source_len : 1,
+	    v->source != NULL ? v->source : "-", v->has_source);
+	if (n < 0 || (size_t)n >= sizeof(ls->text) - ls->len)
+		return -1;
+	ls->len += (size_t)n;
+	return 0;
+}
+
+/* Every row of a one-column query on the admin session, one per line. */
+static void
+sql_lines(char *out, size_t size, const char *fmt, ...)
+{
+	char q[2048];
+	va_list ap;
+	PGresult *res;
+	size_t len = 0;
+
+	va_start(ap, fmt);
+	res = exec_fmt(admin, q, fmt, ap);
+	va_end(ap);
+	out[0] = '\0';
+	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "db-tests: %s: %s", q, PQerrorMessage(admin));
+		snprintf(out, size, "(error)");
+	} else
+		for (int i = 0; i < PQntuples(res) && len < size; i++)
+			len += (size_t)snprintf(out + len, size - len, "%s\n",
+			    PQgetvalue(res, i, 0));
+	PQclear(res);
+}
+
+/*
+ * The list's rows (sql/010: its two lookups memoized, the status on the
+ * first row only): a project whose models interleave, whose versions
+ * alternate between two source texts, no source and a source digest with
+ * no text stored, tie on created_at in pairs and have a deleted one among
+ * them; every page the store gives is what the plain join gives with
+ * LIMIT/OFFSET. And the statement's generic plan: the skip an index-only
+ * scan, the stream an index scan of the list index, no Sort.
+ */
+static void
+test_list_rows(void)
+{
+	static const long long pages[][2] = { { -1, 0 }, { -1, 3 }, { 2, 0 },
+	    { 3, 4 }, { 0, 0 }, { -1, 10 }, { -1, 11 }, { 1, 100 } };
+	unsigned char hash[AUTH_HASH_LEN];
+	struct store_list lq = { .key_hash = hash, .entity = "acme",
+	    .project = "lst" };
+	struct list_seen ls;
+	char want[1024], what[128], plan[4096], hex[2 * AUTH_HASH_LEN + 1];
+	char lim[24];
+	long long id;
+	enum store_status s;
+	struct db d;
+	int started, ok;
+
+	sql("INSERT INTO projects (entity_id, name) SELECT id, 'lst' "
+	    "FROM entities WHERE name = 'acme'");
+	sql("INSERT INTO model_sources (project_id, digest, source) "
+	    "SELECT p.id, d, convert_to('text of ' || d, 'UTF8') "
+	    "FROM projects p, (VALUES ('S1'), ('S2')) AS s (d) "
+	    "WHERE p.name = 'lst'");
+	sql("INSERT INTO models (project_id, object_id, next_version_index) "
+	    "SELECT p.id, o, 4 FROM projects p, "
+	    "(VALUES ('la'), ('lb'), ('lc')) AS m (o) WHERE p.name = 'lst'");
+	sql("INSERT INTO model_versions (model_id, project_id, version_index, "
+	    "digest, val, source_digest, created_at, deleted_at) "
+	    "SELECT mo.id, mo.project_id, g / 3, 'L' || g, '{}', "
+	    "(ARRAY['S1', 'S2', NULL, 'S9'])[g %% 4 + 1], "
+	    "timestamptz '2026-01-01 00:00:00+00' + g / 2 * interval '1 ms', "
+	    "CASE WHEN g = 5 THEN now() END "
+	    "FROM generate_series(0, 11) AS g JOIN projects p ON p.name = "
+	    "'lst' JOIN models mo ON mo.project_id = p.id "
+	    "AND mo.object_id = (ARRAY['la', 'lb', 'lc'])[g %% 3 + 1]");
+	key_hash("DBT_KEY_R", hash);
+	db_init(&d, url, 5000);
+	for (size_t i = 0; i < T_LEN(pages); i++) {
+		lq.limit = pages[i][0];
+		lq.offset = pages[i][1];
+		ls.len = 0;
+		ls.text[0] = '\0';
+		s = db_store_ops.list_models(&d, &lq, &id, rule_begin,
+		    list_seen_row, &ls, &started);
+		snprintf(what, sizeof(what), "list rows: limit %lld offset %lld",
+		    lq.limit, lq.offset);
+		t_status(what, STORE_OK, s);
+		if (lq.limit < 0)
+			snprintf(lim, sizeof(lim), "ALL");
+		else
+			snprintf(lim, sizeof(lim), "%lld", lq.limit);
+		sql_text(admin, want, sizeof(want), "SELECT coalesce(string_agg("
+		    "r, ' ' ORDER BY c, x, y), '') FROM (SELECT m.object_id || "
+		    "':' || v.version_index || ':' || coalesce(convert_from("
+		    "src.source, 'UTF8'), '-') || ':' || "
+		    "(v.source_digest IS NOT NULL)::int AS r, v.created_at AS c, "
+		    "v.version_index AS x, v.id AS y FROM model_versions v "
+		    "JOIN models m ON m.id = v.model_id JOIN projects p ON "
+		    "p.id = v.project_id LEFT JOIN model_sources src ON "
+		    "src.project_id = v.project_id AND src.digest = "
+		    "v.source_digest WHERE p.name = 'lst' AND v.deleted_at IS "
+		    "NULL ORDER BY v.created_at, v.version_index, v.id "
+		    "LIMIT %s OFFSET %lld) AS q", lim, lq.offset);
+		T_STR(what, want, ls.text);
+	}
+	db_close(&d);
+
+	for (size_t i = 0; i < AUTH_HASH_LEN; i++)
+		snprintf(hex + 2 * i, 3, "%02x", hash[i]);
+	T_INT("list rows: the status on the first row only", 1,
+	    sql_num("SELECT count(*) FROM model_list('\\x%s', 'acme', 'lst', "
+	    "NULL, 0) WHERE status IS NOT NULL", hex));
+	T_INT("list rows: every live version", 11,
+	    sql_num("SELECT count(*) FROM model_list('\\x%s', 'acme', 'lst', "
+	    "NULL, 0)", hex));
+	sql("SET plan_cache_mode = force_generic_plan");
+	sql("PREPARE dbt_list (bytea, text, text, bigint, bigint) AS "
+	    "SELECT status, key_id, digest, version_index, created_at, "
+	    "deleted_at, val, source_digest, source, object_id "
+	    "FROM model_list($1, $2, $3, $4, $5)");
+	sql_lines(plan, sizeof(plan), "EXPLAIN (COSTS OFF) EXECUTE dbt_list("
+	    "'\\x%s', 'acme', 'lst', NULL, 0)", hex);
+	sql("DEALLOCATE dbt_list");
+	sql("RESET plan_cache_mode");
+	ok = T_INT("list plan: no Sort", 0, strstr(plan, "Sort") != NULL);
+	ok &= T_INT("list plan: the skip is an index-only scan", 1,
+	    strstr(plan, "Index Only Scan using model_versions_list") != NULL);
+	ok &= T_INT("list plan: the rows stream from the list index", 1,
+	    strstr(plan, "Index Scan using model_versions_list") != NULL);
+	if (!ok)
+		fprintf(stderr, "list plan:\n%s", plan);
+}
+
 int
 main(void)
 {
@@ -1380,6 +1526,7 @@ main(void)
 	test_lock_wait();
 	test_lost();
 	test_prepared();
+	test_list_rows();
 	test_latest_purge();
 	test_reconnect();
 	PQfinish(admin);
