@@ -147,6 +147,7 @@ models_read(const struct endpoint_call *c)
 struct list_ctx {
 	struct response		*resp;
 	const struct app_sink	*sink;
+	struct version_cache	 cache;	/* the last source text, escaped */
 };
 
 static int
@@ -180,7 +181,7 @@ list_row(void *arg, const struct store_version *v)
 	char *line;
 	int rc;
 
-	if ((line = version_render(v, &len)) == NULL)
+	if ((line = version_render_cached(v, &len, &c->cache)) == NULL)
 		return -1;
 	/* The text has its NUL where the newline goes. */
 	line[len++] = '\n';
@@ -205,6 +206,7 @@ models_list(const struct endpoint_call *c)
 	s = c->st->ops->list_models(c->st->ctx, &l, &c->resp->key_id,
 	    list_begin, list_row, &ctx, &started);
 	metrics_lists_add(-1);
+	version_cache_free(&ctx.cache);
 	if (started) {
 		/* Nothing can be said any more: the client sees a cut stream. */
 		if (s != STORE_OK) {

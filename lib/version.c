@@ -71,11 +71,48 @@ put(char **o, const char *s, size_t n)
  * 0 when v->val has another shape (migrated jsonb text, model add --val
  * values), for the general way; NULL with *len 1 when out of memory.
  */
-char *
-version_render_spliced(const struct store_version *v, size_t *len)
+/*
+ * Points c at the escaped token of the source text s[0..n), escaping it
+ * only when it differs from the last one. Returns 0, or -1 when out of
+ * memory (the cache is then empty).
+ */
+static int
+cache_source(struct version_cache *c, const char *s, size_t n)
+{
+	char *copy, *esc;
+
+	if (c->escaped != NULL && c->source_len == n &&
+	    memcmp(c->source, s, n) == 0)
+		return 0;
+	version_cache_free(c);
+	if ((copy = malloc(n + 1)) == NULL ||
+	    (esc = malloc(6 * n + 3)) == NULL) {
+		free(copy);
+		return -1;
+	}
+	memcpy(copy, s, n);
+	c->source = copy;
+	c->source_len = n;
+	c->escaped = esc;
+	c->escaped_len = canon_compact_string(s, n, esc);
+	return 0;
+}
+
+void
+version_cache_free(struct version_cache *c)
+{
+	free(c->source);
+	free(c->escaped);
+	*c = (struct version_cache){ 0 };
+}
+
+static char *
+render_spliced(const struct store_version *v, size_t *len,
+    struct version_cache *cache)
 {
 	const char *val = v->val, *name, *desc, *attrs;
-	size_t n = v->val_len, i, name_len, desc_len, attrs_len, cap;
+	const char *source = v->source ? v->source : "";
+	size_t n = v->val_len, i, name_len, desc_len, attrs_len, cap, src_cap;
 	char created[TIMEFMT_MAX], index[24], *text, *o;
 	int created_len, index_len;
 
@@ -117,8 +154,15 @@ version_render_spliced(const struct store_version *v, size_t *len)
 	} else
 		return NULL;
 
+	if (cache != NULL && v->source_len > VERSION_CACHE_MAX)
+		cache = NULL;
+	if (cache != NULL && cache_source(cache, source, v->source_len) != 0) {
+		*len = 1;
+		return NULL;
+	}
+	src_cap = cache != NULL ? cache->escaped_len : 6 * v->source_len;
 	cap = 160 + 6 * strlen(v->object_id) + strlen(v->digest) + name_len +
-	    desc_len + 6 * v->source_len + attrs_len;
+	    desc_len + src_cap + attrs_len;
 	if ((text = malloc(cap)) == NULL) {
 		*len = 1;
 		return NULL;
@@ -139,7 +183,10 @@ version_render_spliced(const struct store_version *v, size_t *len)
 	put(&o, ",\"description\":", 15);
 	put(&o, desc, desc_len);
 	put(&o, ",\"source_code\":", 15);
-	o += canon_compact_string(v->source ? v->source : "", v->source_len, o);
+	if (cache != NULL)
+		put(&o, cache->escaped, cache->escaped_len);
+	else
+		o += canon_compact_string(source, v->source_len, o);
 	put(&o, ",\"attributes\":", 14);
 	if (attrs_len == 4) {
 		put(&o, attrs, 4);
@@ -186,14 +233,27 @@ add_attributes(struct json_object *o, struct json_object *val)
 }
 
 char *
+version_render_spliced(const struct store_version *v, size_t *len)
+{
+	return render_spliced(v, len, NULL);
+}
+
+char *
 version_render(const struct store_version *v, size_t *len)
+{
+	return version_render_cached(v, len, NULL);
+}
+
+char *
+version_render_cached(const struct store_version *v, size_t *len,
+    struct version_cache *cache)
 {
 	struct json_object *val = NULL, *o;
 	struct jparse_error err;
 	char created[TIMEFMT_MAX];
 	char *text = NULL;
 
-	if ((text = version_render_spliced(v, len)) != NULL || *len == 1)
+	if ((text = render_spliced(v, len, cache)) != NULL || *len == 1)
 		return text;
 	if (v->source_len > INT_MAX)
 		return NULL;

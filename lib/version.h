@@ -42,6 +42,25 @@ int version_prepare(const struct body_model *m, struct version_new *out);
 char *version_render(const struct store_version *v, size_t *len);
 
 /*
+ * The last source text a list rendered, escaped: a list's versions mostly
+ * share one, and escaping it again was the largest cost of a line. Texts
+ * over VERSION_CACHE_MAX are escaped each time instead (the escaped copy
+ * can be 6 times the text). Zero-initialized before the first use.
+ */
+#define VERSION_CACHE_MAX 65536
+struct version_cache {
+	char	*source;	/* a copy of the text */
+	size_t	 source_len;
+	char	*escaped;	/* its JSON string token */
+	size_t	 escaped_len;
+};
+
+/* version_render, with the source's escaped token taken from cache. */
+char *version_render_cached(const struct store_version *v, size_t *len,
+    struct version_cache *cache);
+void version_cache_free(struct version_cache *c);
+
+/*
  * version_render's fast path alone, which splices the text of a value this
  * service stored without parsing it: the same text, or NULL with *len 0 when
  * the value has another shape (version_render then parses it), NULL with

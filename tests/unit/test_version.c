@@ -120,11 +120,61 @@ next:
 	}
 }
 
+/*
+ * A list renders with a cache of the last source text escaped: every line
+ * must be the bytes version_render gives, whatever came before it (the
+ * same text, another of the same length, none, one too long to cache),
+ * and a text seen last is not escaped again.
+ */
+static void
+test_version_cache(void)
+{
+	static const char val[] = "{\"_type\":\"Model\",\"_class_name\":"
+	    "\"Model\",\"_bases\":[\"Object\",\"BaseModel\"],\"name\":\"m\","
+	    "\"description\":null,\"files\":{\"obj.py\":"
+	    "\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"},\"a\":1}";
+	static char big[VERSION_CACHE_MAX + 2];
+	const char *src[] = { "abc", "abc", "xyz", "q\"\\\n\x01\xc3\xa9\xff",
+	    "", NULL, big, "abc", "abc" };
+	struct version_cache cache = { 0 };
+	char label[64], *first_escaped = NULL;
+
+	memset(big, 'b', sizeof(big) - 1);
+	for (size_t i = 0; i < T_LEN(src); i++) {
+		struct store_version v = { "m", "D", 3, 1764505496789012LL, 0,
+		    0, val, sizeof(val) - 1, src[i] != NULL, src[i],
+		    src[i] ? strlen(src[i]) : 0 };
+		size_t want_len = 0, got_len = 0;
+		char *want = version_render(&v, &want_len);
+		char *got = version_render_cached(&v, &got_len, &cache);
+
+		snprintf(label, sizeof(label), "cached render, line %zu", i);
+		T_INT(label, 1, want != NULL && got != NULL);
+		if (want != NULL && got != NULL)
+			T_MEM(label, want, want_len, got, got_len);
+		if (i == 0)
+			first_escaped = cache.escaped;
+		if (i == 1)
+			T_INT("the same text again: not escaped again", 1,
+			    cache.escaped == first_escaped);
+		if (i == 6)
+			T_INT("a text too long is not cached", 1,
+			    cache.source_len == 0 ? 1 :
+			    (int)(cache.source_len != strlen(big)));
+		free(want);
+		free(got);
+	}
+	version_cache_free(&cache);
+	T_INT("freed cache is empty", 1, cache.escaped == NULL &&
+	    cache.source == NULL && cache.source_len == 0);
+}
+
 void
 test_version(void)
 {
 	test_version_prepare();
 	test_version_spliced();
+	test_version_cache();
 	for (size_t i = 0; i < T_LEN(cases); i++) {
 		struct store_version v = { "m", "D", 3, 1764505496789012LL, 0, 0,
 		    cases[i].val, strlen(cases[i].val), 0, cases[i].source,
