@@ -111,6 +111,8 @@ for tool in wrk valgrind callgrind_annotate curl lighttpd spawn-fcgi cc; do
 done
 PGBENCH=$PGBIN/pgbench
 [ -x "$PGBENCH" ] || { echo "bench: pgbench not found" >&2; exit 1; }
+# The cores this shell may use, counted before the pinned mode narrows them.
+NCORES=$(nproc)
 # The pinned mode's two cores: the first two this shell may run on.
 DB_CPU="" APP_CPU=""
 if [ "$PIN" = 1 ]; then
@@ -882,7 +884,7 @@ if [ -n "$MEM2_KB" ]; then
 fi
 
 echo
-echo "make bench  $(date -u +%Y-%m-%dT%H:%M:%SZ)  $(nproc) cores ($(sed -n 's/^model name\t*: //p' /proc/cpuinfo | head -n 1)), load average before start: $LOADAVG"
+echo "make bench  $(date -u +%Y-%m-%dT%H:%M:%SZ)  $NCORES cores ($(sed -n 's/^model name\t*: //p' /proc/cpuinfo | head -n 1)), load average before start: $LOADAVG"
 echo "stack: PostgreSQL $PGVER ($PGSET: the defaults), lighttpd $(lighttpd -v 2>/dev/null | sed -n 's/^lighttpd\/\([^ ]*\).*/\1/p') -> FastCGI, unix socket -> models-api (spawn-fcgi, MODELS_API_THREADS=$THREADS)"
 [ "$PIN" = 1 ] && echo "pinned (BENCH_PIN=1): $PIN_NOTE"
 echo "endpoint: wrk -t$WRK_THREADS -c$CONNS -d${DUR}s through lighttpd; ceilings: pgbench -M extended (and -M prepared for the summary) -c$THREADS -j$PGB_JOBS -T$DUR (the app's statements, one connection per app worker), lighttpd static file (wrk as for the endpoint)"
@@ -905,7 +907,7 @@ row "floor 401" floor "lighttpd static" static ""
 echo "(create new: every body a new name, so every request writes; create same: one body, its version live already;"
 echo " floor: tests/bench/fcgi-floor.c, a canned 401 from 4 libfcgi threads behind the same lighttpd)"
 echo
-echo "CPU per request in microseconds (user + system, from /proc; $(nproc) cores = $(( $(nproc) * 1000000 )) us per second), best round:"
+echo "CPU per request in microseconds (user + system, from /proc; $NCORES cores = $((NCORES * 1000000)) us per second), best round:"
 printf '  %-20s %10s %9s %9s %7s %6s %6s %5s   %s\n' run models-api lighttpd postgres client other total idle "req/s of each round"
 cpurow "hit (wrk)" hit
 cpurow "hit (pgbench)" pg_hit
