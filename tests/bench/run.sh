@@ -214,7 +214,7 @@ cpu_snap() {	# sets CS_APP CS_LT CS_PG (ticks) CS_CLI (us) CS_BUSY CS_IDLE (tick
 core_snap() {
 	local -a c
 	while read -r -a c; do
-		case ${c[0]} in
+		case ${c[0]:-} in
 		"cpu$DB_CPU")
 			CS_DB_BUSY=$((c[1] + c[2] + c[3] + c[6] + c[7] + c[8]))
 			CS_DB_ALL=$((CS_DB_BUSY + c[4] + c[5])) ;;
@@ -222,7 +222,7 @@ core_snap() {
 			CS_AP_BUSY=$((c[1] + c[2] + c[3] + c[6] + c[7] + c[8]))
 			CS_AP_ALL=$((CS_AP_BUSY + c[4] + c[5])) ;;
 		esac
-	done </proc/stat
+	done < <(grep -E "^cpu($DB_CPU|$APP_CPU) " /proc/stat)
 }
 cpu_begin() {
 	cpu_snap
