@@ -8,6 +8,7 @@
 #   make deb      the Debian package (deploy/debian), into build/deb/
 #   make run      the dev stack: PostgreSQL + models-api + lighttpd
 #   make bench    the benchmark report (tests/bench)
+#                 (BENCH_PIN=1: PostgreSQL on one core, the rest on the other)
 #   make faults   long forms of the race and fault tests
 #   make failover PostgreSQL failover under load, long form (tests/failover)
 #   make fuzz     every libFuzzer harness for FUZZ_SECONDS (default 300) each

@@ -45,6 +45,23 @@
 # closing summary gives each route's serial limit L = 1/(1/F + 1/P), F the
 # FastCGI floor and P pgbench -M prepared, and the app's ratio to it.
 #
+# BENCH_PIN=1 (make bench BENCH_PIN=1) measures what a separate database
+# host would change: PostgreSQL (the postmaster, so every backend and
+# helper it forks) runs on one core, everything else (models-api, both
+# lighttpds, the floor program, wrk, pgbench, curl, psql) on another: this
+# shell sets its own affinity with taskset around PostgreSQL's start, the
+# rest inherits it, and /proc confirms it after the warm-up. The runs are
+# the same; a closing table gives, per route, the app's req/s against
+# pgbench -M prepared (P: what the database core serves), the floor (F:
+# what the app's core serves), the lower of the two (two hosts work in
+# parallel, so the slower side bounds a route, not the serial limit), and
+# the CPU each side used during the app's best round: PostgreSQL's
+# processes, and models-api + lighttpd + the load generator, in % of one
+# core, next to each core's whole busy time from /proc/stat (which also
+# counts anything else running on the machine, not pinned). Needs two
+# CPUs (else it says so and measures nothing); BENCH_BIG_LIST defaults to
+# 0 in this mode (the 1M list measures memory, not the split).
+#
 # Environment: BENCH_DURATION (seconds per run, default 5), BENCH_ROUNDS
 # (default 2), MODELS_API_THREADS (app workers = database connections =
 # pgbench clients, default 4), BENCH_HIT_VERSIONS (versions loaded for each
@@ -65,7 +82,12 @@ ROUNDS=${BENCH_ROUNDS:-2}
 THREADS=${MODELS_API_THREADS:-4}
 NVERS=${BENCH_HIT_VERSIONS:-90000}
 NLIST=${BENCH_LIST_VERSIONS:-100000}
-NBIG=${BENCH_BIG_LIST:-1000000}
+PIN=${BENCH_PIN:-0}
+case $PIN in
+0) NBIG=${BENCH_BIG_LIST:-1000000} ;;
+1) NBIG=${BENCH_BIG_LIST:-0} ;;
+*) echo "bench: BENCH_PIN must be 0 or 1" >&2; exit 1 ;;
+esac
 NOFF=${BENCH_OFFSET_VERSIONS:-200000}
 CONNS=16			# wrk connections, as the issue asks
 WRK_THREADS=2			# one per core of the target machine
@@ -89,6 +111,21 @@ for tool in wrk valgrind callgrind_annotate curl lighttpd spawn-fcgi cc; do
 done
 PGBENCH=$PGBIN/pgbench
 [ -x "$PGBENCH" ] || { echo "bench: pgbench not found" >&2; exit 1; }
+# The cores this shell may use, counted before the pinned mode narrows them.
+NCORES=$(nproc)
+# The pinned mode's two cores: the first two this shell may run on.
+DB_CPU="" APP_CPU=""
+if [ "$PIN" = 1 ]; then
+	command -v taskset >/dev/null 2>&1 || { echo "bench: taskset not found" >&2; exit 1; }
+	read -r DB_CPU APP_CPU _ <<<"$(awk '/^Cpus_allowed_list:/ {
+		n = split($2, r, ","); for (i = 1; i <= n; i++) {
+			if (split(r[i], ab, "-") == 1) ab[2] = ab[1];
+			for (c = ab[1]; c <= ab[2]; c++) printf "%d ", c } }' /proc/self/status)"
+	if [ -z "$APP_CPU" ]; then
+		echo "bench: BENCH_PIN=1 needs two CPUs, this shell may use only ${DB_CPU:-none}: nothing measured" >&2
+		exit 0
+	fi
+fi
 
 T=$(mktemp -d /tmp/models-bench.XXXXXX)
 chmod 755 "$T"
@@ -170,13 +207,37 @@ cpu_snap() {	# sets CS_APP CS_LT CS_PG (ticks) CS_CLI (us) CS_BUSY CS_IDLE (tick
 	read -r -a c </proc/stat
 	CS_BUSY=$((c[1] + c[2] + c[3] + c[6] + c[7] + c[8]))
 	CS_IDLE=$((c[4] + c[5]))
+	if [ "$PIN" = 1 ]; then core_snap; fi
+}
+# core_snap (pinned mode): CS_DB_BUSY CS_DB_ALL CS_AP_BUSY CS_AP_ALL, the
+# ticks of the two cores (busy as above; all = busy + idle).
+core_snap() {
+	local -a c
+	while read -r -a c; do
+		case ${c[0]:-} in
+		"cpu$DB_CPU")
+			CS_DB_BUSY=$((c[1] + c[2] + c[3] + c[6] + c[7] + c[8]))
+			CS_DB_ALL=$((CS_DB_BUSY + c[4] + c[5])) ;;
+		"cpu$APP_CPU")
+			CS_AP_BUSY=$((c[1] + c[2] + c[3] + c[6] + c[7] + c[8]))
+			CS_AP_ALL=$((CS_AP_BUSY + c[4] + c[5])) ;;
+		esac
+	done < <(grep -E "^cpu($DB_CPU|$APP_CPU) " /proc/stat)
 }
 cpu_begin() {
 	cpu_snap
 	B_APP=$CS_APP B_LT=$CS_LT B_PG=$CS_PG B_CLI=$CS_CLI B_BUSY=$CS_BUSY B_IDLE=$CS_IDLE
+	if [ "$PIN" = 1 ]; then
+		B_DB_BUSY=$CS_DB_BUSY B_DB_ALL=$CS_DB_ALL
+		B_AP_BUSY=$CS_AP_BUSY B_AP_ALL=$CS_AP_ALL
+	fi
 }
 cpu_end() { cpu_snap; }
-# cpu_line N: "app lighttpd postgres client other total idle", us per request.
+# cpu_line N: "app lighttpd postgres client other total idle", us per request;
+# in the pinned mode four more, in % of one core over the run (its length
+# from the database core's ticks in /proc/stat): PostgreSQL's processes,
+# the app side (models-api + lighttpd + client), and the whole busy time of
+# the database core and of the app's core.
 cpu_line() {
 	local n=$1 a l p c t i
 	a=$(( (CS_APP - B_APP) * 1000000 / TCK / n ))
@@ -185,8 +246,18 @@ cpu_line() {
 	c=$(( (CS_CLI - B_CLI) / n ))
 	t=$(( (CS_BUSY - B_BUSY) * 1000000 / TCK / n ))
 	i=$(( (CS_IDLE - B_IDLE) * 1000000 / TCK / n ))
-	echo "$a $l $p $c $((t - a - l - p - c)) $t $i"
+	if [ "$PIN" = 1 ]; then
+		local wall=$((CS_DB_ALL - B_DB_ALL))
+		echo "$a $l $p $c $((t - a - l - p - c)) $t $i" \
+		    "$(core_pct "$((CS_PG - B_PG))" "$wall")" \
+		    "$(core_pct "$((CS_APP - B_APP + CS_LT - B_LT + (CS_CLI - B_CLI) * TCK / 1000000))" "$wall")" \
+		    "$(core_pct "$((CS_DB_BUSY - B_DB_BUSY))" "$wall")" \
+		    "$(core_pct "$((CS_AP_BUSY - B_AP_BUSY))" "$((CS_AP_ALL - B_AP_ALL))")"
+	else
+		echo "$a $l $p $c $((t - a - l - p - c)) $t $i"
+	fi
 }
+core_pct() { if [ "$2" -gt 0 ]; then echo $(( $1 * 100 / $2 )); else echo -; fi; }
 
 # --- the stack ------------------------------------------------------------------
 echo "bench: starting the stack in $T" >&2
@@ -195,7 +266,16 @@ stack_pg_init "$T/pg" || die "initdb failed"
 # No extra options: fsync, synchronous_commit, full_page_writes and
 # shared_buffers stay at PostgreSQL's defaults, so a hit pays a real WAL
 # flush at commit, as it would in production.
+# Pinned: PostgreSQL inherits this shell's affinity at its start (the
+# postmaster forks every backend), then the shell moves to the other core
+# for everything it starts after.
+if [ "$PIN" = 1 ]; then
+	taskset -p -c "$DB_CPU" $$ >/dev/null || die "taskset -c $DB_CPU failed"
+fi
 stack_pg_start "$T/pg" "$T/sock" || die "PostgreSQL did not start"
+if [ "$PIN" = 1 ]; then
+	taskset -p -c "$APP_CPU" $$ >/dev/null || die "taskset -c $APP_CPU failed"
+fi
 PGVER=$(psql_q "SHOW server_version" | cut -d' ' -f1)
 PGSET=$(psql_q "SELECT string_agg(name || '=' || current_setting(name), ', ' ORDER BY name) FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'shared_buffers', 'wal_sync_method')")
 "$BUILD/models-admin" migrate >/dev/null || die "migrate failed"
@@ -302,6 +382,28 @@ sleep 0.2
 WARM_CODES=$(status_counts "$WARM_FROM")
 [ "$WARM_CODES" = "200:$((2 * WARM_EACH)) 401:$WARM_EACH 404:$WARM_EACH 422:$WARM_EACH" ] ||
     fail "warm-up statuses: $WARM_CODES"
+# Pinned: every PostgreSQL process (the app's backends exist now) on the
+# database core, the app, both lighttpds and the floor on the other.
+PIN_NOTE=""
+if [ "$PIN" = 1 ]; then
+	cpus_of() { sed -n 's/^Cpus_allowed_list:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null; }
+	pm=$(head -n 1 "$T/pg/postmaster.pid")
+	npg=0 bad=""
+	for f in /proc/[0-9]*/stat; do
+		stat_fields "$f" || continue
+		p=${f#/proc/} p=${p%/stat}
+		[ "$p" = "$pm" ] || [ "${F[1]}" = "$pm" ] || continue
+		npg=$((npg + 1))
+		[ "$(cpus_of "$p")" = "$DB_CPU" ] || bad="$bad postgres:$p:$(cpus_of "$p")"
+	done
+	for p in "$(app_pid)" "$(cat "$T/lt/lighttpd.pidfile")" \
+	    "$(cat "$T/lt2/lighttpd.pidfile")" "$(cat "$T/floor.pid")"; do
+		[ "$(cpus_of "$p")" = "$APP_CPU" ] ||
+		    bad="$bad $(cat "/proc/$p/comm"):$p:$(cpus_of "$p")"
+	done
+	[ -z "$bad" ] || die "pinning: processes on the wrong core:$bad"
+	PIN_NOTE="PostgreSQL's $npg processes on cpu $DB_CPU; models-api, 2 lighttpd, fcgi-floor (and wrk, pgbench, curl, psql) on cpu $APP_CPU (checked in /proc)"
+fi
 MEM2_N=""; MEM2_KB=""
 
 # Takes the second memory reading once MEM_AT requests have been served.
@@ -764,7 +866,7 @@ row() {	# LABEL ENDPOINT CEILING_LABEL CEILING TARGET [again]
 cpurow() {	# LABEL NAME
 	local -a c
 	read -r -a c <<<"${CPU[$2]:-- - - - - - -}"
-	printf '  %-20s %10s %9s %9s %7s %6s %6s %5s   %s\n' "$1" "${c[@]}" \
+	printf '  %-20s %10s %9s %9s %7s %6s %6s %5s   %s\n' "$1" "${c[@]:0:7}" \
 	    "${ALL[$2]:--}"
 }
 
@@ -782,8 +884,9 @@ if [ -n "$MEM2_KB" ]; then
 fi
 
 echo
-echo "make bench  $(date -u +%Y-%m-%dT%H:%M:%SZ)  $(nproc) cores ($(sed -n 's/^model name\t*: //p' /proc/cpuinfo | head -n 1)), load average before start: $LOADAVG"
+echo "make bench  $(date -u +%Y-%m-%dT%H:%M:%SZ)  $NCORES cores ($(sed -n 's/^model name\t*: //p' /proc/cpuinfo | head -n 1)), load average before start: $LOADAVG"
 echo "stack: PostgreSQL $PGVER ($PGSET: the defaults), lighttpd $(lighttpd -v 2>/dev/null | sed -n 's/^lighttpd\/\([^ ]*\).*/\1/p') -> FastCGI, unix socket -> models-api (spawn-fcgi, MODELS_API_THREADS=$THREADS)"
+[ "$PIN" = 1 ] && echo "pinned (BENCH_PIN=1): $PIN_NOTE"
 echo "endpoint: wrk -t$WRK_THREADS -c$CONNS -d${DUR}s through lighttpd; ceilings: pgbench -M extended (and -M prepared for the summary) -c$THREADS -j$PGB_JOBS -T$DUR (the app's statements, one connection per app worker), lighttpd static file (wrk as for the endpoint)"
 echo "pgbench sends the key hash and the source text as hex text (it has no binary parameters; the app sends them binary), a fixed request id, and asks for text results (the app: binary)"
 echo "best of $ROUNDS rounds each, endpoint and ceiling alternating; latencies in ms; ratio = endpoint req/s / ceiling req/s"
@@ -804,7 +907,7 @@ row "floor 401" floor "lighttpd static" static ""
 echo "(create new: every body a new name, so every request writes; create same: one body, its version live already;"
 echo " floor: tests/bench/fcgi-floor.c, a canned 401 from 4 libfcgi threads behind the same lighttpd)"
 echo
-echo "CPU per request in microseconds (user + system, from /proc; $(nproc) cores = $(( $(nproc) * 1000000 )) us per second), best round:"
+echo "CPU per request in microseconds (user + system, from /proc; $NCORES cores = $((NCORES * 1000000)) us per second), best round:"
 printf '  %-20s %10s %9s %9s %7s %6s %6s %5s   %s\n' run models-api lighttpd postgres client other total idle "req/s of each round"
 cpurow "hit (wrk)" hit
 cpurow "hit (pgbench)" pg_hit
@@ -918,6 +1021,38 @@ srow "422" 422 pg_key pgp_key ">= 0.8"
 srow "health" health pg_health pgp_health ">= 0.8"
 srow "401" 401 "" "" ">= 0.95"
 echo "  (F: the FastCGI floor, tests/bench/fcgi-floor.c behind the same lighttpd; noisy machine: see the load average above)"
+if [ "$PIN" = 1 ]; then
+	echo
+	echo "pinned: PostgreSQL on cpu $DB_CPU, everything else on cpu $APP_CPU; req/s (list: lines/s); limit = min(F, P prepared), the side that bounds a route"
+	echo "when each side has a host of its own; ratio = app / limit; busy: % of one core during the app's best round, from /proc:"
+	echo "postgres = PostgreSQL's processes, app side = models-api + lighttpd + wrk/curl; cpu$DB_CPU/cpu$APP_CPU: each core's whole busy time (/proc/stat)"
+	printf '%-12s %8s %10s %8s %8s %-4s %6s %9s %9s %6s %6s\n' route app "P prepared" F limit "" ratio postgres% "app side%" \
+	    "cpu$DB_CPU%" "cpu$APP_CPU%"
+	# prow LABEL RATE P F CPU_LINE
+	prow() {
+		local -a c
+		read -r -a c <<<"${5:-}"
+		awk -v lab="$1" -v a="${2:-}" -v p="${3:-}" -v f="${4:-}" 'BEGIN {
+			lim = ""; side = "";
+			if (p != "" && (f == "" || p + 0 <= f + 0)) { lim = p; side = "db" }
+			else if (f != "") { lim = f; side = "app" }
+			r = (a == "" || lim == "" || lim == 0) ? "-" : sprintf("%.2f", a / lim);
+			printf "%-12s %8s %10s %8s %8s %-4s %6s", lab,
+			    a == "" ? "-" : a, p == "" ? "-" : p, f == "" ? "-" : f,
+			    lim == "" ? "-" : lim, side, r }'
+		printf ' %9s %9s %6s %6s\n' "${c[7]:--}" "${c[8]:--}" "${c[9]:--}" "${c[10]:--}"
+	}
+	for r in "read 200:read:pgp_read" "miss 404:miss:pgp_miss" "hit 200:hit:pgp_hit" \
+	    "create new:create:pgp_create" "create same:same:pgp_same" "422:422:pgp_key" \
+	    "health:health:pgp_health" "401:401:"; do
+		IFS=: read -r lab app pg <<<"$r"
+		prow "$lab" "${RPS[$app]:-}" "${pg:+${RPS[$pg]:-}}" "${RPS[floor]:-}" \
+		    "${CPU[$app]:-}"
+	done
+	prow "list" "${LIST_BEST:-}" "${PSQL_BEST:-}" "" "${LIST_CPU:-}"
+	echo "  (P: pgbench -M prepared on the route's statement, what the database core serves; F: the FastCGI floor, what the"
+	echo "   app's core serves on a path without the database; list: P is psql COPY of the same statement, CPU of the best round)"
+fi
 echo "bench took $(( $(date +%s) - START_S ))s (data load ${LOAD_S}s + ${LIST_LOAD_S}s + ${BIG_LOAD_S:-0}s + ${OFF_LOAD_S}s)"
 [ "$FAILED" = 0 ] || echo "bench: some runs did not measure what they should (see above)"
 exit "$FAILED"
