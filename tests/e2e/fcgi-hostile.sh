@@ -2,8 +2,9 @@
 # Hostile FastCGI records sent straight to the app's socket, bypassing the
 # front server: an oversized parameter length (the CVE-2025-23016 pattern;
 # Debian's libfcgi 2.4.2-2+deb12u1 carries the fix), lengths past the end of
-# the record, a truncated header, an unknown record type, random bytes, and
-# a connection that sends nothing. After each, the service must still answer
+# the record, a truncated header, an unknown record type, random bytes, a
+# connection that sends nothing, and more connections than workers that
+# stall mid-header. After each, the service must still answer
 # through lighttpd and the app process must still be the same one.
 # Last line: "N passed, N failed".
 set -u
@@ -49,6 +50,30 @@ send "truncated header" "0101000100"
 send "unknown record type" "${BEGIN}01630001000000000104000100000000"
 send "random bytes" "$(head -c 512 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 send "nothing at all" ""
+# More connections than workers (64) each send half a record header and
+# then nothing, the connection left open: each worker's first read gives
+# up after the connection's read limit (200 ms), so none is held and
+# /health through the front answers at once. Before that limit was set
+# at accept, libfcgi's read of the request waited forever.
+python3 - "$T/app.sock" <<'PY' &
+import socket, sys, time
+held = []
+for _ in range(80):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(sys.argv[1])
+    s.sendall(bytes.fromhex("0101000100"))
+    held.append(s)
+time.sleep(6)
+PY
+HOLDER=$!
+sleep 1
+: >"$T/body"
+# The holder keeps them open 5 s more: an answer within 4 s is one no
+# stalled connection waited for.
+curl -s -o "$T/body" -w '%{http_code}' --max-time 4 "$BASE/health" >"$T/code"
+expect_eq "80 connections stalled mid-header: /health answers while they are open" \
+    "200 {\"status\":\"ok\"}" "$(cat "$T/code") $(cat "$T/body")"
+wait "$HOLDER"
 # A valid request still works through the front, and the app logged no crash.
 req GET /nope
 expect "valid request afterwards" 404 '{"detail":"Not Found"}'
