@@ -92,8 +92,6 @@
 #define FD_TEXT_MAX 12
 /* Blocks from this size up are mapped on their own (see main). */
 #define MMAP_THRESHOLD (128 * 1024)
-/* libfcgi returns -errno for a system error, other negatives its own. */
-#define ERRNO_MAX 4096
 
 struct config {
 	const char	*url;
