@@ -74,7 +74,8 @@
 /*
  * An answer this large fits a Unix socket's default send buffer (208 KiB
  * of accounted memory) many times over, headers and record framing
- * included: writing it cannot block.
+ * included: writing it cannot block. A smaller buffer (net.core.wmem_default
+ * lowered) lowers it to a quarter of that buffer (send_buffered).
  */
 #define SEND_BUFFERED 32768
 /* Open files beyond two per worker: database, logs, listening socket. */
@@ -121,6 +122,8 @@ static sem_t heavy_slots;
 static int listen_fd = -1;
 /* The listening socket is TCP (not a Unix socket). */
 static int tcp_listener;
+/* How much of an answer goes out without a send timeout (fcgi_write). */
+static size_t send_buffered = SEND_BUFFERED;
 static atomic_int stopping;
 /* Set for a re-exec: workers leave their kept connections open. */
 static atomic_int handing_over;
@@ -551,7 +554,7 @@ struct output {
 /* FastCGI: ctx is the FCGX_Request. */
 /*
  * Hands an answer's bytes to libfcgi. The connection's send timeout is set
- * only once the answer outgrows SEND_BUFFERED: until then every byte fits
+ * only once the answer outgrows send_buffered: until then every byte fits
  * the Unix socket's send buffer, empty when a request starts (the front
  * read the last answer whole), so no write can block, and most answers
  * skip the system call. A TCP connection gets it at accept: its buffer
@@ -562,7 +565,7 @@ fcgi_write(void *ctx, const char *buf, size_t len)
 {
 	struct worker *w = ctx;
 
-	if (!w->send_limited && (w->sent += len) > SEND_BUFFERED) {
+	if (!w->send_limited && (w->sent += len) > send_buffered) {
 		set_timeout(w->req.ipcFd, SO_SNDTIMEO, cfg.send_timeout_ms);
 		w->send_limited = 1;
 	}
@@ -1142,7 +1145,7 @@ start_listener(void)
 {
 	struct sockaddr_storage sa;
 	socklen_t len = sizeof(sa);
-	int fd, flags;
+	int fd, flags, sndbuf;
 
 	if ((fd = open_listener()) < 0) {
 		log_startup("cannot listen on %s: %s", cfg.listen,
@@ -1161,6 +1164,11 @@ start_listener(void)
 	}
 	tcp_listener = getsockname(fd, (struct sockaddr *)&sa, &len) == 0 &&
 	    (sa.ss_family == AF_INET || sa.ss_family == AF_INET6);
+	/* A connection starts with the listening socket's default buffer. */
+	len = sizeof(sndbuf);
+	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &len) == 0 &&
+	    sndbuf > 0 && (size_t)sndbuf / 4 < send_buffered)
+		send_buffered = (size_t)sndbuf / 4;
 	return fd;
 }
 
