@@ -1,4 +1,3 @@
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -80,41 +79,85 @@ resp_reason(int status)
 	}
 }
 
+/* Writes v in decimal at out (no NUL); returns the digits written. */
+static size_t
+fmt_size(size_t v, char *out)
+{
+	char tmp[24];
+	size_t n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	for (size_t i = 0; i < n; i++)
+		out[i] = tmp[n - 1 - i];
+	return n;
+}
+
+/* Appends the NUL-terminated s at *o. */
+static void
+put_str(char **o, const char *s)
+{
+	size_t n = strlen(s);
+
+	memcpy(*o, s, n);
+	*o += n;
+}
+
+/*
+ * Appended piece by piece, not through snprintf: its format parsing was a
+ * fifth of the instructions of a whole 401. cap covers every fixed piece
+ * (under 200 bytes together) and the variable ones, measured first.
+ */
 char *
 resp_headers(const struct response *r, size_t *len)
 {
-	size_t cap = 512 + (r->location ? strlen(r->location) : 0);
-	char *h = malloc(cap);
-	int n;
-	char length[48] = "";
+	const char *type = r->jsonl ? "application/jsonl" : r->content_type ?
+	    r->content_type : r->body_len ? "application/json" : NULL;
+	size_t cap = 256 + strlen(r->request_id) +
+	    (type ? strlen(type) : 0) + (r->allow ? strlen(r->allow) : 0) +
+	    (r->location ? strlen(r->location) : 0);
+	char *h = malloc(cap), *o = h;
 
 	if (h == NULL)
 		return NULL;
-	/* A stream's length is unknown when its headers go out. */
-	if (!r->jsonl)
-		snprintf(length, sizeof(length), "Content-Length: %zu\r\n",
-		    r->body_len);
-	n = snprintf(h, cap, "Status: %d %s\r\n%s%s%s"
-	    "%sX-Request-Id: %s\r\n"
-	    "%s%s%s%s%s%s%s%s\r\n",
-	    r->status, resp_reason(r->status),
-	    r->jsonl ? "Content-Type: application/jsonl\r\n" :
-	    r->content_type ? "Content-Type: " :
-	    r->body_len ? "Content-Type: application/json\r\n" : "",
-	    r->content_type && !r->jsonl ? r->content_type : "",
-	    r->content_type && !r->jsonl ? "\r\n" : "",
-	    length, r->request_id,
-	    r->allow ? "Allow: " : "", r->allow ? r->allow : "",
-	    r->allow ? "\r\n" : "",
-	    r->www_authenticate ? "WWW-Authenticate: Basic\r\n" : "",
-	    r->retry_after ? "Retry-After: 1\r\n" : "",
-	    r->location ? "Location: " : "",
-	    r->location ? r->location : "",
-	    r->location ? "\r\n" : "");
-	if (n < 0 || (size_t)n >= cap) {
-		free(h);
-		return NULL;
+	put_str(&o, "Status: ");
+	/* A status is an HTTP one, 100 to 599: never negative. */
+	o += fmt_size(r->status > 0 ? (size_t)r->status : 0, o);
+	*o++ = ' ';
+	put_str(&o, resp_reason(r->status));
+	put_str(&o, "\r\n");
+	if (type != NULL) {
+		put_str(&o, "Content-Type: ");
+		put_str(&o, type);
+		put_str(&o, "\r\n");
 	}
-	*len = (size_t)n;
+	/* A stream's length is unknown when its headers go out. */
+	if (!r->jsonl) {
+		put_str(&o, "Content-Length: ");
+		o += fmt_size(r->body_len, o);
+		put_str(&o, "\r\n");
+	}
+	put_str(&o, "X-Request-Id: ");
+	put_str(&o, r->request_id);
+	put_str(&o, "\r\n");
+	if (r->allow) {
+		put_str(&o, "Allow: ");
+		put_str(&o, r->allow);
+		put_str(&o, "\r\n");
+	}
+	if (r->www_authenticate)
+		put_str(&o, "WWW-Authenticate: Basic\r\n");
+	if (r->retry_after)
+		put_str(&o, "Retry-After: 1\r\n");
+	if (r->location) {
+		put_str(&o, "Location: ");
+		put_str(&o, r->location);
+		put_str(&o, "\r\n");
+	}
+	put_str(&o, "\r\n");
+	*o = '\0';
+	*len = (size_t)(o - h);
 	return h;
 }

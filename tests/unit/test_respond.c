@@ -71,6 +71,33 @@ test_headers(void)
 	    "\r\n");
 	resp_free(&r);
 
+	/* A stream: its own type, no length. */
+	resp_init(&r);
+	strcpy(r.request_id, "s");
+	r.status = 200;
+	r.jsonl = 1;
+	check_headers("resp_headers(200 jsonl)", &r,
+	    "Status: 200 OK\r\n"
+	    "Content-Type: application/jsonl\r\n"
+	    "X-Request-Id: s\r\n"
+	    "\r\n");
+	resp_free(&r);
+
+	/* A type of the answer's own (the metrics' text), a 10-digit length. */
+	resp_init(&r);
+	strcpy(r.request_id, "m");
+	resp_static(&r, 200, "x");
+	r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+	r.body_len = 1234567890;
+	check_headers("resp_headers(200 own type)", &r,
+	    "Status: 200 OK\r\n"
+	    "Content-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
+	    "Content-Length: 1234567890\r\n"
+	    "X-Request-Id: m\r\n"
+	    "\r\n");
+	r.body_len = 1;
+	resp_free(&r);
+
 	/* An empty body has no Content-Type, but a Content-Length of 0. */
 	resp_init(&r);
 	strcpy(r.request_id, "x");
