@@ -728,6 +728,10 @@ test_request_id(void)
 			T_INT(label, 1, n >= 1 && n <= RESP_REQUEST_ID_MAX);
 			T_INT(label, n, good);
 			T_INT(label, 1, strcmp(r.request_id, prev) != 0);
+			/* The app's own: 16 lowercase hex digits. */
+			T_INT(label, 16, (int)strspn(r.request_id,
+			    "0123456789abcdef"));
+			T_INT(label, 16, (int)n);
 			T_INT(label, 1, c->given == NULL ||
 			    strcmp(r.request_id, c->given) != 0);
 			memcpy(prev, r.request_id, sizeof(prev));
