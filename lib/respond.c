@@ -107,7 +107,7 @@ put_str(char **o, const char *s)
 
 /*
  * Appended piece by piece, not through snprintf: its format parsing was a
- * fifth of the instructions of a whole 401. cap covers every fixed piece
+ * sixth of the instructions of a whole 401. cap covers every fixed piece
  * (under 200 bytes together) and the variable ones, measured first.
  */
 char *
