@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "append.h"
 #include "clock.h"
 #include "log.h"
 #include "pct.h"
@@ -67,33 +68,14 @@ now_utc(char *buf, size_t cap)
 	buf[7] = '\0';
 }
 
-/* Appends the NUL-terminated s at *o. */
-static void
-put_str(char **o, const char *s)
-{
-	size_t n = strlen(s);
-
-	memcpy(*o, s, n);
-	*o += n;
-}
-
 /* Appends v in decimal at *o, or "-" when v is negative (none). */
 static void
 put_count(char **o, long long v)
 {
-	char tmp[24];
-	int n = 0;
-
-	if (v < 0) {
+	if (v < 0)
 		*(*o)++ = '-';
-		return;
-	}
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	while (n > 0)
-		*(*o)++ = tmp[--n];
+	else
+		append_uint(o, (unsigned long long)v);
 }
 
 size_t
@@ -230,13 +212,13 @@ log_access(const struct request *req, const struct response *resp,
 	now_utc(o, 64);
 	o += strlen(o);
 	*o++ = ' ';
-	put_str(&o, resp->request_id);
+	append_str(&o, resp->request_id);
 	*o++ = ' ';
 	pct_escape(m, strnlen(m, LOG_METHOD_MAX), method);
-	put_str(&o, method);
+	append_str(&o, method);
 	*o++ = ' ';
 	pct_escape(uri, plen > LOG_PATH_MAX ? LOG_PATH_MAX : plen, path);
-	put_str(&o, path[0] ? path : "-");
+	append_str(&o, path[0] ? path : "-");
 	*o++ = ' ';
 	put_count(&o, resp->status);
 	*o++ = ' ';

@@ -1,6 +1,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "append.h"
 #include "canon.h"
 #include "respond.h"
 
@@ -79,32 +80,6 @@ resp_reason(int status)
 	}
 }
 
-/* Writes v in decimal at out (no NUL); returns the digits written. */
-static size_t
-fmt_size(size_t v, char *out)
-{
-	char tmp[24];
-	size_t n = 0;
-
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v != 0);
-	for (size_t i = 0; i < n; i++)
-		out[i] = tmp[n - 1 - i];
-	return n;
-}
-
-/* Appends the NUL-terminated s at *o. */
-static void
-put_str(char **o, const char *s)
-{
-	size_t n = strlen(s);
-
-	memcpy(*o, s, n);
-	*o += n;
-}
-
 /*
  * Appended piece by piece, not through snprintf: its format parsing was a
  * sixth of the instructions of a whole 401. cap covers every fixed piece
@@ -122,41 +97,41 @@ resp_headers(const struct response *r, size_t *len)
 
 	if (h == NULL)
 		return NULL;
-	put_str(&o, "Status: ");
+	append_str(&o, "Status: ");
 	/* A status is an HTTP one, 100 to 599: never negative. */
-	o += fmt_size(r->status > 0 ? (size_t)r->status : 0, o);
+	append_uint(&o, r->status > 0 ? (unsigned long long)r->status : 0);
 	*o++ = ' ';
-	put_str(&o, resp_reason(r->status));
-	put_str(&o, "\r\n");
+	append_str(&o, resp_reason(r->status));
+	append_str(&o, "\r\n");
 	if (type != NULL) {
-		put_str(&o, "Content-Type: ");
-		put_str(&o, type);
-		put_str(&o, "\r\n");
+		append_str(&o, "Content-Type: ");
+		append_str(&o, type);
+		append_str(&o, "\r\n");
 	}
 	/* A stream's length is unknown when its headers go out. */
 	if (!r->jsonl) {
-		put_str(&o, "Content-Length: ");
-		o += fmt_size(r->body_len, o);
-		put_str(&o, "\r\n");
+		append_str(&o, "Content-Length: ");
+		append_uint(&o, r->body_len);
+		append_str(&o, "\r\n");
 	}
-	put_str(&o, "X-Request-Id: ");
-	put_str(&o, r->request_id);
-	put_str(&o, "\r\n");
+	append_str(&o, "X-Request-Id: ");
+	append_str(&o, r->request_id);
+	append_str(&o, "\r\n");
 	if (r->allow) {
-		put_str(&o, "Allow: ");
-		put_str(&o, r->allow);
-		put_str(&o, "\r\n");
+		append_str(&o, "Allow: ");
+		append_str(&o, r->allow);
+		append_str(&o, "\r\n");
 	}
 	if (r->www_authenticate)
-		put_str(&o, "WWW-Authenticate: Basic\r\n");
+		append_str(&o, "WWW-Authenticate: Basic\r\n");
 	if (r->retry_after)
-		put_str(&o, "Retry-After: 1\r\n");
+		append_str(&o, "Retry-After: 1\r\n");
 	if (r->location) {
-		put_str(&o, "Location: ");
-		put_str(&o, r->location);
-		put_str(&o, "\r\n");
+		append_str(&o, "Location: ");
+		append_str(&o, r->location);
+		append_str(&o, "\r\n");
 	}
-	put_str(&o, "\r\n");
+	append_str(&o, "\r\n");
 	*o = '\0';
 	*len = (size_t)(o - h);
 	return h;

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "append.h"
 #include "canon.h"
 #include "jparse.h"
 #include "jsonb.h"
@@ -52,14 +53,6 @@ string_end(const char *s, size_t i, size_t n)
 			return i + 1;
 	}
 	return 0;
-}
-
-/* Appends s[0..n) at *o. */
-static void
-put(char **o, const char *s, size_t n)
-{
-	memcpy(*o, s, n);
-	*o += n;
 }
 
 /*
@@ -168,31 +161,31 @@ render_spliced(const struct store_version *v, size_t *len,
 		return NULL;
 	}
 	o = text;
-	put(&o, "{\"object_id\":", 13);
+	append(&o, "{\"object_id\":", 13);
 	o += canon_compact_string(v->object_id, strlen(v->object_id), o);
-	put(&o, ",\"digest\":", 10);
+	append(&o, ",\"digest\":", 10);
 	o += canon_compact_string(v->digest, strlen(v->digest), o);
 	index_len = snprintf(index, sizeof(index), "%lld", v->version_index);
 	created_len = timefmt(v->created_us, TIMEFMT_PYDANTIC, created);
-	put(&o, ",\"version_index\":", 17);
-	put(&o, index, (size_t)index_len);
-	put(&o, ",\"created_at\":\"", 15);
-	put(&o, created, (size_t)created_len);
-	put(&o, "\",\"name\":", 9);
-	put(&o, name, name_len);
-	put(&o, ",\"description\":", 15);
-	put(&o, desc, desc_len);
-	put(&o, ",\"source_code\":", 15);
+	append(&o, ",\"version_index\":", 17);
+	append(&o, index, (size_t)index_len);
+	append(&o, ",\"created_at\":\"", 15);
+	append(&o, created, (size_t)created_len);
+	append(&o, "\",\"name\":", 9);
+	append(&o, name, name_len);
+	append(&o, ",\"description\":", 15);
+	append(&o, desc, desc_len);
+	append(&o, ",\"source_code\":", 15);
 	if (cache != NULL)
-		put(&o, cache->escaped, cache->escaped_len);
+		append(&o, cache->escaped, cache->escaped_len);
 	else
 		o += canon_compact_string(source, v->source_len, o);
-	put(&o, ",\"attributes\":", 14);
+	append(&o, ",\"attributes\":", 14);
 	if (attrs_len == 4) {
-		put(&o, attrs, 4);
+		append(&o, attrs, 4);
 	} else {
 		*o++ = '{';
-		put(&o, attrs + 1, attrs_len - 1);
+		append(&o, attrs + 1, attrs_len - 1);
 	}
 	*o++ = '}';
 	*o = '\0';
