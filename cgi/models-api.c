@@ -122,6 +122,8 @@ static sem_t heavy_slots;
 static int listen_fd = -1;
 /* The listening socket is TCP (not a Unix socket). */
 static int tcp_listener;
+/* FCGI_WEB_SERVER_ADDRS, read once at start (TCP only; NULL: any front). */
+static const char *web_server_addrs;
 /* How much of an answer goes out without a send timeout (fcgi_write). */
 static size_t send_buffered = SEND_BUFFERED;
 static atomic_int stopping;
@@ -856,7 +858,7 @@ inet_connection_ok(int fd)
 {
 	struct sockaddr_storage sa;
 	socklen_t len = sizeof(sa);
-	const char *allowed = getenv("FCGI_WEB_SERVER_ADDRS");
+	const char *allowed = web_server_addrs;
 	char peer[INET_ADDRSTRLEN], *list, *item, *save = NULL;
 	int on = 1, ok;
 
@@ -1164,6 +1166,7 @@ start_listener(void)
 	}
 	tcp_listener = getsockname(fd, (struct sockaddr *)&sa, &len) == 0 &&
 	    (sa.ss_family == AF_INET || sa.ss_family == AF_INET6);
+	web_server_addrs = getenv("FCGI_WEB_SERVER_ADDRS");
 	/* A connection starts with the listening socket's default buffer. */
 	len = sizeof(sndbuf);
 	if (getsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, &len) == 0 &&
